@@ -1,0 +1,28 @@
+/* Shared macros and small helpers for every repdrift module. */
+#ifndef REPDRIFT_COMMON_H
+#define REPDRIFT_COMMON_H
+
+#include <petscsys.h>
+#include <stdint.h>
+
+/* NaN used for padding and not-yet-computed values everywhere (archive-v1 semantics). */
+#define RD_NAN ((double)NAN)
+
+/* Degrees from radians; every angle repdrift reports is in degrees. */
+#define RD_DEGREES(rad) ((rad) * 180.0 / PETSC_PI)
+
+/* Row-major indexing helpers: names say which axis is which. */
+#define RD_IDX2(i, j, nj) ((size_t)(i) * (size_t)(nj) + (size_t)(j))
+#define RD_IDX3(i, j, k, nj, nk) (((size_t)(i) * (size_t)(nj) + (size_t)(j)) * (size_t)(nk) + (size_t)(k))
+
+/* Fortran LAPACK/BLAS used by the slow reference implementations and small dense solves. */
+void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w, double *work, const int *lwork, int *info);
+void dposv_(const char *uplo, const int *n, const int *nrhs, double *a, const int *lda, double *b, const int *ldb, int *info);
+
+
+#ifndef REPDRIFT_PROVENANCE_DECLARED
+#define REPDRIFT_PROVENANCE_DECLARED
+/* Baked in at build time (cmake/Provenance.cmake). */
+const char *RdProgramVersion(void);
+const char *RdGitRevision(void);
+#endif

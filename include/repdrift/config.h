@@ -1,0 +1,39 @@
+/* Every option of a run, read once from the PETSc options database and validated. */
+#ifndef REPDRIFT_CONFIG_H
+#define REPDRIFT_CONFIG_H
+
+#include <repdrift/sweep.h>
+
+typedef enum { RD_MODEL_LINEAR = 0 } RdModelType;
+
+typedef struct {
+  /* run */
+  RdModelType model;
+  char        output[PETSC_MAX_PATH_LEN];
+  PetscBool   overwrite, terse, save_responses, help;
+  PetscInt    seed;
+
+  /* sweep */
+  RdSweepAxes axes;
+
+  /* task and linear model */
+  PetscInt  num_stimuli, input_dim, output_dim;
+  PetscReal input_noise, lr, weight_decay, init_scale;
+  PetscInt  batch;
+
+  /* protocol */
+  PetscInt  burnin_steps, days, steps_per_day, probe_samples;
+  PetscBool probe_dropout;
+
+  /* analysis */
+  PetscReal readout_l2;
+} RdConfig;
+
+/* Reads and validates every option; on -help prints the help text and sets cfg->help.
+ * Errors are PETSC_ERR_USER_INPUT with a message that names the option to change. */
+PetscErrorCode RdConfigFromOptions(MPI_Comm comm, RdConfig *cfg);
+/* Fails naming every option that was given but never read (typos, options of other programs). */
+PetscErrorCode RdConfigCheckUnusedOptions(MPI_Comm comm);
+const char    *RdModelName(RdModelType model);
+
+#endif

@@ -1,0 +1,66 @@
+/* The sweep: its axes, the flattening of points, the cost model, the owner plan, and
+ * every MPI collective that is not HDF5 (progress and load reductions). */
+#ifndef REPDRIFT_SWEEP_H
+#define REPDRIFT_SWEEP_H
+
+#include <repdrift/common.h>
+
+#define RD_MAX_AXIS_VALUES 256
+
+typedef struct {
+  PetscInt  n_frequency, n_noise_level, n_width, n_seeds;
+  PetscReal frequency[RD_MAX_AXIS_VALUES];   /* presentation probability of stimulus 0 */
+  PetscReal noise_level[RD_MAX_AXIS_VALUES]; /* dropout probability (linear model) */
+  PetscInt  width[RD_MAX_AXIS_VALUES];       /* hidden width m */
+} RdSweepAxes;
+
+/* One sweep point. Flattened order (documented in -help and README):
+ * point = ((i_frequency * n_noise_level + i_noise_level) * n_width + i_width) * n_seeds + replicate,
+ * i.e. the replicate varies fastest and the frequency slowest. */
+typedef struct {
+  PetscInt  index;
+  PetscInt  i_frequency, i_noise_level, i_width;
+  PetscReal frequency, noise_level;
+  PetscInt  width, replicate;
+} RdPoint;
+
+PetscInt       RdSweepNumPoints(const RdSweepAxes *axes);
+PetscInt       RdSweepMaxWidth(const RdSweepAxes *axes);
+PetscErrorCode RdSweepGetPoint(const RdSweepAxes *axes, PetscInt index, RdPoint *point);
+
+/* Owner plan: longest-processing-time-first greedy on the estimated costs, ties broken by
+ * point index then rank, so every rank computes the same plan. */
+typedef struct {
+  PetscInt   n_points, n_ranks;
+  PetscReal *cost;        /* [n_points] estimated cost */
+  PetscInt  *owner;       /* [n_points] owning rank */
+  PetscInt  *rank_offset; /* [n_ranks+1] CSR offsets into rank_points */
+  PetscInt  *rank_points; /* points of each rank in the order it runs them */
+  PetscReal *rank_load;   /* [n_ranks] summed cost */
+  PetscInt   n_rounds;    /* max points owned by a rank = number of collective write rounds */
+  PetscReal  imbalance;   /* max load / mean load (1 = perfect) */
+} RdPlan;
+
+PetscErrorCode RdPlanCreate(PetscInt n_points, const PetscReal *cost, PetscInt n_ranks, RdPlan *plan);
+PetscErrorCode RdPlanDestroy(RdPlan *plan);
+/* The point rank runs in round r, or -1 when it owns fewer than r+1 points. */
+PetscInt       RdPlanPointOf(const RdPlan *plan, PetscInt rank, PetscInt round);
+
+/* Collective progress bookkeeping. */
+typedef struct {
+  MPI_Comm  comm;
+  PetscInt  total, done;
+  double    start_time;
+  double    busy_seconds; /* this rank's seconds spent computing points */
+  PetscInt  my_points;
+} RdProgress;
+
+PetscErrorCode RdProgressStart(MPI_Comm comm, PetscInt total, RdProgress *progress);
+/* Collective: every rank reports how many points it finished this round (0 or 1). */
+PetscErrorCode RdProgressRound(RdProgress *progress, PetscInt finished_here, double seconds_here, PetscBool terse);
+/* Collective: per-rank load table (points, busy seconds), printed by rank 0. */
+PetscErrorCode RdProgressLoadTable(RdProgress *progress, PetscBool terse);
+/* Collective: logical AND of a flag over all ranks (e.g. "did my point fail"). */
+PetscErrorCode RdAllReduceMaxInt(MPI_Comm comm, PetscInt *value);
+
+#endif

@@ -1,0 +1,33 @@
+/* Minimal assertion helpers for the C unit tests: every check prints what it compared, a
+ * failing check makes the test exit non-zero, and the summary line counts passes/failures. */
+#ifndef REPDRIFT_TESTING_H
+#define REPDRIFT_TESTING_H
+
+#include <math.h>
+#include <stdio.h>
+#include <slepcsys.h>
+
+static int rd_test_passed = 0, rd_test_failed = 0;
+
+#define RD_CHECK(cond, ...) \
+  do { \
+    if (cond) rd_test_passed++; \
+    else { rd_test_failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
+  } while (0)
+
+/* |a - b| <= tol (absolute); NaN == NaN counts as equal so padding checks can use it too. */
+#define RD_CHECK_CLOSE(a, b, tol, what) \
+  do { \
+    double rd_a_ = (double)(a), rd_b_ = (double)(b); \
+    int rd_ok_ = (isnan(rd_a_) && isnan(rd_b_)) || fabs(rd_a_ - rd_b_) <= (tol); \
+    RD_CHECK(rd_ok_, "%s: got %.17g expected %.17g (tol %g)", what, rd_a_, rd_b_, (double)(tol)); \
+  } while (0)
+
+/* Prints the closing line and returns the process exit code. */
+static inline int RdTestSummary(const char *name)
+{
+  printf("%s: %d passed, %d failed\n", name, rd_test_passed, rd_test_failed);
+  return rd_test_failed ? 1 : 0;
+}
+
+#endif
