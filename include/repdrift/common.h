@@ -19,10 +19,8 @@
 void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w, double *work, const int *lwork, int *info);
 void dposv_(const char *uplo, const int *n, const int *nrhs, double *a, const int *lda, double *b, const int *ldb, int *info);
 
-
-#ifndef REPDRIFT_PROVENANCE_DECLARED
-#define REPDRIFT_PROVENANCE_DECLARED
 /* Baked in at build time (cmake/Provenance.cmake). */
 const char *RdProgramVersion(void);
 const char *RdGitRevision(void);
-#endif
+
+#endif /* REPDRIFT_COMMON_H */
