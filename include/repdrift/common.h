@@ -5,6 +5,11 @@
 #include <petscsys.h>
 #include <stdint.h>
 
+/* PETSc >= 3.19 names the success code; 3.18 (Debian bookworm) does not. */
+#ifndef PETSC_SUCCESS
+#define PETSC_SUCCESS 0
+#endif
+
 /* NaN used for padding and not-yet-computed values everywhere (archive-v1 semantics). */
 #define RD_NAN ((double)NAN)
 

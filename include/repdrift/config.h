@@ -35,5 +35,9 @@ PetscErrorCode RdConfigFromOptions(MPI_Comm comm, RdConfig *cfg);
 /* Fails naming every option that was given but never read (typos, options of other programs). */
 PetscErrorCode RdConfigCheckUnusedOptions(MPI_Comm comm);
 const char    *RdModelName(RdModelType model);
+/* Effective value of every option, one "-name value" per line (an -options_file); PetscFree it. */
+PetscErrorCode RdConfigOptionsText(const RdConfig *cfg, char **text);
+/* The options database as given, one option per line; PetscFree it. */
+PetscErrorCode RdConfigGivenOptionsText(char **text);
 
 #endif

@@ -56,11 +56,14 @@ typedef struct {
 } RdProgress;
 
 PetscErrorCode RdProgressStart(MPI_Comm comm, PetscInt total, RdProgress *progress);
-/* Collective: every rank reports how many points it finished this round (0 or 1). */
-PetscErrorCode RdProgressRound(RdProgress *progress, PetscInt finished_here, double seconds_here, PetscBool terse);
+/* Collective: every rank reports the point it finished this round (-1 for none), its status
+ * and its seconds; rank 0 prints one line per finished point. */
+PetscErrorCode RdProgressRound(RdProgress *progress, PetscInt point_here, PetscInt status_here, double seconds_here, PetscBool terse);
 /* Collective: per-rank load table (points, busy seconds), printed by rank 0. */
 PetscErrorCode RdProgressLoadTable(RdProgress *progress, PetscBool terse);
-/* Collective: logical AND of a flag over all ranks (e.g. "did my point fail"). */
-PetscErrorCode RdAllReduceMaxInt(MPI_Comm comm, PetscInt *value);
+/* Collective: rank 0's text (an error message, "" for none) to every rank. */
+PetscErrorCode RdBroadcastText(MPI_Comm comm, char *text, size_t size);
+/* Collective: sum of an integer over all ranks. */
+PetscErrorCode RdAllReduceSumInt(MPI_Comm comm, PetscInt *value);
 
 #endif

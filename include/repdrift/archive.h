@@ -1,0 +1,44 @@
+/* The repdrift archive (archive-v1): the only module that calls HDF5.
+ *
+ * Writing: rank 0 creates the whole file serially first (schema, dimension scales, attributes,
+ * option text, the sweep description), with every dataset's storage allocated up front and filled
+ * with NaN / -1 / status 0. Then every rank reopens it with MPI-IO and, once per round, writes its
+ * finished point (or joins with an empty selection) in collective transfers. The parallel phase
+ * therefore never changes HDF5 metadata: a run killed at any moment leaves a file that opens, with
+ * /sweep/status telling which points are complete. */
+#ifndef REPDRIFT_ARCHIVE_H
+#define REPDRIFT_ARCHIVE_H
+
+#include <repdrift/config.h>
+#include <repdrift/schema.h>
+
+typedef struct _n_RdArchive *RdArchive;
+
+/* What the archive records besides the data: run-level provenance filled by the caller. */
+typedef struct {
+  const char *options_text;       /* effective value of every option, one per line */
+  const char *options_given;      /* the options database as given (command line, files) */
+  const char *command_line;
+  PetscInt    mpi_ranks;
+} RdArchiveProvenance;
+
+/* Collective. Refuses an existing -output unless -overwrite; plan_values[f] (full arrays including
+ * the point dimension) are given for every RD_WRITTEN_AT_CREATION field. */
+PetscErrorCode RdArchiveCreate(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims, const double *const plan_values[RD_NUM_FIELDS], const RdArchiveProvenance *provenance, RdArchive *archive);
+/* Collective: writes result (NULL on ranks without a finished point this round) and makes it
+ * durable: data first, flushed, then its status, flushed. */
+PetscErrorCode RdArchiveWriteRound(RdArchive archive, const RdPointResult *result);
+/* Collective: closes the file and records the final root status ("complete" | "interrupted"). */
+PetscErrorCode RdArchiveFinish(RdArchive *archive, const char *status);
+
+/* Serial reading (report, checks). Fails with a clear message on a file that is not a repdrift
+ * archive or has an unknown schema version. */
+typedef struct _n_RdArchiveReader *RdArchiveReader;
+PetscErrorCode RdArchiveOpenRead(const char *path, RdArchiveReader *reader);
+PetscErrorCode RdArchiveCloseRead(RdArchiveReader *reader);
+/* Reads a whole dataset as float64 (PetscMalloc'ed; free with PetscFree). */
+PetscErrorCode RdArchiveReadField(RdArchiveReader reader, RdField field, PetscInt *n_dims, PetscInt dims[RD_MAX_FIELD_RANK], double **values);
+/* A root attribute as text (numbers are formatted). */
+PetscErrorCode RdArchiveReadAttribute(RdArchiveReader reader, const char *name, char *value, size_t size);
+
+#endif

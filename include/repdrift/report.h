@@ -1,0 +1,27 @@
+/* Human-readable tables from an archive. Serial, no MPI: works on any archive, from any run. */
+#ifndef REPDRIFT_REPORT_H
+#define REPDRIFT_REPORT_H
+
+#include <repdrift/common.h>
+
+/* Headline numbers of one point, derived from the archive alone. */
+typedef struct {
+  PetscInt status;
+  double   frequency, noise_level;
+  PetscInt width, seed;
+  double   final_loss;         /* loss on the last day */
+  double   mean_drift_fraction, mean_drift_fraction_chance; /* consecutive days, all stimuli */
+  double   mean_angle_to_pc1;  /* degrees, days 1.., all stimuli */
+  double   cross_accuracy_first_last; /* classifier trained on day 0, tested on the last day */
+} RdPointSummary;
+
+/* Reads the archive and fills summaries[n_points] (PetscFree it). */
+PetscErrorCode RdReportSummaries(const char *path, PetscInt *n_points, RdPointSummary **summaries);
+/* Prints the table, one row per point; -terse rounds to 3 significant digits and omits times. */
+PetscErrorCode RdReportPrint(const char *path, PetscBool terse);
+/* Consistency check after a run: every point has a final status; counts diverged/failed. */
+PetscErrorCode RdReportVerify(const char *path, PetscInt *n_diverged, PetscInt *n_failed);
+/* The archive schema (dimensions and datasets) as text, one line each, for users and tests. */
+PetscErrorCode RdReportPrintSchema(void);
+
+#endif

@@ -1,0 +1,80 @@
+/* The archive schema (archive-v1), declared once as data: the archive writer, the point runner
+ * that fills results, `repdrift-report -schema` and the tests all read this table. */
+#ifndef REPDRIFT_SCHEMA_H
+#define REPDRIFT_SCHEMA_H
+
+#include <repdrift/common.h>
+
+#define RD_SCHEMA_VERSION 1
+#define RD_MAX_FIELD_RANK 5
+
+typedef enum {
+  RD_DIM_POINT, RD_DIM_DAY, RD_DIM_LATER_DAY, RD_DIM_STIMULUS, RD_DIM_SAMPLE, RD_DIM_UNIT, RD_DIM_PC,
+  RD_NUM_DIMS
+} RdDim;
+
+typedef enum { RD_TYPE_FLOAT64, RD_TYPE_INT64, RD_TYPE_INT8 } RdValueType;
+
+/* When a field is written. */
+typedef enum {
+  RD_WRITTEN_AT_CREATION, /* sweep description, known before any point runs */
+  RD_WRITTEN_PER_POINT,   /* a point's results, written in the round its point finishes */
+  RD_WRITTEN_PER_POINT_OPTIONAL_RESPONSES /* per point, only with -save_responses */
+} RdWhen;
+
+typedef enum {
+  RD_FIELD_SWEEP_FREQUENCY, RD_FIELD_SWEEP_NOISE_LEVEL, RD_FIELD_SWEEP_WIDTH, RD_FIELD_SWEEP_SEED,
+  RD_FIELD_SWEEP_STIMULUS_PROBABILITY,
+  RD_FIELD_SWEEP_STATUS, RD_FIELD_SWEEP_WALL_SECONDS,
+  RD_FIELD_TASK_LOSS,
+  RD_FIELD_RESPONSES_MEAN, RD_FIELD_RESPONSES_PROBE,
+  RD_FIELD_GEOMETRY_EIGENVALUES, RD_FIELD_GEOMETRY_EXPLAINED_VARIANCE_RATIO, RD_FIELD_GEOMETRY_PARTICIPATION_RATIO,
+  RD_FIELD_GEOMETRY_VARIATIONAL_DIMENSION,
+  RD_FIELD_DRIFT_ANGLE_BETWEEN_MEANS, RD_FIELD_DRIFT_RELATIVE_MAGNITUDE, RD_FIELD_DRIFT_FRACTION_IN_VARIATIONAL_SPACE,
+  RD_FIELD_DRIFT_FRACTION_CHANCE, RD_FIELD_DRIFT_VARIATIONAL_OVERLAP,
+  RD_FIELD_DRIFT_ALONG_PC, RD_FIELD_DRIFT_ANGLE_TO_PC, RD_FIELD_DRIFT_VARIANCE_FLOW,
+  RD_FIELD_DRIFT_ANGLE_SLOPE, RD_FIELD_DRIFT_ANGLE_R, RD_FIELD_DRIFT_NULL_FRACTION_IN_VARIATIONAL_SPACE,
+  RD_FIELD_READOUT_CLASSIFIER_ACCURACY, RD_FIELD_READOUT_CLASSIFIER_ANGLE,
+  RD_NUM_FIELDS
+} RdField;
+
+typedef struct {
+  const char *path; /* absolute dataset path */
+  int         rank;
+  RdDim       dims[RD_MAX_FIELD_RANK]; /* the first is always RD_DIM_POINT */
+  RdValueType type;
+  RdWhen      when;
+  const char *units;
+  const char *description;
+} RdFieldSpec;
+
+typedef struct {
+  const char *name;  /* dimension-scale dataset name at the root (xarray/h5netcdf dimension name) */
+  const char *label; /* HDF5 dimension label (h5py .dims[i].label), as named in archive-v1 */
+  const char *description;
+} RdDimSpec;
+
+extern const RdFieldSpec rd_field_specs[RD_NUM_FIELDS];
+extern const RdDimSpec   rd_dim_specs[RD_NUM_DIMS];
+
+/* Sizes of every dimension of one run. */
+typedef struct {
+  PetscInt size[RD_NUM_DIMS];
+} RdDims;
+
+/* Elements of one point's slice of a field (product of its dims after `point`). */
+size_t RdFieldPointElements(RdField field, const RdDims *dims);
+
+/* One point's results, every field held as float64 in memory (the archive converts to the
+ * field's file type), padded with NaN. */
+typedef struct {
+  PetscInt point;
+  double  *values[RD_NUM_FIELDS];
+} RdPointResult;
+
+PetscErrorCode RdPointResultCreate(const RdDims *dims, PetscBool with_probe_responses, RdPointResult *result);
+/* Sets every value back to NaN (status to 0 = pending). */
+PetscErrorCode RdPointResultReset(const RdDims *dims, RdPointResult *result);
+PetscErrorCode RdPointResultDestroy(RdPointResult *result);
+
+#endif

@@ -1,0 +1,279 @@
+/* Every repdrift option: declared here once (so -help documents it), read, and validated.
+ * Messages of PETSC_ERR_USER_INPUT name the option to change. */
+#include <repdrift/config.h>
+#include <math.h>
+
+static const char *const model_names[] = {"linear", "classifier", "autoencoder"};
+
+const char *RdModelName(RdModelType model) { return model_names[model]; }
+
+/* A comma-list option. PETSc truncates over-long lists silently and reports a valueless option
+ * as unset: both are turned into errors here so a sweep is never quietly different. */
+static PetscErrorCode ReadRealList(PetscOptionItems *PetscOptionsObject, const char *name, const char *text, PetscReal *values, PetscInt *count)
+{
+  PetscReal buffer[RD_MAX_AXIS_VALUES + 1];
+  PetscInt  n = RD_MAX_AXIS_VALUES + 1;
+  PetscBool set, named;
+
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; i < *count; i++) buffer[i] = values[i];
+  PetscCall(PetscOptionsRealArray(name, text, NULL, buffer, &n, &set));
+  PetscCall(PetscOptionsHasName(NULL, NULL, name, &named));
+  PetscCheck(!named || set, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "Option %s was given no values: give a comma-separated list (the sweep would be empty)", name);
+  PetscCheck(n <= RD_MAX_AXIS_VALUES, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "Option %s has more than %d values", name, RD_MAX_AXIS_VALUES);
+  if (set) {
+    *count = n;
+    for (PetscInt i = 0; i < n; i++) values[i] = buffer[i];
+  }
+  for (PetscInt i = 0; i < *count; i++) PetscCheck(isfinite(values[i]), PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "Option %s: value %" PetscInt_FMT " is not a finite number", name, i + 1);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode ReadIntList(PetscOptionItems *PetscOptionsObject, const char *name, const char *text, PetscInt *values, PetscInt *count)
+{
+  PetscInt  buffer[RD_MAX_AXIS_VALUES + 1];
+  PetscInt  n = RD_MAX_AXIS_VALUES + 1;
+  PetscBool set, named;
+
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; i < *count; i++) buffer[i] = values[i];
+  PetscCall(PetscOptionsIntArray(name, text, NULL, buffer, &n, &set));
+  PetscCall(PetscOptionsHasName(NULL, NULL, name, &named));
+  PetscCheck(!named || set, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "Option %s was given no values: give a comma-separated list (the sweep would be empty)", name);
+  PetscCheck(n <= RD_MAX_AXIS_VALUES, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "Option %s has more than %d values", name, RD_MAX_AXIS_VALUES);
+  if (set) {
+    *count = n;
+    for (PetscInt i = 0; i < n; i++) values[i] = buffer[i];
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static void SetDefaults(RdConfig *cfg)
+{
+  PetscCallAbort(PETSC_COMM_SELF, PetscMemzero(cfg, sizeof(*cfg)));
+  cfg->model = RD_MODEL_LINEAR;
+  PetscCallAbort(PETSC_COMM_SELF, PetscStrncpy(cfg->output, "repdrift.h5", sizeof cfg->output));
+  cfg->seed = 1;
+
+  /* the embedded default sweep: 2 x 2 x 2 x 2 = 16 points, about a minute on 2 cores */
+  cfg->axes.n_frequency    = 2;
+  cfg->axes.frequency[0]   = 0.2;
+  cfg->axes.frequency[1]   = 0.5;
+  cfg->axes.n_noise_level  = 2;
+  cfg->axes.noise_level[0] = 0.0;
+  cfg->axes.noise_level[1] = 0.2;
+  cfg->axes.n_width        = 2;
+  cfg->axes.width[0]       = 16;
+  cfg->axes.width[1]       = 64;
+  cfg->axes.n_seeds        = 2;
+
+  cfg->num_stimuli  = 4;
+  cfg->input_dim    = 16;
+  cfg->output_dim   = 8;
+  cfg->input_noise  = 0.1;
+  cfg->lr           = 0.02;
+  cfg->weight_decay = 1e-3;
+  cfg->init_scale   = 0.5;
+  cfg->batch        = 1;
+
+  cfg->burnin_steps  = 50000;
+  cfg->days          = 10;
+  cfg->steps_per_day = 5000;
+  cfg->probe_samples = 200;
+  cfg->probe_dropout = PETSC_TRUE;
+  cfg->readout_l2    = 1e-2;
+}
+
+static PetscErrorCode Validate(const RdConfig *cfg)
+{
+  const RdSweepAxes *axes = &cfg->axes;
+
+  PetscFunctionBeginUser;
+  PetscCheck(cfg->model == RD_MODEL_LINEAR, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-model %s is not available in this version: use -model linear", RdModelName(cfg->model));
+  PetscCheck(cfg->seed >= 0, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-seed must be >= 0 (got %" PetscInt_FMT ")", cfg->seed);
+  PetscCheck(axes->n_frequency > 0 && axes->n_noise_level > 0 && axes->n_width > 0, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "Empty sweep: -sweep_frequency, -sweep_dropout and -sweep_width each need at least one value");
+  PetscCheck(axes->n_seeds >= 1, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "Empty sweep: -sweep_seeds must be >= 1 (got %" PetscInt_FMT ")", axes->n_seeds);
+  PetscCheck(axes->n_seeds <= 1000000, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-sweep_seeds %" PetscInt_FMT " is too large (at most 1000000)", axes->n_seeds);
+  for (PetscInt i = 0; i < axes->n_frequency; i++)
+    PetscCheck(axes->frequency[i] > 0 && axes->frequency[i] < 1, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-sweep_frequency: value %g is outside (0,1); it is the presentation probability of stimulus 0", (double)axes->frequency[i]);
+  for (PetscInt i = 0; i < axes->n_noise_level; i++)
+    PetscCheck(axes->noise_level[i] >= 0 && axes->noise_level[i] < 1, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-sweep_dropout: value %g is outside [0,1); it is the hidden-unit dropout probability", (double)axes->noise_level[i]);
+  for (PetscInt i = 0; i < axes->n_width; i++)
+    PetscCheck(axes->width[i] >= 1 && axes->width[i] <= 65536, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-sweep_width: width %" PetscInt_FMT " is outside [1, 65536]", axes->width[i]);
+
+  PetscCheck(cfg->num_stimuli >= 2 && cfg->num_stimuli <= 4096, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-num_stimuli must be in [2, 4096] (the readout compares stimuli 0 and 1); got %" PetscInt_FMT, cfg->num_stimuli);
+  PetscCheck(cfg->input_dim >= 1 && cfg->input_dim <= 65536, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-input_dim must be in [1, 65536]; got %" PetscInt_FMT, cfg->input_dim);
+  PetscCheck(cfg->output_dim >= 1 && cfg->output_dim <= 65536, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-output_dim must be in [1, 65536]; got %" PetscInt_FMT, cfg->output_dim);
+  PetscCheck(isfinite(cfg->input_noise) && cfg->input_noise >= 0, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-input_noise must be a finite number >= 0; got %g", (double)cfg->input_noise);
+  PetscCheck(isfinite(cfg->lr) && cfg->lr > 0, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-lr must be a finite number > 0; got %g", (double)cfg->lr);
+  PetscCheck(isfinite(cfg->weight_decay) && cfg->weight_decay >= 0, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-weight_decay must be a finite number >= 0; got %g", (double)cfg->weight_decay);
+  PetscCheck(isfinite(cfg->init_scale) && cfg->init_scale >= 0, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-init_scale must be a finite number >= 0; got %g", (double)cfg->init_scale);
+  PetscCheck(cfg->batch >= 1 && cfg->batch <= 1000000, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-batch must be in [1, 1000000]; got %" PetscInt_FMT, cfg->batch);
+  PetscCheck(cfg->burnin_steps >= 0, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-burnin_steps must be >= 0; got %" PetscInt_FMT, cfg->burnin_steps);
+  PetscCheck(cfg->days >= 1 && cfg->days <= 10000, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-days must be in [1, 10000]; got %" PetscInt_FMT, cfg->days);
+  PetscCheck(cfg->steps_per_day >= 1, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-steps_per_day must be >= 1; got %" PetscInt_FMT, cfg->steps_per_day);
+  PetscCheck(cfg->probe_samples >= 4 && cfg->probe_samples <= 1000000, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-probe_samples must be in [4, 1000000] (split halves need two samples each); got %" PetscInt_FMT, cfg->probe_samples);
+  PetscCheck(isfinite(cfg->readout_l2) && cfg->readout_l2 > 0, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-readout_l2 must be a finite number > 0; got %g", (double)cfg->readout_l2);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdConfigFromOptions(MPI_Comm comm, RdConfig *cfg)
+{
+  PetscInt model = RD_MODEL_LINEAR;
+
+  PetscFunctionBeginUser;
+  SetDefaults(cfg);
+  PetscOptionsBegin(comm, NULL, "repdrift: representational drift under continual online learning", NULL);
+  {
+    PetscCall(PetscOptionsEList("-model", "Model trained continually (only linear in this version)", NULL, model_names, 3, model_names[cfg->model], &model, NULL));
+    cfg->model = (RdModelType)model;
+    PetscCall(PetscOptionsString("-output", "Archive to write (refused if it exists, see -overwrite)", NULL, cfg->output, cfg->output, sizeof cfg->output, NULL));
+    PetscCall(PetscOptionsBool("-overwrite", "Replace an existing -output file", NULL, cfg->overwrite, &cfg->overwrite, NULL));
+    PetscCall(PetscOptionsBool("-terse", "Stable rounded output without timings (golden tests)", NULL, cfg->terse, &cfg->terse, NULL));
+    PetscCall(PetscOptionsBool("-save_responses", "Store every probe response in /responses/probe", NULL, cfg->save_responses, &cfg->save_responses, NULL));
+    PetscCall(PetscOptionsInt("-seed", "Global seed: every random stream derives from (seed, replicate, purpose)", NULL, cfg->seed, &cfg->seed, NULL));
+
+    PetscCall(ReadRealList(PetscOptionsObject, "-sweep_frequency", "Sweep axis: presentation probability of stimulus 0, in (0,1); the other stimuli share the rest equally", cfg->axes.frequency, &cfg->axes.n_frequency));
+    PetscCall(ReadRealList(PetscOptionsObject, "-sweep_dropout", "Sweep axis: hidden-unit (inverted) dropout probability, in [0,1)", cfg->axes.noise_level, &cfg->axes.n_noise_level));
+    PetscCall(ReadIntList(PetscOptionsObject, "-sweep_width", "Sweep axis: hidden width m", cfg->axes.width, &cfg->axes.n_width));
+    PetscCall(PetscOptionsInt("-sweep_seeds", "Sweep axis: replicates 0..N-1 (each has its own stimuli, targets, init and noise)", NULL, cfg->axes.n_seeds, &cfg->axes.n_seeds, NULL));
+
+    PetscCall(PetscOptionsInt("-num_stimuli", "Number of stimuli K", NULL, cfg->num_stimuli, &cfg->num_stimuli, NULL));
+    PetscCall(PetscOptionsInt("-input_dim", "Input dimension n (stimuli are random unit vectors)", NULL, cfg->input_dim, &cfg->input_dim, NULL));
+    PetscCall(PetscOptionsInt("-output_dim", "Output dimension d (targets are random unit vectors)", NULL, cfg->output_dim, &cfg->output_dim, NULL));
+    PetscCall(PetscOptionsReal("-input_noise", "Std s of the Gaussian noise added to every presentation (in-class variance)", NULL, cfg->input_noise, &cfg->input_noise, NULL));
+    PetscCall(PetscOptionsReal("-lr", "SGD learning rate eta", NULL, cfg->lr, &cfg->lr, NULL));
+    PetscCall(PetscOptionsReal("-weight_decay", "Weight decay g on both layers", NULL, cfg->weight_decay, &cfg->weight_decay, NULL));
+    PetscCall(PetscOptionsReal("-init_scale", "Initial weights ~ N(0, init_scale^2 / fan_in)", NULL, cfg->init_scale, &cfg->init_scale, NULL));
+    PetscCall(PetscOptionsInt("-batch", "Presentations averaged per SGD step", NULL, cfg->batch, &cfg->batch, NULL));
+
+    PetscCall(PetscOptionsInt("-burnin_steps", "SGD steps before day 0", NULL, cfg->burnin_steps, &cfg->burnin_steps, NULL));
+    PetscCall(PetscOptionsInt("-days", "Days after burn-in (day 0 = end of burn-in)", NULL, cfg->days, &cfg->days, NULL));
+    PetscCall(PetscOptionsInt("-steps_per_day", "SGD steps per day", NULL, cfg->steps_per_day, &cfg->steps_per_day, NULL));
+    PetscCall(PetscOptionsInt("-probe_samples", "Fresh probe presentations per stimulus and day (weights frozen)", NULL, cfg->probe_samples, &cfg->probe_samples, NULL));
+    PetscCall(PetscOptionsBool("-probe_dropout", "Keep dropout on, redrawn, while probing (the paper's protocol)", NULL, cfg->probe_dropout, &cfg->probe_dropout, NULL));
+    PetscCall(PetscOptionsReal("-readout_l2", "L2 penalty of the cross-day logistic classifier (stimulus 0 vs 1)", NULL, cfg->readout_l2, &cfg->readout_l2, NULL));
+  }
+  PetscOptionsEnd();
+  PetscCall(PetscOptionsHasHelp(NULL, &cfg->help));
+  if (!cfg->help) PetscCall(Validate(cfg));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdConfigCheckUnusedOptions(MPI_Comm comm)
+{
+  PetscInt n_unused;
+  char   **names, **values;
+  char     list[1024] = "";
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsLeftGet(NULL, &n_unused, &names, &values));
+  for (PetscInt i = 0; i < n_unused; i++) {
+    PetscCall(PetscStrlcat(list, i ? ", -" : "-", sizeof list));
+    PetscCall(PetscStrlcat(list, names[i], sizeof list));
+  }
+  PetscCall(PetscOptionsLeftRestore(NULL, &n_unused, &names, &values));
+  PetscCheck(n_unused == 0, comm, PETSC_ERR_USER_INPUT, "Unknown option%s %s: not a repdrift option (misspelt?). Run with -help for the list", n_unused > 1 ? "s" : "", list);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Appends one formatted line to a growing PetscMalloc'ed text. */
+static PetscErrorCode AppendLine(char **text, size_t *length, size_t *capacity, const char *line)
+{
+  size_t add;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrlen(line, &add));
+  if (*length + add + 2 > *capacity) {
+    char *bigger;
+    *capacity = 2 * (*capacity + add + 2);
+    PetscCall(PetscMalloc1(*capacity, &bigger));
+    if (*text) PetscCall(PetscMemcpy(bigger, *text, *length + 1));
+    else bigger[0] = '\0';
+    PetscCall(PetscFree(*text));
+    *text = bigger;
+  }
+  PetscCall(PetscMemcpy(*text + *length, line, add));
+  *length += add;
+  (*text)[(*length)++] = '\n';
+  (*text)[*length]     = '\0';
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static void FormatRealList(const PetscReal *values, PetscInt n, char *out, size_t size)
+{
+  out[0] = '\0';
+  for (PetscInt i = 0; i < n; i++) {
+    char item[64];
+    PetscCallAbort(PETSC_COMM_SELF, PetscSNPrintf(item, sizeof item, i ? ",%.17g" : "%.17g", (double)values[i]));
+    PetscCallAbort(PETSC_COMM_SELF, PetscStrlcat(out, item, size));
+  }
+}
+
+PetscErrorCode RdConfigOptionsText(const RdConfig *cfg, char **text)
+{
+  char   line[RD_MAX_AXIS_VALUES * 26 + 64], list[RD_MAX_AXIS_VALUES * 26];
+  size_t length = 0, capacity = 0;
+
+  PetscFunctionBeginUser;
+  *text = NULL;
+#define LINE(...) \
+  do { \
+    PetscCall(PetscSNPrintf(line, sizeof line, __VA_ARGS__)); \
+    PetscCall(AppendLine(text, &length, &capacity, line)); \
+  } while (0)
+  LINE("-model %s", RdModelName(cfg->model));
+  LINE("-output %s", cfg->output);
+  LINE("-seed %" PetscInt_FMT, cfg->seed);
+  LINE("-save_responses %s", cfg->save_responses ? "true" : "false");
+  FormatRealList(cfg->axes.frequency, cfg->axes.n_frequency, list, sizeof list);
+  LINE("-sweep_frequency %s", list);
+  FormatRealList(cfg->axes.noise_level, cfg->axes.n_noise_level, list, sizeof list);
+  LINE("-sweep_dropout %s", list);
+  list[0] = '\0';
+  for (PetscInt i = 0; i < cfg->axes.n_width; i++) {
+    char item[32];
+    PetscCall(PetscSNPrintf(item, sizeof item, i ? ",%" PetscInt_FMT : "%" PetscInt_FMT, cfg->axes.width[i]));
+    PetscCall(PetscStrlcat(list, item, sizeof list));
+  }
+  LINE("-sweep_width %s", list);
+  LINE("-sweep_seeds %" PetscInt_FMT, cfg->axes.n_seeds);
+  LINE("-num_stimuli %" PetscInt_FMT, cfg->num_stimuli);
+  LINE("-input_dim %" PetscInt_FMT, cfg->input_dim);
+  LINE("-output_dim %" PetscInt_FMT, cfg->output_dim);
+  LINE("-input_noise %.17g", (double)cfg->input_noise);
+  LINE("-lr %.17g", (double)cfg->lr);
+  LINE("-weight_decay %.17g", (double)cfg->weight_decay);
+  LINE("-init_scale %.17g", (double)cfg->init_scale);
+  LINE("-batch %" PetscInt_FMT, cfg->batch);
+  LINE("-burnin_steps %" PetscInt_FMT, cfg->burnin_steps);
+  LINE("-days %" PetscInt_FMT, cfg->days);
+  LINE("-steps_per_day %" PetscInt_FMT, cfg->steps_per_day);
+  LINE("-probe_samples %" PetscInt_FMT, cfg->probe_samples);
+  LINE("-probe_dropout %s", cfg->probe_dropout ? "true" : "false");
+  LINE("-readout_l2 %.17g", (double)cfg->readout_l2);
+#undef LINE
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdConfigGivenOptionsText(char **text)
+{
+  char  *all;
+  size_t length;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsGetAll(NULL, &all));
+  /* "-a 1 -b x" -> one option per line: a new line starts at " -" followed by a letter (so
+   * negative numbers stay with their option) */
+  PetscCall(PetscStrlen(all, &length));
+  PetscCall(PetscMalloc1(length + 2, text));
+  size_t out = 0;
+  for (size_t i = 0; i < length; i++) {
+    if (all[i] == ' ' && i + 2 < length && all[i + 1] == '-' && ((all[i + 2] >= 'a' && all[i + 2] <= 'z') || (all[i + 2] >= 'A' && all[i + 2] <= 'Z'))) (*text)[out++] = '\n';
+    else (*text)[out++] = all[i];
+  }
+  while (out > 0 && (*text)[out - 1] == ' ') out--;
+  (*text)[out] = '\0';
+  PetscCall(PetscFree(all));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

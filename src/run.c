@@ -1,0 +1,267 @@
+/* One sweep point end to end, and the rounds in which every rank runs and writes its points. */
+#include <repdrift/run.h>
+#include <repdrift/data.h>
+#include <repdrift/geometry.h>
+#include <repdrift/models/linear.h>
+#include <repdrift/readout.h>
+#include <repdrift/rng.h>
+
+PetscErrorCode RdRunDims(const RdConfig *cfg, RdDims *dims)
+{
+  PetscFunctionBeginUser;
+  dims->size[RD_DIM_POINT]     = RdSweepNumPoints(&cfg->axes);
+  dims->size[RD_DIM_DAY]       = cfg->days + 1;
+  dims->size[RD_DIM_LATER_DAY] = cfg->days + 1;
+  dims->size[RD_DIM_STIMULUS]  = cfg->num_stimuli;
+  dims->size[RD_DIM_SAMPLE]    = cfg->probe_samples;
+  dims->size[RD_DIM_UNIT]      = RdSweepMaxWidth(&cfg->axes);
+  dims->size[RD_DIM_PC]        = PetscMin(cfg->probe_samples - 1, RdSweepMaxWidth(&cfg->axes));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscReal RdRunPointCost(const RdConfig *cfg, const RdPoint *point)
+{
+  /* flops of SGD (~6 per weight per presentation) plus the per-day probe and geometry work
+   * (Gram or covariance build and the eigensolve of the smaller side) */
+  PetscReal width   = (PetscReal)point->width;
+  PetscReal weights = width * (PetscReal)(cfg->input_dim + cfg->output_dim);
+  PetscReal steps   = (PetscReal)(cfg->burnin_steps + cfg->days * cfg->steps_per_day) * (PetscReal)cfg->batch;
+  PetscReal samples = (PetscReal)cfg->probe_samples, small = PetscMin(samples, width);
+  PetscReal per_day = (PetscReal)cfg->num_stimuli * (samples * width * (PetscReal)cfg->input_dim + samples * width * small + small * small * small);
+  return 6 * weights * steps + (PetscReal)(cfg->days + 1) * per_day;
+}
+
+PetscErrorCode RdRunPlan(MPI_Comm comm, const RdConfig *cfg, RdPlan *plan)
+{
+  PetscMPIInt size;
+  PetscInt    n_points = RdSweepNumPoints(&cfg->axes);
+  PetscReal  *cost;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(PetscMalloc1(n_points, &cost));
+  for (PetscInt p = 0; p < n_points; p++) {
+    RdPoint point;
+    PetscCall(RdSweepGetPoint(&cfg->axes, p, &point));
+    cost[p] = RdRunPointCost(cfg, &point);
+  }
+  PetscCall(RdPlanCreate(n_points, cost, size, plan));
+  PetscCall(PetscFree(cost));
+  PetscCall(PetscPrintf(comm, "Sweep: %" PetscInt_FMT " points = %" PetscInt_FMT " frequencies x %" PetscInt_FMT " dropouts x %" PetscInt_FMT " widths x %" PetscInt_FMT " seeds; model %s; output %s\n", n_points, cfg->axes.n_frequency, cfg->axes.n_noise_level, cfg->axes.n_width, cfg->axes.n_seeds, RdModelName(cfg->model), cfg->output));
+  if (!cfg->terse) {
+    PetscInt min_points = n_points, max_points = 0;
+    for (PetscMPIInt r = 0; r < size; r++) {
+      PetscInt owned = plan->rank_offset[r + 1] - plan->rank_offset[r];
+      min_points     = PetscMin(min_points, owned);
+      max_points     = PetscMax(max_points, owned);
+    }
+    PetscCall(PetscPrintf(comm, "Plan: %d ranks, %" PetscInt_FMT "-%" PetscInt_FMT " points each, %" PetscInt_FMT " write rounds, estimated imbalance (max/mean cost) %.3f\n", size, min_points, max_points, plan->n_rounds, (double)plan->imbalance));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdRunSweepDescription(const RdConfig *cfg, const RdDims *dims, double *values[RD_NUM_FIELDS])
+{
+  PetscInt n_points = dims->size[RD_DIM_POINT], K = cfg->num_stimuli;
+
+  PetscFunctionBeginUser;
+  for (PetscInt p = 0; p < n_points; p++) {
+    RdPoint point;
+    PetscCall(RdSweepGetPoint(&cfg->axes, p, &point));
+    values[RD_FIELD_SWEEP_FREQUENCY][p]   = point.frequency;
+    values[RD_FIELD_SWEEP_NOISE_LEVEL][p] = point.noise_level;
+    values[RD_FIELD_SWEEP_WIDTH][p]       = (double)point.width;
+    values[RD_FIELD_SWEEP_SEED][p]        = (double)point.replicate;
+    /* the same rule as RdTaskCreateRandom: stimulus 0 at the swept frequency, the rest equal */
+    for (PetscInt k = 0; k < K; k++) values[RD_FIELD_SWEEP_STIMULUS_PROBABILITY][p * K + k] = k == 0 ? point.frequency : (1 - point.frequency) / (double)(K - 1);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Probe responses of one point: [day][stimulus][sample][width]. */
+typedef struct {
+  PetscInt days, stimuli, samples, width;
+  double  *values;
+} RdResponses;
+
+static double *ResponsesOf(const RdResponses *responses, PetscInt day, PetscInt stimulus)
+{
+  return responses->values + RD_IDX3(day, stimulus, 0, responses->stimuli, (size_t)responses->samples * (size_t)responses->width);
+}
+
+/* Trains the point's network through burn-in and every day, probing at the end of each day.
+ * Returns the number of days (from day 0) that completed before a divergence. */
+static PetscErrorCode TrainAndProbe(const RdConfig *cfg, const RdPoint *point, const RdDims *dims, RdResponses *responses, RdPointResult *result, PetscInt *valid_days)
+{
+  RdTask        task;
+  RdLinearNet   net;
+  RdLinearHyper hyper = {cfg->lr, cfg->weight_decay, point->noise_level, cfg->input_noise, cfg->batch};
+  RdStream      init, sampling, noise;
+  uint64_t      seed = (uint64_t)cfg->seed;
+  uint32_t      stream_id = (uint32_t)point->replicate; /* a point's numbers depend on its replicate, never on the rank */
+
+  PetscFunctionBeginUser;
+  PetscCall(RdTaskCreateRandom(cfg->num_stimuli, cfg->input_dim, cfg->output_dim, point->frequency, seed, point->replicate, &task));
+  PetscCall(RdLinearNetCreate(cfg->input_dim, point->width, cfg->output_dim, &net));
+  RdStreamInit(&init, seed, stream_id, RD_PURPOSE_INIT);
+  RdStreamInit(&sampling, seed, stream_id, RD_PURPOSE_SGD_SAMPLING);
+  RdStreamInit(&noise, seed, stream_id, RD_PURPOSE_TRAIN_NOISE);
+  RdLinearNetInit(&net, cfg->init_scale, &init);
+
+  *valid_days = 0;
+  PetscBool diverged = RdLinearTrain(&net, &hyper, &task, cfg->burnin_steps, &sampling, &noise) < cfg->burnin_steps;
+  for (PetscInt day = 0; day <= cfg->days && !diverged; day++) {
+    if (day > 0) diverged = RdLinearTrain(&net, &hyper, &task, cfg->steps_per_day, &sampling, &noise) < cfg->steps_per_day;
+    double loss = RdLinearPopulationLoss(&net, &hyper, &task);
+    if (diverged || !isfinite(loss)) {
+      diverged = PETSC_TRUE;
+      break;
+    }
+    result->values[RD_FIELD_TASK_LOSS][day] = loss;
+    RdStream probe;
+    RdStreamInit(&probe, seed, stream_id, RD_PURPOSE(RD_PURPOSE_PROBE, day));
+    for (PetscInt k = 0; k < cfg->num_stimuli; k++) RdLinearProbe(&net, &hyper, &task, k, cfg->probe_samples, cfg->probe_dropout, &probe, ResponsesOf(responses, day, k));
+    *valid_days = day + 1;
+  }
+  (void)dims;
+  PetscCall(RdLinearNetDestroy(&net));
+  PetscCall(RdTaskDestroy(&task));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Copies n values into a padded row of the result (the rest stays NaN). */
+static void Store(double *destination, const double *source, PetscInt n)
+{
+  for (PetscInt i = 0; i < n; i++) destination[i] = source[i];
+}
+
+static PetscErrorCode AnalyseGeometry(const RdConfig *cfg, const RdDims *dims, const RdResponses *responses, PetscInt valid_days, RdPointResult *result)
+{
+  const PetscInt days = dims->size[RD_DIM_DAY], K = dims->size[RD_DIM_STIMULUS], units = dims->size[RD_DIM_UNIT], pcs = dims->size[RD_DIM_PC];
+  const PetscInt width = responses->width, samples = responses->samples;
+  RdPCA         *pca;
+  RdDriftPair    pair;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(valid_days, &pca));
+  for (PetscInt s = 0; s < valid_days; s++) PetscCall(RdPCACreate(width, samples, &pca[s]));
+  PetscCall(PetscMalloc3(pcs, &pair.along_pc, pcs, &pair.angle_to_pc, pcs, &pair.variance_flow));
+  for (PetscInt k = 0; k < K; k++) {
+    for (PetscInt s = 0; s < valid_days; s++) {
+      const double *members = ResponsesOf(responses, s, k);
+      size_t        day_stimulus = RD_IDX2(s, k, K);
+      PetscCall(RdPCACompute(members, samples, &pca[s]));
+      Store(&result->values[RD_FIELD_RESPONSES_MEAN][day_stimulus * units], pca[s].mean, width);
+      Store(&result->values[RD_FIELD_GEOMETRY_EIGENVALUES][day_stimulus * pcs], pca[s].eigenvalues, pca[s].n_pcs);
+      Store(&result->values[RD_FIELD_GEOMETRY_EXPLAINED_VARIANCE_RATIO][day_stimulus * pcs], pca[s].explained, pca[s].n_pcs);
+      result->values[RD_FIELD_GEOMETRY_PARTICIPATION_RATIO][day_stimulus]   = pca[s].participation_ratio;
+      result->values[RD_FIELD_GEOMETRY_VARIATIONAL_DIMENSION][day_stimulus] = (double)pca[s].k_variational;
+      PetscCall(RdSplitHalfNullFraction(members, samples, width, &result->values[RD_FIELD_DRIFT_NULL_FRACTION_IN_VARIATIONAL_SPACE][day_stimulus]));
+      if (result->values[RD_FIELD_RESPONSES_PROBE])
+        for (PetscInt a = 0; a < samples; a++) Store(&result->values[RD_FIELD_RESPONSES_PROBE][(day_stimulus * samples + a) * units], members + (size_t)a * width, width);
+    }
+    for (PetscInt s = 0; s < valid_days; s++) {
+      for (PetscInt later = s + 1; later < valid_days; later++) {
+        size_t pair_index = RD_IDX3(s, later, k, days, K);
+        PetscCall(RdDriftCompute(&pca[s], &pca[later], ResponsesOf(responses, later, k), samples, &pair));
+        result->values[RD_FIELD_DRIFT_ANGLE_BETWEEN_MEANS][pair_index]          = pair.angle_between_means;
+        result->values[RD_FIELD_DRIFT_RELATIVE_MAGNITUDE][pair_index]           = pair.relative_magnitude;
+        result->values[RD_FIELD_DRIFT_FRACTION_IN_VARIATIONAL_SPACE][pair_index] = pair.fraction_in_variational_space;
+        result->values[RD_FIELD_DRIFT_FRACTION_CHANCE][pair_index]              = pair.fraction_chance;
+        result->values[RD_FIELD_DRIFT_VARIATIONAL_OVERLAP][pair_index]          = pair.variational_overlap;
+        if (later == s + 1) { /* per-PC metrics for consecutive days, stored at the later day */
+          size_t day_stimulus = RD_IDX2(later, k, K);
+          Store(&result->values[RD_FIELD_DRIFT_ALONG_PC][day_stimulus * pcs], pair.along_pc, pca[s].n_pcs);
+          Store(&result->values[RD_FIELD_DRIFT_ANGLE_TO_PC][day_stimulus * pcs], pair.angle_to_pc, pca[s].n_pcs);
+          Store(&result->values[RD_FIELD_DRIFT_VARIANCE_FLOW][day_stimulus * pcs], pair.variance_flow, pca[s].n_pcs);
+          result->values[RD_FIELD_DRIFT_ANGLE_SLOPE][day_stimulus] = pair.angle_slope;
+          result->values[RD_FIELD_DRIFT_ANGLE_R][day_stimulus]     = pair.angle_r;
+        }
+      }
+    }
+  }
+  PetscCall(PetscFree3(pair.along_pc, pair.angle_to_pc, pair.variance_flow));
+  for (PetscInt s = 0; s < valid_days; s++) PetscCall(RdPCADestroy(&pca[s]));
+  PetscCall(PetscFree(pca));
+  (void)cfg;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Cross-day classifiers of stimulus 0 vs 1: trained on the first half of a day's probes, tested
+ * on the second half of every day's probes (so train and test sets never share a presentation). */
+static PetscErrorCode AnalyseReadout(const RdConfig *cfg, const RdDims *dims, const RdResponses *responses, PetscInt valid_days, RdPointResult *result)
+{
+  const PetscInt days = dims->size[RD_DIM_DAY], width = responses->width, half = responses->samples / 2, rest = responses->samples - half;
+  double        *weights, *bias;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc2((size_t)valid_days * width, &weights, valid_days, &bias));
+  for (PetscInt s = 0; s < valid_days; s++) PetscCall(RdLogisticFit(ResponsesOf(responses, s, 0), half, ResponsesOf(responses, s, 1), half, width, cfg->readout_l2, weights + (size_t)s * width, &bias[s]));
+  for (PetscInt s = 0; s < valid_days; s++)
+    for (PetscInt later = 0; later < valid_days; later++) {
+      const double *test0 = ResponsesOf(responses, later, 0) + (size_t)half * width, *test1 = ResponsesOf(responses, later, 1) + (size_t)half * width;
+      result->values[RD_FIELD_READOUT_CLASSIFIER_ACCURACY][RD_IDX2(s, later, days)] = RdClassifierAccuracy(weights + (size_t)s * width, bias[s], test0, rest, test1, rest, width);
+      result->values[RD_FIELD_READOUT_CLASSIFIER_ANGLE][RD_IDX2(s, later, days)]    = RdAngleDegrees(weights + (size_t)s * width, weights + (size_t)later * width, width);
+    }
+  PetscCall(PetscFree2(weights, bias));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdRunPoint(const RdConfig *cfg, const RdDims *dims, PetscInt point_index, RdPointResult *result)
+{
+  RdPoint     point;
+  RdResponses responses;
+  PetscInt    valid_days;
+
+  PetscFunctionBeginUser;
+  PetscCall(RdSweepGetPoint(&cfg->axes, point_index, &point));
+  PetscCall(RdPointResultReset(dims, result));
+  result->point       = point_index;
+  responses.days      = cfg->days + 1;
+  responses.stimuli   = cfg->num_stimuli;
+  responses.samples   = cfg->probe_samples;
+  responses.width     = point.width;
+  PetscCall(PetscMalloc1((size_t)responses.days * responses.stimuli * responses.samples * responses.width, &responses.values));
+  PetscCall(TrainAndProbe(cfg, &point, dims, &responses, result, &valid_days));
+  PetscCall(AnalyseGeometry(cfg, dims, &responses, valid_days, result));
+  PetscCall(AnalyseReadout(cfg, dims, &responses, valid_days, result));
+  result->values[RD_FIELD_SWEEP_STATUS][0] = valid_days == responses.days ? RD_STATUS_DONE : RD_STATUS_DIVERGED;
+  PetscCall(PetscFree(responses.values));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdRunOwnedPoints(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims, const RdPlan *plan, RdArchive archive, PetscInt *n_not_done)
+{
+  PetscMPIInt   rank;
+  RdPointResult result;
+  RdProgress    progress;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCall(RdPointResultCreate(dims, cfg->save_responses, &result));
+  PetscCall(RdProgressStart(comm, plan->n_points, &progress));
+  *n_not_done = 0;
+  for (PetscInt round = 0; round < plan->n_rounds; round++) {
+    PetscInt point = RdPlanPointOf(plan, rank, round), status = RD_STATUS_PENDING;
+    double   seconds = 0;
+    if (point >= 0) {
+      double         start = MPI_Wtime();
+      PetscErrorCode failed = RdRunPoint(cfg, dims, point, &result); /* a failed point must not stop the sweep */
+      if (failed) {
+        PetscCall(RdPointResultReset(dims, &result));
+        result.point                            = point;
+        result.values[RD_FIELD_SWEEP_STATUS][0] = RD_STATUS_FAILED;
+      }
+      seconds                                       = MPI_Wtime() - start;
+      result.values[RD_FIELD_SWEEP_WALL_SECONDS][0] = seconds;
+      status                                        = (PetscInt)result.values[RD_FIELD_SWEEP_STATUS][0];
+      if (status != RD_STATUS_DONE) (*n_not_done)++;
+    }
+    PetscCall(RdArchiveWriteRound(archive, point >= 0 ? &result : NULL));
+    PetscCall(RdProgressRound(&progress, point, status, seconds, cfg->terse));
+  }
+  PetscCall(RdProgressLoadTable(&progress, cfg->terse));
+  PetscCall(RdAllReduceSumInt(comm, n_not_done));
+  PetscCall(RdPointResultDestroy(&result));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -1,0 +1,52 @@
+# End-to-end tests: the program, its archive, MPI rank invariance, bad input, the report.
+set(REPDRIFT_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with numpy and h5py (Debian's)")
+set(REPDRIFT_TEST_DIR ${CMAKE_CURRENT_BINARY_DIR}/work)
+file(MAKE_DIRECTORY ${REPDRIFT_TEST_DIR})
+# Open MPI as root in a container, more ranks than cores, no cross-memory attach.
+set(REPDRIFT_MPI_ENV
+  OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+  OMPI_MCA_btl_vader_single_copy_mechanism=none HDF5_USE_FILE_LOCKING=FALSE)
+set(SMALL -options_file ${CMAKE_CURRENT_SOURCE_DIR}/configs/small.yaml -overwrite)
+
+add_test(NAME repdrift_help COMMAND $<TARGET_FILE:repdrift> -help)
+set_tests_properties(repdrift_help PROPERTIES LABELS integration
+  PASS_REGULAR_EXPRESSION "-sweep_frequency.*-sweep_dropout.*-sweep_width.*-sweep_seeds.*-probe_samples.*-readout_l2")
+
+# The same sweep on 1, 2 and 3 ranks.
+foreach(ranks 1 2 3)
+  add_test(NAME mpi_sweep_${ranks}_ranks
+    COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${ranks} ${MPIEXEC_PREFLAGS} $<TARGET_FILE:repdrift> ${MPIEXEC_POSTFLAGS}
+            ${SMALL} -output ${REPDRIFT_TEST_DIR}/small_${ranks}ranks.h5)
+  set_tests_properties(mpi_sweep_${ranks}_ranks PROPERTIES LABELS "integration;mpi" ENVIRONMENT "${REPDRIFT_MPI_ENV}"
+    FIXTURES_SETUP small_${ranks}ranks PROCESSORS ${ranks})
+endforeach()
+foreach(ranks 2 3)
+  add_test(NAME mpi_bit_identical_1_vs_${ranks}_ranks
+    COMMAND ${REPDRIFT_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/python/compare_archives.py
+            ${REPDRIFT_TEST_DIR}/small_1ranks.h5 ${REPDRIFT_TEST_DIR}/small_${ranks}ranks.h5)
+  set_tests_properties(mpi_bit_identical_1_vs_${ranks}_ranks PROPERTIES LABELS "integration;mpi"
+    FIXTURES_REQUIRED "small_1ranks;small_${ranks}ranks")
+endforeach()
+
+add_test(NAME schema_dump COMMAND ${CMAKE_COMMAND} -E env sh -c "$<TARGET_FILE:repdrift-report> -schema > ${REPDRIFT_TEST_DIR}/schema.txt")
+set_tests_properties(schema_dump PROPERTIES LABELS integration FIXTURES_SETUP schema)
+add_test(NAME archive_python_check
+  COMMAND ${REPDRIFT_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/python/check_archive.py
+          ${REPDRIFT_TEST_DIR}/small_2ranks.h5 --schema ${REPDRIFT_TEST_DIR}/schema.txt)
+set_tests_properties(archive_python_check PROPERTIES LABELS "integration;python" FIXTURES_REQUIRED "small_2ranks;schema")
+
+add_test(NAME report_of_archive COMMAND $<TARGET_FILE:repdrift-report> ${REPDRIFT_TEST_DIR}/small_2ranks.h5)
+set_tests_properties(report_of_archive PROPERTIES LABELS integration FIXTURES_REQUIRED small_2ranks
+  PASS_REGULAR_EXPRESSION "final_loss.*\n +15 ")
+
+add_test(NAME bad_input
+  COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/bad_input.sh $<TARGET_FILE:repdrift> $<TARGET_FILE:repdrift-report>
+          ${REPDRIFT_TEST_DIR}/bad_input ${REPDRIFT_PYTHON} ${REPDRIFT_TEST_DIR}/small_1ranks.h5)
+set_tests_properties(bad_input PROPERTIES LABELS integration ENVIRONMENT "${REPDRIFT_MPI_ENV}" FIXTURES_REQUIRED small_1ranks)
+
+# Golden -terse output: stable rounded numbers, no timings (regenerate with tests/golden/update.sh).
+add_test(NAME golden_terse
+  COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/golden/compare.sh $<TARGET_FILE:repdrift>
+          ${CMAKE_CURRENT_SOURCE_DIR}/golden/small_terse.txt ${REPDRIFT_TEST_DIR}/golden.h5
+          -options_file ${CMAKE_CURRENT_SOURCE_DIR}/configs/small.yaml)
+set_tests_properties(golden_terse PROPERTIES LABELS integration ENVIRONMENT "${REPDRIFT_MPI_ENV}")

@@ -1,0 +1,68 @@
+#!/bin/sh
+# bad_input.sh REPDRIFT REPORT WORKDIR PYTHON ARCHIVE
+# Every bad input must fail with a non-zero exit and a message naming what to fix, and must leave an
+# existing archive byte-for-byte untouched (even when -overwrite is given with the bad option).
+set -u
+exe=$1; report=$2; work=$3; python=$4; good_archive=$5
+rm -rf "$work"; mkdir -p "$work"
+victim=$work/victim.h5
+cp "$good_archive" "$victim"
+before=$(md5sum < "$victim")
+passed=0; failed=0
+quick="-burnin_steps 10 -days 1 -steps_per_day 10 -probe_samples 8 -sweep_seeds 1"
+
+# expect_failure NAME EXPECTED_TEXT COMMAND...
+expect_failure() {
+  name=$1; expected=$2; shift 2
+  output=$("$@" 2>&1); code=$?
+  if [ $code -eq 0 ]; then
+    echo "FAIL $name: exit code 0"; failed=$((failed + 1)); return
+  fi
+  if ! printf '%s' "$output" | grep -qF -- "$expected"; then
+    echo "FAIL $name: message does not mention '$expected':"; printf '%s\n' "$output" | head -20; failed=$((failed + 1)); return
+  fi
+  if [ "$(md5sum < "$victim")" != "$before" ]; then
+    echo "FAIL $name: the existing archive was modified"; failed=$((failed + 1)); cp "$good_archive" "$victim"; return
+  fi
+  echo "ok   $name (exit $code)"; passed=$((passed + 1))
+}
+
+bad() { expect_failure "$1" "$2" "$exe" $quick -output "$victim" -overwrite $3; }
+bad "width zero"            "-sweep_width"      "-sweep_width 0"
+bad "width negative"        "-sweep_width"      "-sweep_width 8,-3"
+bad "width no values"       "-sweep_width was given no values" "-sweep_width"
+bad "frequency one"         "-sweep_frequency"  "-sweep_frequency 1"
+bad "frequency zero"        "-sweep_frequency"  "-sweep_frequency 0,0.5"
+bad "frequency above one"   "-sweep_frequency"  "-sweep_frequency 1.5"
+bad "frequency nan"         "-sweep_frequency"  "-sweep_frequency nan"
+bad "dropout one"           "-sweep_dropout"    "-sweep_dropout 1"
+bad "dropout negative"      "-sweep_dropout"    "-sweep_dropout -0.1"
+bad "empty sweep"           "-sweep_seeds"      "-sweep_seeds 0"
+bad "unknown option"        "-frobnicate"       "-frobnicate 3"
+bad "misspelt option"       "-sweep_widht"      "-sweep_widht 4"
+bad "learning rate inf"     "-lr"               "-lr inf"
+bad "learning rate zero"    "-lr"               "-lr 0"
+bad "too few probes"        "-probe_samples"    "-probe_samples 2"
+bad "one stimulus"          "-num_stimuli"      "-num_stimuli 1"
+bad "unknown model"         "-model"            "-model perceptron"
+expect_failure "existing output without -overwrite" "-overwrite" "$exe" $quick -output "$victim"
+expect_failure "output directory missing" "does not exist" "$exe" $quick -output "$work/no/such/dir/out.h5"
+expect_failure "output under a file" "-output" "$exe" $quick -output "$victim/out.h5"
+printf 'sweep_width: [8, 16\n  - : :\n' > "$work/malformed.yaml"
+expect_failure "malformed YAML options file" "malformed.yaml" "$exe" $quick -output "$victim" -overwrite -options_file "$work/malformed.yaml"
+expect_failure "missing options file" "no_such.yaml" "$exe" $quick -output "$victim" -overwrite -options_file "$work/no_such.yaml"
+
+# repdrift-report on things that are not (current) repdrift archives
+echo "just text" > "$work/text.h5"
+expect_failure "report: not HDF5" "not a repdrift archive" "$report" "$work/text.h5"
+"$python" -c "import h5py; h5py.File('$work/plain.h5', 'w').create_dataset('x', data=[1, 2])"
+expect_failure "report: HDF5 but not repdrift" "not a repdrift archive" "$report" "$work/plain.h5"
+cp "$good_archive" "$work/v2.h5"
+"$python" -c "import h5py; f = h5py.File('$work/v2.h5', 'r+'); f.attrs['schema_version'] = 2"
+expect_failure "report: unknown schema version" "schema_version 2" "$report" "$work/v2.h5"
+head -c 4000 "$good_archive" > "$work/truncated.h5"
+expect_failure "report: truncated archive" "truncated" "$report" "$work/truncated.h5"
+expect_failure "report: missing file" "missing.h5" "$report" "$work/missing.h5"
+
+echo "bad_input: $passed passed, $failed failed"
+[ $failed -eq 0 ]
