@@ -413,6 +413,7 @@ static PetscErrorCode ReadAttributeText(hid_t location, const char *name, char *
   if (H5Tget_class(type) == H5T_STRING) {
     hid_t memory_type;
     RdH5Call(memory_type = H5Tcopy(H5T_C_S1));
+    RdH5Call(H5Tset_cset(memory_type, H5Tget_cset(type))); /* HDF5 converts no character sets */
     if (H5Tis_variable_str(type) > 0) {
       char *text = NULL;
       RdH5Call(H5Tset_size(memory_type, H5T_VARIABLE));

@@ -55,16 +55,18 @@ static void SetDefaults(RdConfig *cfg)
   PetscCallAbort(PETSC_COMM_SELF, PetscStrncpy(cfg->output, "repdrift.h5", sizeof cfg->output));
   cfg->seed = 1;
 
-  /* the embedded default sweep: 2 x 2 x 2 x 2 = 16 points, about a minute on 2 cores */
-  cfg->axes.n_frequency    = 2;
-  cfg->axes.frequency[0]   = 0.2;
-  cfg->axes.frequency[1]   = 0.5;
+  /* the embedded default sweep: 3 x 2 x 3 x 2 = 36 points, about a minute on 2 cores */
+  cfg->axes.n_frequency    = 3;
+  cfg->axes.frequency[0]   = 0.1;
+  cfg->axes.frequency[1]   = 0.25;
+  cfg->axes.frequency[2]   = 0.5;
   cfg->axes.n_noise_level  = 2;
   cfg->axes.noise_level[0] = 0.0;
   cfg->axes.noise_level[1] = 0.2;
-  cfg->axes.n_width        = 2;
+  cfg->axes.n_width        = 3;
   cfg->axes.width[0]       = 16;
   cfg->axes.width[1]       = 64;
+  cfg->axes.width[2]       = 256;
   cfg->axes.n_seeds        = 2;
 
   cfg->num_stimuli  = 4;
@@ -76,9 +78,9 @@ static void SetDefaults(RdConfig *cfg)
   cfg->init_scale   = 0.5;
   cfg->batch        = 1;
 
-  cfg->burnin_steps  = 50000;
+  cfg->burnin_steps  = 100000;
   cfg->days          = 10;
-  cfg->steps_per_day = 5000;
+  cfg->steps_per_day = 10000;
   cfg->probe_samples = 200;
   cfg->probe_dropout = PETSC_TRUE;
   cfg->readout_l2    = 1e-2;
@@ -172,7 +174,9 @@ PetscErrorCode RdConfigCheckUnusedOptions(MPI_Comm comm)
     PetscCall(PetscStrlcat(list, i ? ", -" : "-", sizeof list));
     PetscCall(PetscStrlcat(list, names[i], sizeof list));
   }
+  PetscInt n_reported = n_unused; /* LeftRestore zeroes its count argument */
   PetscCall(PetscOptionsLeftRestore(NULL, &n_unused, &names, &values));
+  n_unused = n_reported;
   PetscCheck(n_unused == 0, comm, PETSC_ERR_USER_INPUT, "Unknown option%s %s: not a repdrift option (misspelt?). Run with -help for the list", n_unused > 1 ? "s" : "", list);
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -1,0 +1,100 @@
+/* Sweep flattening order and the owner plan, against hand-computed answers. */
+#include <repdrift/sweep.h>
+#include "testing.h"
+
+static void TestFlattening(void)
+{
+  RdSweepAxes axes = {0};
+  axes.n_frequency = 2, axes.frequency[0] = 0.1, axes.frequency[1] = 0.5;
+  axes.n_noise_level = 3, axes.noise_level[0] = 0, axes.noise_level[1] = 0.2, axes.noise_level[2] = 0.4;
+  axes.n_width = 2, axes.width[0] = 16, axes.width[1] = 64;
+  axes.n_seeds = 5;
+  RD_CHECK(RdSweepNumPoints(&axes) == 60, "2 x 3 x 2 x 5 = 60 points, got %d", (int)RdSweepNumPoints(&axes));
+  RD_CHECK(RdSweepMaxWidth(&axes) == 64, "max width 64");
+
+  /* documented order: ((f * n_noise + q) * n_width + w) * n_seeds + replicate */
+  RdPoint point;
+  PetscCallAbort(PETSC_COMM_SELF, RdSweepGetPoint(&axes, ((1 * 3 + 2) * 2 + 0) * 5 + 3, &point));
+  RD_CHECK(point.frequency == 0.5 && point.noise_level == 0.4 && point.width == 16 && point.replicate == 3, "point 53 = (f 0.5, q 0.4, m 16, seed 3), got (%g, %g, %d, %d)", point.frequency, point.noise_level, (int)point.width, (int)point.replicate);
+  int visited[60] = {0}, in_order = 1;
+  for (PetscInt p = 0; p < 60; p++) {
+    PetscCallAbort(PETSC_COMM_SELF, RdSweepGetPoint(&axes, p, &point));
+    PetscInt back = ((point.i_frequency * 3 + point.i_noise_level) * 2 + point.i_width) * 5 + point.replicate;
+    in_order &= back == p;
+    visited[back]++;
+  }
+  int all_once = 1;
+  for (int p = 0; p < 60; p++) all_once &= visited[p] == 1;
+  RD_CHECK(in_order && all_once, "flattening is a bijection in the documented order");
+}
+
+static void TestPlanKnownAnswer(void)
+{
+  /* LPT on costs (3, 5, 3, 4, 3) over 2 ranks: 5 -> r0, 4 -> r1, 3 (point 0) -> r1 (4 < 5),
+   * 3 (point 2) -> r0 (5 < 7), 3 (point 4) -> r1 (7 < 8). Loads 8 and 10, imbalance 10/9. */
+  const PetscReal cost[5] = {3, 5, 3, 4, 3};
+  RdPlan          plan;
+  PetscCallAbort(PETSC_COMM_SELF, RdPlanCreate(5, cost, 2, &plan));
+  const PetscInt expected_owner[5] = {1, 0, 0, 1, 1};
+  for (int p = 0; p < 5; p++) RD_CHECK(plan.owner[p] == expected_owner[p], "owner of point %d: got %d expected %d", p, (int)plan.owner[p], (int)expected_owner[p]);
+  RD_CHECK_CLOSE(plan.rank_load[0], 8, 0, "rank 0 load");
+  RD_CHECK_CLOSE(plan.rank_load[1], 10, 0, "rank 1 load");
+  RD_CHECK_CLOSE(plan.imbalance, 10.0 / 9.0, 1e-15, "imbalance max/mean");
+  RD_CHECK(plan.n_rounds == 3, "rounds = most points on a rank = 3, got %d", (int)plan.n_rounds);
+  RD_CHECK(RdPlanPointOf(&plan, 1, 0) == 0 && RdPlanPointOf(&plan, 1, 1) == 3 && RdPlanPointOf(&plan, 1, 2) == 4, "rank 1 runs points 0, 3, 4 in index order");
+  RD_CHECK(RdPlanPointOf(&plan, 0, 2) == -1, "rank 0 has no third point");
+  PetscCallAbort(PETSC_COMM_SELF, RdPlanDestroy(&plan));
+}
+
+static void TestPlanMoreRanksThanPoints(void)
+{
+  const PetscReal cost[2] = {1, 1};
+  RdPlan          plan;
+  PetscCallAbort(PETSC_COMM_SELF, RdPlanCreate(2, cost, 3, &plan));
+  RD_CHECK(plan.owner[0] == 0 && plan.owner[1] == 1, "two equal points go to ranks 0 and 1");
+  RD_CHECK(RdPlanPointOf(&plan, 2, 0) == -1, "rank 2 owns no point");
+  RD_CHECK(plan.n_rounds == 1, "one round");
+  PetscCallAbort(PETSC_COMM_SELF, RdPlanDestroy(&plan));
+}
+
+/* Every point owned exactly once, and LPT's guarantee: max load <= 4/3 OPT <= 4/3 max(mean, max cost)
+ * ... checked in its weaker computable form max load <= mean + max cost. */
+static void TestPlanInvariants(void)
+{
+  enum { n = 97 };
+  PetscReal cost[n];
+  for (int p = 0; p < n; p++) cost[p] = 1 + (p * 37 % 11) * (p % 3 == 0 ? 10 : 1);
+  for (PetscInt ranks = 1; ranks <= 7; ranks++) {
+    RdPlan plan;
+    PetscCallAbort(PETSC_COMM_SELF, RdPlanCreate(n, cost, ranks, &plan));
+    int       owned[n] = {0};
+    PetscReal total = 0, max_cost = 0, max_load = 0;
+    for (PetscInt r = 0; r < ranks; r++)
+      for (PetscInt round = 0; round < plan.n_rounds; round++) {
+        PetscInt p = RdPlanPointOf(&plan, r, round);
+        if (p >= 0) owned[p]++;
+      }
+    int once = 1;
+    for (int p = 0; p < n; p++) {
+      once &= owned[p] == 1;
+      total += cost[p];
+      max_cost = PetscMax(max_cost, cost[p]);
+    }
+    for (PetscInt r = 0; r < ranks; r++) max_load = PetscMax(max_load, plan.rank_load[r]);
+    RD_CHECK(once, "%d ranks: every point owned exactly once", (int)ranks);
+    RD_CHECK(max_load <= total / ranks + max_cost + 1e-9, "%d ranks: greedy bound max load %g <= mean %g + max cost %g", (int)ranks, max_load, total / ranks, max_cost);
+    PetscCallAbort(PETSC_COMM_SELF, RdPlanDestroy(&plan));
+  }
+}
+
+int main(int argc, char **argv)
+{
+  PetscCall(SlepcInitialize(&argc, &argv, NULL, NULL));
+  TestFlattening();
+  TestPlanKnownAnswer();
+  TestPlanMoreRanksThanPoints();
+  TestPlanInvariants();
+  int code = RdTestSummary("test_sweep");
+  PetscCall(SlepcFinalize());
+  return code;
+}
