@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/statvfs.h>
 
 #ifndef H5_HAVE_PARALLEL
 #error "repdrift needs parallel HDF5 (Debian: libhdf5-openmpi-dev)"
@@ -48,6 +49,19 @@ static PetscBool IsInFile(RdField field, PetscBool save_responses)
 {
   return rd_field_specs[field].when != RD_WRITTEN_PER_POINT_OPTIONAL_RESPONSES || save_responses;
 }
+
+/* Bytes the archive will occupy: all storage is allocated when the schema is created. */
+static double ArchiveBytes(const RdDims *dims, PetscBool save_responses)
+{
+  double bytes = 0;
+  for (int f = 0; f < RD_NUM_FIELDS; f++) {
+    if (!IsInFile((RdField)f, save_responses)) continue;
+    double element = rd_field_specs[f].type == RD_TYPE_INT8 ? 1 : 8;
+    bytes += element * (double)RdFieldPointElements((RdField)f, dims) * (double)dims->size[RD_DIM_POINT];
+  }
+  return bytes;
+}
+
 
 static hid_t FileType(RdValueType type)
 {
@@ -274,25 +288,66 @@ static void CheckOutputPath(const RdConfig *cfg, char *message, size_t size)
   if (access(directory, W_OK) != 0) snprintf(message, size, "Cannot write -output %s: directory %s %s", cfg->output, directory, errno == ENOENT ? "does not exist" : "is not writable");
 }
 
+/* Checks (rank 0) that the file system holds the whole archive, allocated up front. */
+static void CheckFreeSpace(const RdConfig *cfg, const RdDims *dims, char *message, size_t size)
+{
+  char           directory_buffer[PETSC_MAX_PATH_LEN];
+  struct statvfs file_system;
+  double         needed = ArchiveBytes(dims, cfg->save_responses);
+
+  snprintf(directory_buffer, sizeof directory_buffer, "%s", cfg->output);
+  if (statvfs(dirname(directory_buffer), &file_system) != 0) return;
+  double available = (double)file_system.f_bavail * (double)file_system.f_frsize;
+  if (needed > available) snprintf(message, size, "The archive -output %s needs %.3g GB but only %.3g GB are free there: write elsewhere, or shrink the sweep (-sweep_*), -days, -probe_samples or drop -save_responses", cfg->output, needed / 1e9, available / 1e9);
+}
+
 /* ---------- the collective writer ---------- */
+
+/* Every rank opens the (already complete) schema with MPI-IO for the per-point writes. */
+static PetscErrorCode OpenParallel(RdArchive archive, const char *path, const RdDims *dims)
+{
+  hid_t  access_properties;
+  size_t largest_integer_field = 1;
+
+  PetscFunctionBeginUser;
+  RdH5Call(access_properties = H5Pcreate(H5P_FILE_ACCESS));
+  RdH5Call(H5Pset_fapl_mpio(access_properties, archive->comm, MPI_INFO_NULL));
+  RdH5Call(archive->file = H5Fopen(path, H5F_ACC_RDWR, access_properties));
+  RdH5Call(H5Pclose(access_properties));
+  RdH5Call(archive->collective_transfer = H5Pcreate(H5P_DATASET_XFER));
+  RdH5Call(H5Pset_dxpl_mpio(archive->collective_transfer, H5FD_MPIO_COLLECTIVE));
+  for (int f = 0; f < RD_NUM_FIELDS; f++) {
+    archive->dataset[f] = -1;
+    if (!IsWrittenPerPoint((RdField)f, archive->save_responses)) continue;
+    RdH5Call(archive->dataset[f] = H5Dopen2(archive->file, rd_field_specs[f].path, H5P_DEFAULT));
+    if (rd_field_specs[f].type != RD_TYPE_FLOAT64) largest_integer_field = PetscMax(largest_integer_field, RdFieldPointElements((RdField)f, dims));
+  }
+  PetscCall(PetscMalloc1(largest_integer_field, &archive->integer_buffer));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode NewArchive(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims, RdArchive *archive)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(archive));
+  (*archive)->comm           = comm;
+  (*archive)->dims           = *dims;
+  (*archive)->save_responses = cfg->save_responses;
+  PetscCall(PetscStrncpy((*archive)->path, cfg->output, sizeof (*archive)->path));
+  PetscCallMPI(MPI_Comm_rank(comm, &(*archive)->rank));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
 
 PetscErrorCode RdArchiveCreate(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims, const double *const plan_values[RD_NUM_FIELDS], const RdArchiveProvenance *provenance, RdArchive *archive_out)
 {
   RdArchive archive;
   char      message[RD_MESSAGE_SIZE] = "";
-  hid_t     access_properties;
-  size_t    largest_integer_field = 1;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscNew(&archive));
-  archive->comm           = comm;
-  archive->dims           = *dims;
-  archive->save_responses = cfg->save_responses;
-  PetscCall(PetscStrncpy(archive->path, cfg->output, sizeof archive->path));
-  PetscCallMPI(MPI_Comm_rank(comm, &archive->rank));
-
+  PetscCall(NewArchive(comm, cfg, dims, &archive));
   if (archive->rank == 0) {
     CheckOutputPath(cfg, message, sizeof message);
+    if (!message[0]) CheckFreeSpace(cfg, dims, message, sizeof message);
     if (!message[0]) {
       PetscErrorCode created;
       PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
@@ -305,19 +360,7 @@ PetscErrorCode RdArchiveCreate(MPI_Comm comm, const RdConfig *cfg, const RdDims 
   PetscCall(RdBroadcastText(comm, message, sizeof message));
   PetscCheck(!message[0], comm, PETSC_ERR_USER_INPUT, "%s", message);
 
-  RdH5Call(access_properties = H5Pcreate(H5P_FILE_ACCESS));
-  RdH5Call(H5Pset_fapl_mpio(access_properties, comm, MPI_INFO_NULL));
-  RdH5Call(archive->file = H5Fopen(cfg->output, H5F_ACC_RDWR, access_properties));
-  RdH5Call(H5Pclose(access_properties));
-  RdH5Call(archive->collective_transfer = H5Pcreate(H5P_DATASET_XFER));
-  RdH5Call(H5Pset_dxpl_mpio(archive->collective_transfer, H5FD_MPIO_COLLECTIVE));
-  for (int f = 0; f < RD_NUM_FIELDS; f++) {
-    archive->dataset[f] = -1;
-    if (!IsWrittenPerPoint((RdField)f, cfg->save_responses)) continue;
-    RdH5Call(archive->dataset[f] = H5Dopen2(archive->file, rd_field_specs[f].path, H5P_DEFAULT));
-    if (rd_field_specs[f].type != RD_TYPE_FLOAT64) largest_integer_field = PetscMax(largest_integer_field, RdFieldPointElements((RdField)f, dims));
-  }
-  PetscCall(PetscMalloc1(largest_integer_field, &archive->integer_buffer));
+  PetscCall(OpenParallel(archive, cfg->output, dims));
   *archive_out = archive;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -520,5 +563,244 @@ PetscErrorCode RdArchiveReadAttribute(RdArchiveReader reader, const char *name, 
 
   PetscFunctionBeginUser;
   PetscCall(ReadAttributeText(reader->file, name, value, size, &found));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ---------- resume ---------- */
+
+static PetscErrorCode ReadStringDataset(hid_t file, const char *path, char **text)
+{
+  hid_t dataset, type, memory_type;
+  char *value = NULL;
+
+  PetscFunctionBeginUser;
+  PetscCheck(H5Lexists(file, path, H5P_DEFAULT) > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "no dataset %s", path);
+  RdH5Call(dataset = H5Dopen2(file, path, H5P_DEFAULT));
+  RdH5Call(type = H5Dget_type(dataset));
+  RdH5Call(memory_type = H5Tcopy(H5T_C_S1));
+  RdH5Call(H5Tset_size(memory_type, H5T_VARIABLE));
+  RdH5Call(H5Tset_cset(memory_type, H5Tget_cset(type)));
+  RdH5Call(H5Dread(dataset, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value));
+  PetscCall(PetscStrallocpy(value ? value : "", text));
+  H5free_memory(value);
+  RdH5Call(H5Tclose(memory_type));
+  RdH5Call(H5Tclose(type));
+  RdH5Call(H5Dclose(dataset));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* First line where two option texts differ, for a message that says what to change. */
+static void FirstDifference(const char *a, const char *b, char *line_a, char *line_b, size_t size)
+{
+  while (*a || *b) {
+    size_t length_a = strcspn(a, "\n"), length_b = strcspn(b, "\n");
+    if (length_a != length_b || strncmp(a, b, length_a) != 0) {
+      snprintf(line_a, size, "%.*s", (int)length_a, a);
+      snprintf(line_b, size, "%.*s", (int)length_b, b);
+      return;
+    }
+    a += length_a + (a[length_a] ? 1 : 0);
+    b += length_b + (b[length_b] ? 1 : 0);
+  }
+  line_a[0] = line_b[0] = '\0';
+}
+
+/* Rank 0: everything -resume needs to trust an existing archive. Message empty when it matches. */
+static PetscErrorCode CheckResumable(const RdConfig *cfg, const char *options_text, const RdDims *dims, PetscInt *status, char *message, size_t size)
+{
+  RdArchiveReader reader;
+  char           *stored_options;
+  double         *stored_status;
+  PetscInt        n_dims, shape[RD_MAX_FIELD_RANK];
+  PetscErrorCode  opened;
+
+  PetscFunctionBeginUser;
+  message[0] = '\0';
+  if (access(cfg->output, F_OK) != 0) {
+    snprintf(message, size, "-resume: there is no archive %s to resume; drop -resume to start it", cfg->output);
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  opened = RdArchiveOpenRead(cfg->output, &reader);
+  PetscCall(PetscPopErrorHandler());
+  if (opened) {
+    const char *text;
+    PetscCall(PetscErrorMessage(opened, &text, NULL));
+    snprintf(message, size, "-resume: %s cannot be resumed: it is not a repdrift archive of schema version %d, or it is damaged (%s)", cfg->output, RD_SCHEMA_VERSION, text ? text : "");
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  PetscCall(ReadStringDataset(reader->file, "/config/options", &stored_options));
+  if (strcmp(stored_options, options_text) != 0) {
+    char stored_line[256], given_line[256];
+    FirstDifference(stored_options, options_text, stored_line, given_line, sizeof stored_line);
+    snprintf(message, size, "-resume: %s was written with different options (archive: \"%s\", this run: \"%s\"); resume with the archive's options (its /config/options is an -options_file)", cfg->output, stored_line, given_line);
+  }
+  PetscCall(PetscFree(stored_options));
+  if (!message[0]) {
+    PetscCall(RdArchiveReadField(reader, RD_FIELD_SWEEP_STATUS, &n_dims, shape, &stored_status));
+    if (shape[0] != dims->size[RD_DIM_POINT]) snprintf(message, size, "-resume: %s has %d points, this sweep %d", cfg->output, (int)shape[0], (int)dims->size[RD_DIM_POINT]);
+    else
+      for (PetscInt p = 0; p < shape[0]; p++) status[p] = (PetscInt)stored_status[p];
+    PetscCall(PetscFree(stored_status));
+  }
+  PetscCall(RdArchiveCloseRead(&reader));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdArchiveResumeCheck(MPI_Comm comm, const RdConfig *cfg, const char *options_text, const RdDims *dims, PetscInt *status)
+{
+  char        message[RD_MESSAGE_SIZE] = "";
+  PetscMPIInt rank;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) PetscCall(CheckResumable(cfg, options_text, dims, status, message, sizeof message));
+  PetscCall(RdBroadcastText(comm, message, sizeof message));
+  PetscCheck(!message[0], comm, PETSC_ERR_USER_INPUT, "%s", message);
+  PetscCall(RdBroadcastInts(comm, status, dims->size[RD_DIM_POINT]));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdArchiveReopen(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims, RdArchive *archive_out)
+{
+  RdArchive archive;
+  char      message[RD_MESSAGE_SIZE] = "";
+
+  PetscFunctionBeginUser;
+  PetscCall(NewArchive(comm, cfg, dims, &archive));
+  if (archive->rank == 0) {
+    hid_t file = H5Fopen(cfg->output, H5F_ACC_RDWR, H5P_DEFAULT);
+    if (file < 0 || WriteStringAttribute(file, "status", "running") || WriteStringAttribute(file, "finished", "") || H5Fclose(file) < 0) snprintf(message, sizeof message, "-resume: cannot open %s for writing", cfg->output);
+  }
+  PetscCall(RdBroadcastText(comm, message, sizeof message));
+  PetscCheck(!message[0], comm, PETSC_ERR_FILE_WRITE, "%s", message);
+  PetscCall(OpenParallel(archive, cfg->output, dims));
+  *archive_out = archive;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ---------- merge ---------- */
+
+/* Copies one point's slice of a dataset from one open file to another. */
+static PetscErrorCode CopyPointSlice(hid_t from, hid_t to, const char *path, PetscInt point)
+{
+  hid_t   source, target, source_space, target_space, memory_space, type;
+  hsize_t shape[RD_MAX_FIELD_RANK], start[RD_MAX_FIELD_RANK] = {0}, count[RD_MAX_FIELD_RANK];
+  size_t  elements = 1;
+  int     rank;
+  void   *buffer;
+
+  PetscFunctionBeginUser;
+  RdH5Call(source = H5Dopen2(from, path, H5P_DEFAULT));
+  RdH5Call(target = H5Dopen2(to, path, H5P_DEFAULT));
+  RdH5Call(source_space = H5Dget_space(source));
+  RdH5Call(rank = H5Sget_simple_extent_ndims(source_space));
+  RdH5Call(H5Sget_simple_extent_dims(source_space, shape, NULL));
+  for (int i = 0; i < rank; i++) {
+    count[i] = i == 0 ? 1 : shape[i];
+    elements *= count[i];
+  }
+  start[0] = (hsize_t)point;
+  RdH5Call(type = H5Dget_type(source));
+  PetscCall(PetscMalloc(elements * H5Tget_size(type), &buffer));
+  RdH5Call(H5Sselect_hyperslab(source_space, H5S_SELECT_SET, start, NULL, count, NULL));
+  RdH5Call(target_space = H5Dget_space(target));
+  RdH5Call(H5Sselect_hyperslab(target_space, H5S_SELECT_SET, start, NULL, count, NULL));
+  RdH5Call(memory_space = H5Screate_simple(rank, count, NULL));
+  RdH5Call(H5Dread(source, type, memory_space, source_space, H5P_DEFAULT, buffer));
+  RdH5Call(H5Dwrite(target, type, memory_space, target_space, H5P_DEFAULT, buffer));
+  PetscCall(PetscFree(buffer));
+  RdH5Call(H5Sclose(memory_space));
+  RdH5Call(H5Sclose(target_space));
+  RdH5Call(H5Sclose(source_space));
+  RdH5Call(H5Tclose(type));
+  RdH5Call(H5Dclose(target));
+  RdH5Call(H5Dclose(source));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode CopyFile(const char *from, const char *to)
+{
+  FILE  *in, *out;
+  char   buffer[1 << 16];
+  size_t n;
+
+  PetscFunctionBeginUser;
+  in = fopen(from, "rb");
+  PetscCheck(in, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot read %s: %s", from, strerror(errno));
+  out = fopen(to, "wbx"); /* x: never replace an existing file */
+  if (!out) {
+    fclose(in);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot create %s: %s (the merge output must not exist)", to, strerror(errno));
+  }
+  while ((n = fread(buffer, 1, sizeof buffer, in)) > 0) PetscCheck(fwrite(buffer, 1, n, out) == n, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Writing %s failed: %s", to, strerror(errno));
+  fclose(in);
+  PetscCheck(fclose(out) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Writing %s failed: %s", to, strerror(errno));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdArchiveMerge(const char *output, PetscInt n_inputs, const char *const inputs[])
+{
+  char    *first_options, now[64];
+  double  *merged_status;
+  PetscInt n_dims, shape[RD_MAX_FIELD_RANK], n_points, pending = 0;
+  hid_t    out;
+
+  PetscFunctionBeginUser;
+  PetscCheck(n_inputs >= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "repdrift-merge needs at least one input archive");
+  PetscCheck(access(output, F_OK) != 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Merge output %s already exists: choose a new name (nothing was written)", output);
+  /* validate every input before writing anything */
+  {
+    RdArchiveReader reader;
+    PetscCall(RdArchiveOpenRead(inputs[0], &reader));
+    PetscCall(ReadStringDataset(reader->file, "/config/options", &first_options));
+    PetscCall(RdArchiveReadField(reader, RD_FIELD_SWEEP_STATUS, &n_dims, shape, &merged_status));
+    PetscCall(RdArchiveCloseRead(&reader));
+    n_points = shape[0];
+  }
+  for (PetscInt i = 1; i < n_inputs; i++) {
+    RdArchiveReader reader;
+    char           *options;
+    double         *status;
+    PetscCall(RdArchiveOpenRead(inputs[i], &reader));
+    PetscCall(ReadStringDataset(reader->file, "/config/options", &options));
+    PetscCheck(strcmp(options, first_options) == 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s and %s come from different sweeps (their /config/options differ): only slices of one sweep can be merged", inputs[0], inputs[i]);
+    PetscCall(PetscFree(options));
+    PetscCall(RdArchiveReadField(reader, RD_FIELD_SWEEP_STATUS, &n_dims, shape, &status));
+    PetscCall(RdArchiveCloseRead(&reader));
+    PetscCheck(shape[0] == n_points, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s has %d points, %s %d", inputs[i], (int)shape[0], inputs[0], (int)n_points);
+    for (PetscInt p = 0; p < n_points; p++)
+      if (merged_status[p] == 0 && status[p] != 0) merged_status[p] = status[p];
+    PetscCall(PetscFree(status));
+  }
+  PetscCall(PetscFree(first_options));
+
+  /* the first input is the template (schema, attributes, sweep description); the others fill in */
+  PetscCall(CopyFile(inputs[0], output));
+  RdH5Call(out = H5Fopen(output, H5F_ACC_RDWR, H5P_DEFAULT));
+  for (PetscInt i = 1; i < n_inputs; i++) {
+    RdArchiveReader reader;
+    double         *status;
+    PetscCall(RdArchiveOpenRead(inputs[i], &reader));
+    PetscCall(RdArchiveReadField(reader, RD_FIELD_SWEEP_STATUS, &n_dims, shape, &status));
+    for (PetscInt p = 0; p < n_points; p++) {
+      if (status[p] == 0) continue;
+      /* every per-point field, status last (as in a run) */
+      for (int f = 0; f < RD_NUM_FIELDS; f++) {
+        RdWhen when = rd_field_specs[f].when;
+        if (when == RD_WRITTEN_AT_CREATION || f == RD_FIELD_SWEEP_STATUS || H5Lexists(reader->file, rd_field_specs[f].path, H5P_DEFAULT) <= 0) continue;
+        PetscCall(CopyPointSlice(reader->file, out, rd_field_specs[f].path, p));
+      }
+      PetscCall(CopyPointSlice(reader->file, out, rd_field_specs[RD_FIELD_SWEEP_STATUS].path, p));
+    }
+    PetscCall(PetscFree(status));
+    PetscCall(RdArchiveCloseRead(&reader));
+  }
+  for (PetscInt p = 0; p < n_points; p++) pending += merged_status[p] == 0;
+  PetscCall(PetscFree(merged_status));
+  IsoTimeNow(now, sizeof now);
+  PetscCall(WriteStringAttribute(out, "status", pending ? "interrupted" : "complete"));
+  PetscCall(WriteStringAttribute(out, "finished", now));
+  RdH5Call(H5Fclose(out));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

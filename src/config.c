@@ -53,7 +53,9 @@ static void SetDefaults(RdConfig *cfg)
   PetscCallAbort(PETSC_COMM_SELF, PetscMemzero(cfg, sizeof(*cfg)));
   cfg->model = RD_MODEL_LINEAR;
   PetscCallAbort(PETSC_COMM_SELF, PetscStrncpy(cfg->output, "repdrift.h5", sizeof cfg->output));
-  cfg->seed = 1;
+  cfg->seed        = 1;
+  cfg->slice_index = 0;
+  cfg->slice_count = 1;
 
   /* the embedded default sweep: 3 x 2 x 3 x 2 = 36 points, about a minute on 2 cores */
   cfg->axes.n_frequency    = 3;
@@ -92,6 +94,8 @@ static PetscErrorCode Validate(const RdConfig *cfg)
 
   PetscFunctionBeginUser;
   PetscCheck(cfg->model == RD_MODEL_LINEAR, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-model %s is not available in this version: use -model linear", RdModelName(cfg->model));
+  PetscCheck(!(cfg->resume && cfg->overwrite), PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-resume and -overwrite contradict each other: -resume continues the existing -output, -overwrite replaces it");
+  PetscCheck(cfg->slice_count >= 1 && cfg->slice_index >= 0 && cfg->slice_index < cfg->slice_count, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-sweep_slice %" PetscInt_FMT ",%" PetscInt_FMT ": need 0 <= INDEX < COUNT", cfg->slice_index, cfg->slice_count);
   PetscCheck(cfg->seed >= 0, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-seed must be >= 0 (got %" PetscInt_FMT ")", cfg->seed);
   PetscCheck(axes->n_frequency > 0 && axes->n_noise_level > 0 && axes->n_width > 0, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "Empty sweep: -sweep_frequency, -sweep_dropout and -sweep_width each need at least one value");
   PetscCheck(axes->n_seeds >= 1, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "Empty sweep: -sweep_seeds must be >= 1 (got %" PetscInt_FMT ")", axes->n_seeds);
@@ -133,6 +137,15 @@ PetscErrorCode RdConfigFromOptions(MPI_Comm comm, RdConfig *cfg)
     PetscCall(PetscOptionsBool("-overwrite", "Replace an existing -output file", NULL, cfg->overwrite, &cfg->overwrite, NULL));
     PetscCall(PetscOptionsBool("-terse", "Stable rounded output without timings (golden tests)", NULL, cfg->terse, &cfg->terse, NULL));
     PetscCall(PetscOptionsBool("-save_responses", "Store every probe response in /responses/probe", NULL, cfg->save_responses, &cfg->save_responses, NULL));
+    PetscCall(PetscOptionsBool("-resume", "Reopen an existing -output (same options and schema) and compute only the points not yet done", NULL, cfg->resume, &cfg->resume, NULL));
+    {
+      PetscInt  slice[2] = {cfg->slice_index, cfg->slice_count}, n_slice = 2;
+      PetscBool slice_set;
+      PetscCall(PetscOptionsIntArray("-sweep_slice", "INDEX,COUNT: compute only slice INDEX of COUNT contiguous slices of the points (job arrays; merge with repdrift-merge)", NULL, slice, &n_slice, &slice_set));
+      PetscCheck(!slice_set || n_slice == 2, comm, PETSC_ERR_USER_INPUT, "-sweep_slice takes two integers INDEX,COUNT (e.g. -sweep_slice 0,4)");
+      cfg->slice_index = slice[0];
+      cfg->slice_count = slice[1];
+    }
     PetscCall(PetscOptionsInt("-seed", "Global seed: every random stream derives from (seed, replicate, purpose)", NULL, cfg->seed, &cfg->seed, NULL));
 
     PetscCall(ReadRealList(PetscOptionsObject, "-sweep_frequency", "Sweep axis: presentation probability of stimulus 0, in (0,1); the other stimuli share the rest equally", cfg->axes.frequency, &cfg->axes.n_frequency));
@@ -227,7 +240,6 @@ PetscErrorCode RdConfigOptionsText(const RdConfig *cfg, char **text)
     PetscCall(AppendLine(text, &length, &capacity, line)); \
   } while (0)
   LINE("-model %s", RdModelName(cfg->model));
-  LINE("-output %s", cfg->output);
   LINE("-seed %" PetscInt_FMT, cfg->seed);
   LINE("-save_responses %s", cfg->save_responses ? "true" : "false");
   FormatRealList(cfg->axes.frequency, cfg->axes.n_frequency, list, sizeof list);

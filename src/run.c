@@ -5,6 +5,8 @@
 #include <repdrift/models/linear.h>
 #include <repdrift/readout.h>
 #include <repdrift/rng.h>
+#include <repdrift/signals.h>
+#include <unistd.h>
 
 PetscErrorCode RdRunDims(const RdConfig *cfg, RdDims *dims)
 {
@@ -31,7 +33,22 @@ PetscReal RdRunPointCost(const RdConfig *cfg, const RdPoint *point)
   return 6 * weights * steps + (PetscReal)(cfg->days + 1) * per_day;
 }
 
-PetscErrorCode RdRunPlan(MPI_Comm comm, const RdConfig *cfg, RdPlan *plan)
+PetscErrorCode RdRunPointsToDo(const RdConfig *cfg, const PetscInt *status, PetscInt *n_todo, PetscInt **todo)
+{
+  PetscInt n_points = RdSweepNumPoints(&cfg->axes);
+  /* contiguous slices: slice i holds points [i P / n, (i+1) P / n) */
+  PetscInt first = (PetscInt)(((int64_t)n_points * cfg->slice_index) / cfg->slice_count);
+  PetscInt last  = (PetscInt)(((int64_t)n_points * (cfg->slice_index + 1)) / cfg->slice_count);
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(PetscMax(last - first, 1), todo));
+  *n_todo = 0;
+  for (PetscInt p = first; p < last; p++)
+    if (!status || status[p] == RD_STATUS_PENDING || status[p] == RD_STATUS_FAILED) (*todo)[(*n_todo)++] = p; /* failed points are retried */
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdRunPlan(MPI_Comm comm, const RdConfig *cfg, PetscInt n_todo, const PetscInt *todo, RdPlan *plan)
 {
   PetscMPIInt size;
   PetscInt    n_points = RdSweepNumPoints(&cfg->axes);
@@ -39,17 +56,19 @@ PetscErrorCode RdRunPlan(MPI_Comm comm, const RdConfig *cfg, RdPlan *plan)
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCall(PetscMalloc1(n_points, &cost));
-  for (PetscInt p = 0; p < n_points; p++) {
+  PetscCall(PetscMalloc1(PetscMax(n_todo, 1), &cost));
+  for (PetscInt i = 0; i < n_todo; i++) {
     RdPoint point;
-    PetscCall(RdSweepGetPoint(&cfg->axes, p, &point));
-    cost[p] = RdRunPointCost(cfg, &point);
+    PetscCall(RdSweepGetPoint(&cfg->axes, todo[i], &point));
+    cost[i] = RdRunPointCost(cfg, &point);
   }
-  PetscCall(RdPlanCreate(n_points, cost, size, plan));
+  PetscCall(RdPlanCreate(n_todo, cost, size, plan));
+  PetscCall(RdPlanRenamePoints(plan, todo));
   PetscCall(PetscFree(cost));
   PetscCall(PetscPrintf(comm, "Sweep: %" PetscInt_FMT " points = %" PetscInt_FMT " frequencies x %" PetscInt_FMT " dropouts x %" PetscInt_FMT " widths x %" PetscInt_FMT " seeds; model %s; output %s\n", n_points, cfg->axes.n_frequency, cfg->axes.n_noise_level, cfg->axes.n_width, cfg->axes.n_seeds, RdModelName(cfg->model), cfg->output));
+  if (n_todo != n_points) PetscCall(PetscPrintf(comm, "This run computes %" PetscInt_FMT " of them (%s)\n", n_todo, cfg->resume ? "-resume: the unfinished ones" : "-sweep_slice"));
   if (!cfg->terse) {
-    PetscInt min_points = n_points, max_points = 0;
+    PetscInt min_points = n_todo, max_points = 0;
     for (PetscMPIInt r = 0; r < size; r++) {
       PetscInt owned = plan->rank_offset[r + 1] - plan->rank_offset[r];
       min_points     = PetscMin(min_points, owned);
@@ -57,6 +76,26 @@ PetscErrorCode RdRunPlan(MPI_Comm comm, const RdConfig *cfg, RdPlan *plan)
     }
     PetscCall(PetscPrintf(comm, "Plan: %d ranks, %" PetscInt_FMT "-%" PetscInt_FMT " points each, %" PetscInt_FMT " write rounds, estimated imbalance (max/mean cost) %.3f\n", size, min_points, max_points, plan->n_rounds, (double)plan->imbalance));
   }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdRunCheckMemory(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims)
+{
+  /* one point in flight per rank: its probe responses, its result, one PCA per day (PCs and
+   * buffers) and the covariance or Gram matrix of the eigensolve */
+  const double width = (double)dims->size[RD_DIM_UNIT], samples = (double)cfg->probe_samples, days = (double)dims->size[RD_DIM_DAY];
+  const double side = PetscMin(samples, width);
+  double       result_values = 0;
+  PetscInt     ranks_on_node;
+
+  PetscFunctionBeginUser;
+  for (int f = 0; f < RD_NUM_FIELDS; f++) result_values += (double)RdFieldPointElements((RdField)f, dims);
+  double responses = days * (double)cfg->num_stimuli * samples * width;
+  double pca       = days * ((double)dims->size[RD_DIM_PC] * width + 2 * samples * width);
+  double bytes     = 8 * (responses + result_values + pca + 3 * side * side + width * (double)(cfg->input_dim + cfg->output_dim));
+  double physical  = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+  PetscCall(RdRanksOnNode(comm, &ranks_on_node));
+  PetscCheck(bytes * (double)ranks_on_node <= 0.8 * physical, comm, PETSC_ERR_USER_INPUT, "This sweep needs about %.3g GB per rank for one point (probe responses: %g days x %" PetscInt_FMT " stimuli x %" PetscInt_FMT " samples x %g units) and %" PetscInt_FMT " ranks share a node with %.3g GB: reduce -probe_samples, -days, the largest -sweep_width or the ranks per node", bytes / 1e9, days, cfg->num_stimuli, cfg->probe_samples, width, ranks_on_node, physical / 1e9);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -230,7 +269,7 @@ PetscErrorCode RdRunPoint(const RdConfig *cfg, const RdDims *dims, PetscInt poin
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode RdRunOwnedPoints(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims, const RdPlan *plan, RdArchive archive, PetscInt *n_not_done)
+PetscErrorCode RdRunOwnedPoints(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims, const RdPlan *plan, RdArchive archive, PetscBool *interrupted)
 {
   PetscMPIInt   rank;
   RdPointResult result;
@@ -240,12 +279,12 @@ PetscErrorCode RdRunOwnedPoints(MPI_Comm comm, const RdConfig *cfg, const RdDims
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCall(RdPointResultCreate(dims, cfg->save_responses, &result));
   PetscCall(RdProgressStart(comm, plan->n_points, &progress));
-  *n_not_done = 0;
-  for (PetscInt round = 0; round < plan->n_rounds; round++) {
+  *interrupted = PETSC_FALSE;
+  for (PetscInt round = 0; round < plan->n_rounds && !*interrupted; round++) {
     PetscInt point = RdPlanPointOf(plan, rank, round), status = RD_STATUS_PENDING;
     double   seconds = 0;
     if (point >= 0) {
-      double         start = MPI_Wtime();
+      double         start  = MPI_Wtime();
       PetscErrorCode failed = RdRunPoint(cfg, dims, point, &result); /* a failed point must not stop the sweep */
       if (failed) {
         PetscCall(RdPointResultReset(dims, &result));
@@ -255,13 +294,13 @@ PetscErrorCode RdRunOwnedPoints(MPI_Comm comm, const RdConfig *cfg, const RdDims
       seconds                                       = MPI_Wtime() - start;
       result.values[RD_FIELD_SWEEP_WALL_SECONDS][0] = seconds;
       status                                        = (PetscInt)result.values[RD_FIELD_SWEEP_STATUS][0];
-      if (status != RD_STATUS_DONE) (*n_not_done)++;
     }
     PetscCall(RdArchiveWriteRound(archive, point >= 0 ? &result : NULL));
     PetscCall(RdProgressRound(&progress, point, status, seconds, cfg->terse));
+    /* the point in flight is finished and durable; stop here if any rank was asked to */
+    PetscCall(RdAnyRank(comm, RdSignalReceived() != 0, interrupted));
   }
   PetscCall(RdProgressLoadTable(&progress, cfg->terse));
-  PetscCall(RdAllReduceSumInt(comm, n_not_done));
   PetscCall(RdPointResultDestroy(&result));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

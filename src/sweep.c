@@ -196,19 +196,63 @@ PetscErrorCode RdProgressLoadTable(RdProgress *progress, PetscBool terse)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode RdAllReduceSumInt(MPI_Comm comm, PetscInt *value)
-{
-  PetscInt local = *value;
-
-  PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Allreduce(&local, value, 1, MPIU_INT, MPI_SUM, comm));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 PetscErrorCode RdBroadcastText(MPI_Comm comm, char *text, size_t size)
 {
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Bcast(text, (PetscMPIInt)size, MPI_CHAR, 0, comm));
   text[size - 1] = '\0';
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdPlanRenamePoints(RdPlan *plan, const PetscInt *global_index)
+{
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; i < plan->n_points; i++) plan->rank_points[i] = global_index[plan->rank_points[i]];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdBroadcastInts(MPI_Comm comm, PetscInt *values, PetscInt n)
+{
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Bcast(values, (PetscMPIInt)n, MPIU_INT, 0, comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdAnyRank(MPI_Comm comm, PetscBool local, PetscBool *any)
+{
+  int mine = local ? 1 : 0, all;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MAX, comm));
+  *any = all ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdRanksOnNode(MPI_Comm comm, PetscInt *ranks_on_node)
+{
+  MPI_Comm    node;
+  PetscMPIInt size;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
+  PetscCallMPI(MPI_Comm_size(node, &size));
+  PetscCallMPI(MPI_Comm_free(&node));
+  *ranks_on_node = size;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdCheckSlurmTasks(MPI_Comm comm)
+{
+  const char *step_tasks = getenv("SLURM_STEP_NUM_TASKS");
+  PetscMPIInt size;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  /* only a direct srun launch: mpirun inside an allocation sets OMPI_COMM_WORLD_SIZE and runs its
+   * own daemons as the Slurm step, whose task count is not the MPI size */
+  if (step_tasks && getenv("SLURM_PROCID") && !getenv("OMPI_COMM_WORLD_SIZE")) {
+    long expected = strtol(step_tasks, NULL, 10);
+    PetscCheck(expected == size, comm, PETSC_ERR_USER_INPUT, "MPI started %d rank(s) but Slurm launched %ld tasks (SLURM_STEP_NUM_TASKS): every task is a singleton, so the PMI does not match. Launch with srun --mpi=pmix (Open MPI) or mpirun", size, expected);
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -50,3 +50,16 @@ add_test(NAME golden_terse
           ${CMAKE_CURRENT_SOURCE_DIR}/golden/small_terse.txt ${REPDRIFT_TEST_DIR}/golden.h5
           -options_file ${CMAKE_CURRENT_SOURCE_DIR}/configs/small.yaml)
 set_tests_properties(golden_terse PROPERTIES LABELS integration ENVIRONMENT "${REPDRIFT_MPI_ENV}")
+
+# Restart: killed (SIGKILL, SIGTERM) at several moments, then -resume == uninterrupted run.
+add_test(NAME kill_and_resume
+  COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/kill_resume.sh $<TARGET_FILE:repdrift> ${REPDRIFT_PYTHON}
+          ${CMAKE_CURRENT_SOURCE_DIR} ${REPDRIFT_TEST_DIR}/kill_resume)
+set_tests_properties(kill_and_resume PROPERTIES LABELS integration ENVIRONMENT "${REPDRIFT_MPI_ENV}")
+
+# Job-array slices merged == the single run.
+add_test(NAME slices_and_merge
+  COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/slices_merge.sh $<TARGET_FILE:repdrift> $<TARGET_FILE:repdrift-merge>
+          ${REPDRIFT_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR} ${REPDRIFT_TEST_DIR}/slices ${REPDRIFT_TEST_DIR}/small_1ranks.h5
+          ${SMALL})
+set_tests_properties(slices_and_merge PROPERTIES LABELS integration ENVIRONMENT "${REPDRIFT_MPI_ENV}" FIXTURES_REQUIRED small_1ranks)

@@ -25,11 +25,23 @@ typedef struct {
 /* Collective. Refuses an existing -output unless -overwrite; plan_values[f] (full arrays including
  * the point dimension) are given for every RD_WRITTEN_AT_CREATION field. */
 PetscErrorCode RdArchiveCreate(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims, const double *const plan_values[RD_NUM_FIELDS], const RdArchiveProvenance *provenance, RdArchive *archive);
+/* Collective (-resume): checks that -output is a repdrift archive of this schema version whose
+ * /config/options equal options_text and whose dimensions equal dims, then gives every rank the
+ * /sweep/status of every point (status[n_points]). Clear error, file untouched, otherwise. */
+PetscErrorCode RdArchiveResumeCheck(MPI_Comm comm, const RdConfig *cfg, const char *options_text, const RdDims *dims, PetscInt *status);
+/* Collective (-resume): reopens the checked archive for writing; its root status becomes "running". */
+PetscErrorCode RdArchiveReopen(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims, RdArchive *archive);
 /* Collective: writes result (NULL on ranks without a finished point this round) and makes it
  * durable: data first, flushed, then its status, flushed. */
 PetscErrorCode RdArchiveWriteRound(RdArchive archive, const RdPointResult *result);
 /* Collective: closes the file and records the final root status ("complete" | "interrupted"). */
 PetscErrorCode RdArchiveFinish(RdArchive *archive, const char *status);
+
+/* Serial: combines slice archives of one sweep (identical /config/options and dimensions) into
+ * output, which must not exist: every point comes from the input in which it is not pending.
+ * The result is a single run's archive: same schema and values; its status is "complete" when
+ * every point is finished. */
+PetscErrorCode RdArchiveMerge(const char *output, PetscInt n_inputs, const char *const inputs[]);
 
 /* Serial reading (report, checks). Fails with a clear message on a file that is not a repdrift
  * archive or has an unknown schema version. */

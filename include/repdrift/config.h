@@ -11,6 +11,8 @@ typedef struct {
   RdModelType model;
   char        output[PETSC_MAX_PATH_LEN];
   PetscBool   overwrite, terse, save_responses, help;
+  PetscBool   resume;                   /* reopen -output and compute only unfinished points */
+  PetscInt    slice_index, slice_count; /* run only slice slice_index of slice_count (array jobs) */
   PetscInt    seed;
 
   /* sweep */
@@ -35,7 +37,9 @@ PetscErrorCode RdConfigFromOptions(MPI_Comm comm, RdConfig *cfg);
 /* Fails naming every option that was given but never read (typos, options of other programs). */
 PetscErrorCode RdConfigCheckUnusedOptions(MPI_Comm comm);
 const char    *RdModelName(RdModelType model);
-/* Effective value of every option, one "-name value" per line (an -options_file); PetscFree it. */
+/* Effective value of every option that decides the results, one "-name value" per line (an
+ * -options_file). How a run executes (-output, -overwrite, -resume, -terse, -sweep_slice, the
+ * number of ranks) is left out, so slices, resumed and single runs of one sweep share this text. */
 PetscErrorCode RdConfigOptionsText(const RdConfig *cfg, char **text);
 /* The options database as given, one option per line; PetscFree it. */
 PetscErrorCode RdConfigGivenOptionsText(char **text);

@@ -42,6 +42,8 @@ typedef struct {
 } RdPlan;
 
 PetscErrorCode RdPlanCreate(PetscInt n_points, const PetscReal *cost, PetscInt n_ranks, RdPlan *plan);
+/* Renames the plan's points (0..n_points-1) to global point indices (rank_points only). */
+PetscErrorCode RdPlanRenamePoints(RdPlan *plan, const PetscInt *global_index);
 PetscErrorCode RdPlanDestroy(RdPlan *plan);
 /* The point rank runs in round r, or -1 when it owns fewer than r+1 points. */
 PetscInt       RdPlanPointOf(const RdPlan *plan, PetscInt rank, PetscInt round);
@@ -63,7 +65,14 @@ PetscErrorCode RdProgressRound(RdProgress *progress, PetscInt point_here, PetscI
 PetscErrorCode RdProgressLoadTable(RdProgress *progress, PetscBool terse);
 /* Collective: rank 0's text (an error message, "" for none) to every rank. */
 PetscErrorCode RdBroadcastText(MPI_Comm comm, char *text, size_t size);
-/* Collective: sum of an integer over all ranks. */
-PetscErrorCode RdAllReduceSumInt(MPI_Comm comm, PetscInt *value);
+/* Collective: rank 0's integers to every rank. */
+PetscErrorCode RdBroadcastInts(MPI_Comm comm, PetscInt *values, PetscInt n);
+/* Collective: true on every rank when it is true on any rank (e.g. a signal arrived). */
+PetscErrorCode RdAnyRank(MPI_Comm comm, PetscBool local, PetscBool *any);
+/* Collective: number of ranks sharing this rank's node (memory per rank). */
+PetscErrorCode RdRanksOnNode(MPI_Comm comm, PetscInt *ranks_on_node);
+/* Collective: under a direct srun launch, the MPI size must equal the step's task count; a wrong PMI
+ * starts N singletons instead of one N-rank job (each would write the archive alone). */
+PetscErrorCode RdCheckSlurmTasks(MPI_Comm comm);
 
 #endif

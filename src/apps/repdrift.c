@@ -4,6 +4,7 @@
 #include <repdrift/config.h>
 #include <repdrift/report.h>
 #include <repdrift/run.h>
+#include <repdrift/signals.h>
 #include <repdrift/sweep.h>
 #include <slepcsys.h>
 
@@ -82,15 +83,35 @@ static PetscErrorCode Report(const RdConfig *cfg)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Unless resuming, every point of the slice is to do; with -resume only the unfinished ones. */
+static PetscErrorCode PointsToDo(const RdConfig *cfg, const RdDims *dims, PetscInt *n_todo, PetscInt **todo)
+{
+  PetscInt *status = NULL;
+  char     *options_text;
+
+  PetscFunctionBeginUser;
+  if (cfg->resume) {
+    PetscCall(PetscMalloc1(dims->size[RD_DIM_POINT], &status));
+    PetscCall(RdConfigOptionsText(cfg, &options_text));
+    PetscCall(RdArchiveResumeCheck(PETSC_COMM_WORLD, cfg, options_text, dims, status));
+    PetscCall(PetscFree(options_text));
+  }
+  PetscCall(RdRunPointsToDo(cfg, status, n_todo, todo));
+  PetscCall(PetscFree(status));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 int main(int argc, char **argv)
 {
   RdConfig  cfg;
   RdPlan    plan;
   RdDims    dims;
   RdArchive archive;
-  PetscInt  n_not_done;
+  PetscInt  n_todo, *todo;
+  PetscBool interrupted;
 
   PetscCall(SlepcInitialize(&argc, &argv, NULL, help));
+  RdSignalsInstall();
   /* options */
   PetscCall(RdConfigFromOptions(PETSC_COMM_WORLD, &cfg));
   if (cfg.help) {
@@ -98,20 +119,32 @@ int main(int argc, char **argv)
     return 0;
   }
   PetscCall(RdConfigCheckUnusedOptions(PETSC_COMM_WORLD));
+  PetscCall(RdCheckSlurmTasks(PETSC_COMM_WORLD));
   /* sweep plan */
-  PetscCall(RdRunPlan(PETSC_COMM_WORLD, &cfg, &plan));
   PetscCall(RdRunDims(&cfg, &dims));
+  PetscCall(RdRunCheckMemory(PETSC_COMM_WORLD, &cfg, &dims));
+  PetscCall(PointsToDo(&cfg, &dims, &n_todo, &todo));
+  PetscCall(RdRunPlan(PETSC_COMM_WORLD, &cfg, n_todo, todo, &plan));
   /* archive schema */
-  PetscCall(CreateArchive(&cfg, &dims, &archive));
+  if (cfg.resume) PetscCall(RdArchiveReopen(PETSC_COMM_WORLD, &cfg, &dims, &archive));
+  else PetscCall(CreateArchive(&cfg, &dims, &archive));
   /* run owned points */
-  PetscCall(RdRunOwnedPoints(PETSC_COMM_WORLD, &cfg, &dims, &plan, archive, &n_not_done));
-  PetscCall(RdArchiveFinish(&archive, "complete"));
+  PetscCall(RdRunOwnedPoints(PETSC_COMM_WORLD, &cfg, &dims, &plan, archive, &interrupted));
+  PetscCall(RdArchiveFinish(&archive, interrupted ? "interrupted" : "complete"));
+  if (interrupted) {
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "Interrupted by signal %d: finished points are saved in %s (status \"interrupted\"). Continue with the same command plus -resume.\n", RdSignalReceived(), cfg.output));
+    PetscCall(RdPlanDestroy(&plan));
+    PetscCall(PetscFree(todo));
+    PetscCall(SlepcFinalize());
+    return RD_EXIT_INTERRUPTED;
+  }
   /* verify */
   PetscCall(VerifyArchive(&cfg));
   /* report */
   PetscCall(Report(&cfg));
   /* finalize */
   PetscCall(RdPlanDestroy(&plan));
+  PetscCall(PetscFree(todo));
   PetscCall(SlepcFinalize());
   return 0;
 }

@@ -1,0 +1,63 @@
+#!/bin/sh
+# kill_resume.sh REPDRIFT PYTHON TESTS_DIR WORKDIR
+# A run killed part-way (SIGKILL: no chance to clean up; SIGTERM: stops after the current point),
+# then -resume, must give an archive identical to an uninterrupted run. Several kill times each.
+set -u
+exe=$1; python=$2; tests=$3; work=$4
+rm -rf "$work"; mkdir -p "$work"
+options="-sweep_frequency 0.3,0.6 -sweep_dropout 0,0.2 -sweep_width 8,12 -sweep_seeds 2 -burnin_steps 60000 -days 3 -steps_per_day 1000 -probe_samples 40"
+passed=0; failed=0
+fail() { echo "FAIL $1"; failed=$((failed + 1)); }
+
+"$exe" $options -output "$work/reference.h5" > "$work/reference.log" 2>&1 || { echo "reference run failed"; cat "$work/reference.log"; exit 1; }
+
+# run_until_done_then_kill SIGNAL POINTS_DONE NAME: start a run, wait for that many progress lines,
+# send the signal, wait for the process.
+run_and_kill() {
+  signal=$1; points=$2; name=$3
+  "$exe" $options -output "$work/$name.h5" > "$work/$name.log" 2>&1 &
+  pid=$!
+  deadline=$(( $(date +%s) + 60 ))
+  while [ "$(grep -c '^\[' "$work/$name.log")" -lt "$points" ] && kill -0 $pid 2>/dev/null && [ "$(date +%s)" -lt $deadline ]; do sleep 0.05; done
+  kill -s "$signal" $pid 2>/dev/null
+  wait $pid; code=$?
+}
+
+for signal in KILL TERM; do
+  for points in 1 4 9; do
+    name="killed_${signal}_after_${points}"
+    run_and_kill $signal $points $name
+    status=$("$python" -c "import h5py; print(h5py.File('$work/$name.h5', 'r').attrs['status'])" 2>&1)
+    done_points=$("$python" -c "import h5py; print(int((h5py.File('$work/$name.h5', 'r')['/sweep/status'][:] == 1).sum()))" 2>&1)
+    if [ "$signal" = TERM ]; then
+      [ $code -eq 75 ] || fail "$name: exit code $code, expected 75 (interrupted)"
+      [ "$status" = interrupted ] || fail "$name: root status '$status', expected interrupted"
+    else
+      [ "$status" = running ] || fail "$name: root status '$status', expected running (killed, never finished)"
+    fi
+    # every point marked done in the killed archive is already identical to the reference
+    "$python" "$tests/python/compare_done_points.py" "$work/reference.h5" "$work/$name.h5" > "$work/$name.partial.txt" 2>&1 || fail "$name: a point marked done differs from the reference"
+    "$exe" $options -output "$work/$name.h5" -resume > "$work/$name.resume.log" 2>&1 || { fail "$name: -resume failed"; tail -5 "$work/$name.resume.log"; continue; }
+    if "$python" "$tests/python/compare_archives.py" "$work/reference.h5" "$work/$name.h5" > "$work/$name.compare.txt" 2>&1; then
+      echo "ok   $name ($done_points points done when killed, resumed, identical to the uninterrupted run)"; passed=$((passed + 1))
+    else
+      fail "$name: resumed archive differs"; tail -5 "$work/$name.compare.txt"
+    fi
+  done
+done
+
+# -resume with different options, or on something that is not a repdrift archive, is refused
+# and leaves the file untouched
+cp "$work/reference.h5" "$work/other.h5"; before=$(md5sum < "$work/other.h5")
+"$exe" $options -lr 0.01 -output "$work/other.h5" -resume > "$work/mismatch.log" 2>&1 && fail "resume with different -lr accepted"
+grep -q "different options" "$work/mismatch.log" && grep -q -- "-lr" "$work/mismatch.log" || fail "resume mismatch message does not name the option"
+[ "$(md5sum < "$work/other.h5")" = "$before" ] || fail "refused resume modified the archive"
+echo "not an archive" > "$work/text.h5"
+"$exe" $options -output "$work/text.h5" -resume > "$work/text.log" 2>&1 && fail "resume of a text file accepted"
+grep -q "cannot be resumed" "$work/text.log" || fail "resume of a text file: unclear message"
+"$exe" $options -output "$work/missing.h5" -resume > "$work/missing.log" 2>&1 && fail "resume of a missing file accepted"
+grep -q "no archive" "$work/missing.log" || fail "resume of a missing file: unclear message"
+[ $failed -eq 0 ] && passed=$((passed + 1))
+
+echo "kill_resume: $passed passed, $failed failed"
+[ $failed -eq 0 ]
