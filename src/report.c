@@ -87,7 +87,7 @@ PetscErrorCode RdReportPrint(const char *path, PetscBool terse)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode RdReportVerify(const char *path, PetscInt *n_diverged, PetscInt *n_failed)
+PetscErrorCode RdReportVerify(const char *path, PetscInt n, const PetscInt *points, PetscInt *n_diverged, PetscInt *n_failed)
 {
   PetscInt        n_points;
   RdPointSummary *summaries;
@@ -95,7 +95,9 @@ PetscErrorCode RdReportVerify(const char *path, PetscInt *n_diverged, PetscInt *
   PetscFunctionBeginUser;
   PetscCall(RdReportSummaries(path, &n_points, &summaries));
   *n_diverged = *n_failed = 0;
-  for (PetscInt p = 0; p < n_points; p++) {
+  for (PetscInt i = 0; i < n; i++) {
+    PetscInt p = points[i];
+    PetscCheck(p >= 0 && p < n_points, PETSC_COMM_SELF, PETSC_ERR_PLIB, "Archive %s has no point %" PetscInt_FMT, path, p);
     PetscCheck(summaries[p].status >= 1 && summaries[p].status <= 3, PETSC_COMM_SELF, PETSC_ERR_PLIB, "Archive %s: point %" PetscInt_FMT " has status %" PetscInt_FMT " after the run (expected done, diverged or failed)", path, p, summaries[p].status);
     if (summaries[p].status == 2) (*n_diverged)++;
     if (summaries[p].status == 3) (*n_failed)++;

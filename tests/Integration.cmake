@@ -63,3 +63,11 @@ add_test(NAME slices_and_merge
           ${REPDRIFT_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR} ${REPDRIFT_TEST_DIR}/slices ${REPDRIFT_TEST_DIR}/small_1ranks.h5
           ${SMALL})
 set_tests_properties(slices_and_merge PROPERTIES LABELS integration ENVIRONMENT "${REPDRIFT_MPI_ENV}" FIXTURES_REQUIRED small_1ranks)
+
+# A real single-node Slurm runs the job scripts (label slurm; needs root, slurm-wlm and munge).
+add_test(NAME slurm_sbatch_and_array
+  COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/slurm/slurm_jobs.sh ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR}
+          ${REPDRIFT_PYTHON} ${REPDRIFT_TEST_DIR}/slurm ${REPDRIFT_TEST_DIR}/small_2ranks.h5
+          ${CMAKE_CURRENT_SOURCE_DIR}/configs/small.yaml)
+set_tests_properties(slurm_sbatch_and_array PROPERTIES LABELS "integration;slurm" ENVIRONMENT "${REPDRIFT_MPI_ENV}"
+  FIXTURES_REQUIRED small_2ranks RUN_SERIAL TRUE TIMEOUT 600)

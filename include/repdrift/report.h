@@ -19,8 +19,9 @@ typedef struct {
 PetscErrorCode RdReportSummaries(const char *path, PetscInt *n_points, RdPointSummary **summaries);
 /* Prints the table, one row per point; -terse rounds to 3 significant digits and omits times. */
 PetscErrorCode RdReportPrint(const char *path, PetscBool terse);
-/* Consistency check after a run: every point has a final status; counts diverged/failed. */
-PetscErrorCode RdReportVerify(const char *path, PetscInt *n_diverged, PetscInt *n_failed);
+/* Consistency check after a run: each of the n points it computed has a final status; counts
+ * diverged/failed among them. */
+PetscErrorCode RdReportVerify(const char *path, PetscInt n, const PetscInt *points, PetscInt *n_diverged, PetscInt *n_failed);
 /* The archive schema (dimensions and datasets) as text, one line each, for users and tests. */
 PetscErrorCode RdReportPrintSchema(void);
 

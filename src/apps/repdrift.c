@@ -58,8 +58,8 @@ static PetscErrorCode CreateArchive(const RdConfig *cfg, const RdDims *dims, RdA
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Rank 0 re-reads the finished archive: every point must carry a final status. */
-static PetscErrorCode VerifyArchive(const RdConfig *cfg)
+/* Rank 0 re-reads the finished archive: every point this run computed must carry a final status. */
+static PetscErrorCode VerifyArchive(const RdConfig *cfg, PetscInt n_todo, const PetscInt *todo)
 {
   PetscMPIInt rank;
   PetscInt    n_diverged = 0, n_failed = 0;
@@ -67,7 +67,7 @@ static PetscErrorCode VerifyArchive(const RdConfig *cfg)
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
   if (rank != 0) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(RdReportVerify(cfg->output, &n_diverged, &n_failed));
+  PetscCall(RdReportVerify(cfg->output, n_todo, todo, &n_diverged, &n_failed));
   if (n_diverged) PetscCall(PetscPrintf(PETSC_COMM_SELF, "Warning: %" PetscInt_FMT " point(s) diverged (non-finite loss; status 2): lower -lr?\n", n_diverged));
   if (n_failed) PetscCall(PetscPrintf(PETSC_COMM_SELF, "Warning: %" PetscInt_FMT " point(s) failed (status 3): see the errors above\n", n_failed));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -139,7 +139,7 @@ int main(int argc, char **argv)
     return RD_EXIT_INTERRUPTED;
   }
   /* verify */
-  PetscCall(VerifyArchive(&cfg));
+  PetscCall(VerifyArchive(&cfg, n_todo, todo));
   /* report */
   PetscCall(Report(&cfg));
   /* finalize */
