@@ -474,12 +474,23 @@ static double VariationalOverlap(const RdPCA *earlier, const RdPCA *later)
   return sum / (double)PetscMin(k, k_later);
 }
 
+/* PCs with a positive eigenvalue (a prefix: eigenvalues are sorted and clipped at 0). The others
+ * span the null space of the covariance in a basis the solver chose: per-PC metrics along them
+ * would depend on that arbitrary choice, so they are NaN. */
+static PetscInt DefinedPCs(const RdPCA *pca)
+{
+  PetscInt n = 0;
+  while (n < pca->n_pcs && pca->eigenvalues[n] > 0.0) n++;
+  return n;
+}
+
 /* Eq 13a/13b for every earlier PC: |w_i.d|/|d| and theta(d, w_i). */
 static void DriftAlongPCs(const RdPCA *earlier, const double *drift, double *along_pc, double *angle_to_pc)
 {
-  const PetscInt p          = earlier->n_units;
+  const PetscInt p          = earlier->n_units, n_defined = DefinedPCs(earlier);
   const double   drift_norm = Norm(drift, p);
-  for (PetscInt i = 0; i < earlier->n_pcs; i++) {
+  for (PetscInt i = n_defined; i < earlier->n_pcs; i++) along_pc[i] = angle_to_pc[i] = RD_NAN;
+  for (PetscInt i = 0; i < n_defined; i++) {
     const double *w          = earlier->pcs + RD_IDX2(i, 0, p);
     const double  projection = Dot(w, drift, p);
     along_pc[i]              = drift_norm > 0.0 ? fabs(projection) / drift_norm : RD_NAN;
@@ -487,13 +498,17 @@ static void DriftAlongPCs(const RdPCA *earlier, const double *drift, double *alo
   }
 }
 
-/* Eq 13c: variance of the later members (centred on their own mean) along each earlier PC,
- * normalised over the earlier day's n_pcs PCs. unit_buffers: [3][n_units]. */
+/* Eq 13c: variance of the later members (centred on their own mean) along each earlier PC of
+ * positive eigenvalue, as a share of the later day's total variance (choice: the paper sums over
+ * the earlier day's N PCs, which is the same number when they span the space; when the responses
+ * are rank-deficient the rest of that sum would depend on an arbitrary basis of the null space).
+ * Shares below 1 in total mean variance flowed out of the earlier day's space. unit_buffers: [3][n_units]. */
 static void VarianceFlow(const RdPCA *earlier, const double *later_samples, PetscInt n_later, double *unit_buffers, double *variance_flow)
 {
-  const PetscInt p          = earlier->n_units, n_pcs = earlier->n_pcs;
+  const PetscInt p          = earlier->n_units, n_pcs = DefinedPCs(earlier);
   double        *later_mean = unit_buffers, *centred = unit_buffers + p, *scratch = unit_buffers + 2 * p;
   double         total      = 0.0;
+  for (PetscInt i = n_pcs; i < earlier->n_pcs; i++) variance_flow[i] = RD_NAN;
   if (n_pcs == 0) return;
   if (n_later < 2) {
     for (PetscInt i = 0; i < n_pcs; i++) variance_flow[i] = RD_NAN;
@@ -503,12 +518,12 @@ static void VarianceFlow(const RdPCA *earlier, const double *later_samples, Pets
   for (PetscInt i = 0; i < n_pcs; i++) variance_flow[i] = 0.0;
   for (PetscInt a = 0; a < n_later; a++) {
     for (PetscInt j = 0; j < p; j++) centred[j] = later_samples[RD_IDX2(a, j, p)] - later_mean[j];
+    total += Dot(centred, centred, p);
     for (PetscInt i = 0; i < n_pcs; i++) {
       const double projection = Dot(earlier->pcs + RD_IDX2(i, 0, p), centred, p);
       variance_flow[i] += projection * projection;
     }
   }
-  for (PetscInt i = 0; i < n_pcs; i++) total += variance_flow[i];
   for (PetscInt i = 0; i < n_pcs; i++) variance_flow[i] = total > 0.0 ? variance_flow[i] / total : RD_NAN;
 }
 

@@ -43,13 +43,16 @@ typedef struct {
   double variational_overlap;           /* Gamma, Eq 10 */
   double *along_pc;                     /* [earlier->n_pcs] |w_i.d|/|d| (caller-provided) */
   double *angle_to_pc;                  /* [earlier->n_pcs] theta(d, w_i) degrees (caller-provided) */
-  double *variance_flow;                /* [earlier->n_pcs] vtilde_i, Eq 13c (caller-provided) */
+  double *variance_flow;                /* [earlier->n_pcs] vtilde_i, Eq 13c: later variance along w_i
+                                           over the later day's total variance (caller-provided) */
   double angle_slope, angle_r;          /* least-squares slope and Pearson r of angle_to_pc vs
                                            explained (earlier day, PCs with v_i > 1e-5) */
 } RdDriftPair;
 
 /* later_samples: the later day's members [n_samples_later][n_units] (for the flow of variance).
- * Quantities that divide by |d| = 0 or by a zero norm are NaN. */
+ * Quantities that divide by |d| = 0 or by a zero norm are NaN. PCs of the earlier day whose
+ * eigenvalue is 0 (rank-deficient responses) have no defined direction: their along_pc,
+ * angle_to_pc and variance_flow are NaN. */
 PetscErrorCode RdDriftCompute(const RdPCA *earlier, const RdPCA *later, const double *later_samples, PetscInt n_samples_later, RdDriftPair *pair);
 
 /* Split-half null of gamma (choice): PCA of the first floor(n/2) samples, d = mean of the rest

@@ -362,10 +362,13 @@ def check_semantics(results, archive, sizes):
                      "/drift/fraction_chance", "/drift/variational_overlap"):
             valid = np.broadcast_to(earlier_before_later[:, :, None], data[path][p].shape)
             padding += padded_problems(data[path][p], valid, f"{where} {path} (valid iff day < later_day)")
-        after_day0 = (np.arange(n_days) > 0)[:, None, None] & pc_valid[None, None, :]
+        # per-PC drift of the pair (day-1 -> day): defined for day-1's PCs of positive eigenvalue
+        earlier_eigenvalues = np.concatenate([np.full_like(data["/geometry/eigenvalues"][p][:1], np.nan),
+                                              data["/geometry/eigenvalues"][p][:-1]])
+        per_pc_valid = np.nan_to_num(earlier_eigenvalues, nan=0.0) > 0
         for path in ("/drift/along_pc", "/drift/angle_to_pc", "/drift/variance_flow"):
-            padding += padded_problems(data[path][p], np.broadcast_to(after_day0, data[path][p].shape),
-                                       f"{where} {path} (NaN at day 0 and beyond n_pcs)")
+            padding += padded_problems(data[path][p], per_pc_valid,
+                                       f"{where} {path} (NaN at day 0, beyond n_pcs and for zero-variance PCs)")
         for path in ("/drift/angle_slope", "/drift/angle_r"):
             if not np.all(np.isnan(data[path][p][0])):
                 padding.append(f"{where} {path} not NaN at day 0")
@@ -648,25 +651,17 @@ def recompute_point(results, archive, point, readout_l2):
                 along = np.abs(projections) / np.linalg.norm(drift)
                 angles = np.degrees(np.arccos(np.clip(projections / np.linalg.norm(drift), -1.0, 1.0)))
                 later_variance = np.sum((after.centred @ earlier.pcs.T) ** 2, axis=0)  # along each earlier PC
-                flow = later_variance / later_variance.sum()
-                # The normalisation (sum over the N earlier PCs) is unique when those N PCs span a unique
-                # subspace, or when the earlier covariance is rank-deficient (its zero-eigenvalue PCs are an
-                # arbitrary basis) but the later members have no variance outside its range anyway.
-                later_total = np.sum(after.centred ** 2)
-                outside_range = later_total - np.sum((after.centred @ earlier.pcs[:earlier.rank].T) ** 2)
-                normalisation_unique = earlier.subspace_determined(earlier.n_pcs) or (
-                    earlier.subspace_determined(earlier.rank) and outside_range <= 1e-12 * later_total)
-                unique = earlier.pc_determined
+                # share of the later day's total variance; defined only along PCs of positive variance
+                flow = later_variance / np.sum(after.centred ** 2)
+                unique = earlier.pc_determined & (np.arange(earlier.n_pcs) < earlier.rank)
                 signed = unique & earlier.sign_determined
                 for i in range(earlier.n_pcs):
                     at = f"{here} pc {i}"
                     if unique[i]:
                         c["along_pc"].add(at, stored["/drift/along_pc"][later, k, i], along[i])
                     else:
-                        c["along_pc"].skip("degenerate eigenvalue")
-                    if not normalisation_unique:
-                        c["variance_flow"].skip("normalisation over an arbitrary zero-eigenvalue basis")
-                    elif unique[i]:
+                        c["along_pc"].skip("degenerate or zero eigenvalue")
+                    if unique[i]:
                         c["variance_flow"].add(at, stored["/drift/variance_flow"][later, k, i], flow[i])
                     else:
                         c["variance_flow"].skip("degenerate eigenvalue")
