@@ -64,5 +64,16 @@ head -c 4000 "$good_archive" > "$work/truncated.h5"
 expect_failure "report: truncated archive" "truncated" "$report" "$work/truncated.h5"
 expect_failure "report: missing file" "missing.h5" "$report" "$work/missing.h5"
 
+# a sweep that cannot fit in memory is refused before anything runs, with the estimate
+bad "sweep larger than memory" "GB per rank" "-sweep_width 60000 -probe_samples 100000 -days 100"
+bad "width beyond the limit"   "-sweep_width"  "-sweep_width 100000"
+bad "huge seed count"          "-sweep_seeds"  "-sweep_seeds 2000000000"
+# -resume on archives it must not trust (both refused, both untouched)
+before_v2=$(md5sum < "$work/v2.h5")
+expect_failure "resume: other schema version" "cannot be resumed" "$exe" $quick -output "$work/v2.h5" -resume
+[ "$(md5sum < "$work/v2.h5")" = "$before_v2" ] || { echo "FAIL resume modified the v2 archive"; failed=$((failed + 1)); }
+expect_failure "resume: truncated archive" "cannot be resumed" "$exe" $quick -output "$work/truncated.h5" -resume
+expect_failure "resume and overwrite together" "-resume" "$exe" $quick -output "$victim" -resume -overwrite
+
 echo "bad_input: $passed passed, $failed failed"
 [ $failed -eq 0 ]
