@@ -95,7 +95,7 @@ PetscErrorCode RdRunCheckMemory(MPI_Comm comm, const RdConfig *cfg, const RdDims
   double bytes     = 8 * (responses + result_values + pca + 3 * side * side + width * (double)(cfg->input_dim + cfg->output_dim));
   double physical  = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
   PetscCall(RdRanksOnNode(comm, &ranks_on_node));
-  PetscCheck(bytes * (double)ranks_on_node <= 0.8 * physical, comm, PETSC_ERR_USER_INPUT, "This sweep needs about %.3g GB per rank for one point (probe responses: %g days x %" PetscInt_FMT " stimuli x %" PetscInt_FMT " samples x %g units) and %" PetscInt_FMT " ranks share a node with %.3g GB: reduce -probe_samples, -days, the largest -sweep_width or the ranks per node", bytes / 1e9, days, cfg->num_stimuli, cfg->probe_samples, width, ranks_on_node, physical / 1e9);
+  PetscCheck(bytes * (double)ranks_on_node <= 0.8 * physical, comm, PETSC_ERR_USER_INPUT, "This sweep needs about %.3g GB per rank for one point (probe responses: %" PetscInt_FMT " days x %" PetscInt_FMT " stimuli x %" PetscInt_FMT " samples x %" PetscInt_FMT " units) and %" PetscInt_FMT " ranks share a node with %.3g GB: reduce -probe_samples, -days, the largest -sweep_width or the ranks per node", bytes / 1e9, dims->size[RD_DIM_DAY], cfg->num_stimuli, cfg->probe_samples, dims->size[RD_DIM_UNIT], ranks_on_node, physical / 1e9);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
