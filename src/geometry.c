@@ -5,6 +5,7 @@
 #include <math.h>
 #include <slepceps.h>
 #include <repdrift/geometry.h>
+#include <repdrift/dense.h>
 #include "geometry_impl.h"
 
 /* Sign convention (Eq 3): |mean . w| at or below this fraction of |mean| counts as "no projection". */
@@ -19,26 +20,6 @@
 
 /* Small dense kernels                                                                          */
 
-/* Dot product with four partial sums: independent chains the compiler can pipeline. */
-static double Dot(const double *a, const double *b, PetscInt n)
-{
-  double   s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-  PetscInt i  = 0;
-  for (; i + 4 <= n; i += 4) {
-    s0 += a[i] * b[i];
-    s1 += a[i + 1] * b[i + 1];
-    s2 += a[i + 2] * b[i + 2];
-    s3 += a[i + 3] * b[i + 3];
-  }
-  for (; i < n; i++) s0 += a[i] * b[i];
-  return (s0 + s1) + (s2 + s3);
-}
-
-static double Norm(const double *a, PetscInt n)
-{
-  return sqrt(Dot(a, a, n));
-}
-
 static void Scale(double *a, double factor, PetscInt n)
 {
   for (PetscInt i = 0; i < n; i++) a[i] *= factor;
@@ -51,7 +32,7 @@ static void OrthogonaliseAgainstRows(const double *rows, PetscInt n_rows, PetscI
   for (int pass = 0; pass < 2; pass++) {
     for (PetscInt r = 0; r < n_rows; r++) {
       const double *row = rows + RD_IDX2(r, 0, n);
-      const double  c   = Dot(row, v, n);
+      const double  c   = RdDot(row, v, n);
       for (PetscInt j = 0; j < n; j++) v[j] -= c * row[j];
     }
   }
@@ -166,9 +147,9 @@ PetscInt RdPCAClipEigenvalues_Internal(double *eigenvalues, PetscInt n)
  * largest-magnitude component (first one on ties) is made positive. */
 static void ApplySignConvention(const double *mean, PetscInt n_units, double *pc)
 {
-  const double projection = Dot(mean, pc, n_units);
+  const double projection = RdDot(mean, pc, n_units);
   PetscBool    flip;
-  if (fabs(projection) <= RD_SIGN_PROJECTION_RTOL * Norm(mean, n_units)) {
+  if (fabs(projection) <= RD_SIGN_PROJECTION_RTOL * RdNorm(mean, n_units)) {
     PetscInt largest = 0;
     for (PetscInt j = 1; j < n_units; j++)
       if (fabs(pc[j]) > fabs(pc[largest])) largest = j;
@@ -338,7 +319,7 @@ static void CompleteOrthonormalRows(double *rows, PetscInt n_have, PetscInt n_wa
     double  residual;
     for (PetscInt j = 0; j < n; j++) v[j] = j == candidate ? 1.0 : 0.0;
     OrthogonaliseAgainstRows(rows, n_have, n, v);
-    residual = Norm(v, n);
+    residual = RdNorm(v, n);
     if (residual > min_residual) {
       Scale(v, 1.0 / residual, n);
       n_have++;
@@ -377,7 +358,7 @@ static PetscErrorCode PCAFromGram(RdPCA *pca, const PCAWorkspace *ws)
   for (PetscInt i = 0; i < rank; i++) {
     double *w = pca->pcs + RD_IDX2(i, 0, p);
     if (pca->eigenvalues[i] < RD_GRAM_REORTHO_RTOL * pca->eigenvalues[0]) OrthogonaliseAgainstRows(pca->pcs, i, p, w);
-    Scale(w, 1.0 / Norm(w, p), p);
+    Scale(w, 1.0 / RdNorm(w, p), p);
   }
   CompleteOrthonormalRows(pca->pcs, rank, n_pcs, p);
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -420,7 +401,7 @@ static double AngleFromDot(double dot, double norm_a, double norm_b)
 
 double RdAngleDegrees(const double *a, const double *b, PetscInt n)
 {
-  return AngleFromDot(Dot(a, b, n), Norm(a, n), Norm(b, n));
+  return AngleFromDot(RdDot(a, b, n), RdNorm(a, n), RdNorm(b, n));
 }
 
 void RdLinearFit(const double *x, const double *y, const PetscBool *mask, PetscInt n, double *slope, double *r)
@@ -450,11 +431,11 @@ void RdLinearFit(const double *x, const double *y, const PetscBool *mask, PetscI
 /* gamma (Eq 9) = sum_{i<k} (w_i . d)^2 / |d|^2 with the PCA's variational space; NaN for d = 0. */
 static double FractionInVariationalSpace(const RdPCA *pca, const double *drift)
 {
-  const double drift_sq = Dot(drift, drift, pca->n_units);
+  const double drift_sq = RdDot(drift, drift, pca->n_units);
   double       in_space = 0.0;
   if (!(drift_sq > 0.0)) return RD_NAN;
   for (PetscInt i = 0; i < pca->k_variational; i++) {
-    const double projection = Dot(pca->pcs + RD_IDX2(i, 0, pca->n_units), drift, pca->n_units);
+    const double projection = RdDot(pca->pcs + RD_IDX2(i, 0, pca->n_units), drift, pca->n_units);
     in_space += projection * projection;
   }
   return in_space / drift_sq;
@@ -468,7 +449,7 @@ static double VariationalOverlap(const RdPCA *earlier, const RdPCA *later)
   if (PetscMin(k, k_later) < 1) return RD_NAN;
   for (PetscInt i_pc = 0; i_pc < k; i_pc++)
     for (PetscInt j_pc = 0; j_pc < k_later; j_pc++) {
-      const double c = Dot(earlier->pcs + RD_IDX2(i_pc, 0, p), later->pcs + RD_IDX2(j_pc, 0, p), p);
+      const double c = RdDot(earlier->pcs + RD_IDX2(i_pc, 0, p), later->pcs + RD_IDX2(j_pc, 0, p), p);
       sum += c * c;
     }
   return sum / (double)PetscMin(k, k_later);
@@ -488,13 +469,13 @@ static PetscInt DefinedPCs(const RdPCA *pca)
 static void DriftAlongPCs(const RdPCA *earlier, const double *drift, double *along_pc, double *angle_to_pc)
 {
   const PetscInt p          = earlier->n_units, n_defined = DefinedPCs(earlier);
-  const double   drift_norm = Norm(drift, p);
+  const double   drift_norm = RdNorm(drift, p);
   for (PetscInt i = n_defined; i < earlier->n_pcs; i++) along_pc[i] = angle_to_pc[i] = RD_NAN;
   for (PetscInt i = 0; i < n_defined; i++) {
     const double *w          = earlier->pcs + RD_IDX2(i, 0, p);
-    const double  projection = Dot(w, drift, p);
+    const double  projection = RdDot(w, drift, p);
     along_pc[i]              = drift_norm > 0.0 ? fabs(projection) / drift_norm : RD_NAN;
-    angle_to_pc[i]           = AngleFromDot(projection, drift_norm, Norm(w, p));
+    angle_to_pc[i]           = AngleFromDot(projection, drift_norm, RdNorm(w, p));
   }
 }
 
@@ -518,9 +499,9 @@ static void VarianceFlow(const RdPCA *earlier, const double *later_samples, Pets
   for (PetscInt i = 0; i < n_pcs; i++) variance_flow[i] = 0.0;
   for (PetscInt a = 0; a < n_later; a++) {
     for (PetscInt j = 0; j < p; j++) centred[j] = later_samples[RD_IDX2(a, j, p)] - later_mean[j];
-    total += Dot(centred, centred, p);
+    total += RdDot(centred, centred, p);
     for (PetscInt i = 0; i < n_pcs; i++) {
-      const double projection = Dot(earlier->pcs + RD_IDX2(i, 0, p), centred, p);
+      const double projection = RdDot(earlier->pcs + RD_IDX2(i, 0, p), centred, p);
       variance_flow[i] += projection * projection;
     }
   }
@@ -550,9 +531,9 @@ PetscErrorCode RdDriftCompute(const RdPCA *earlier, const RdPCA *later, const do
   n_pcs = earlier->n_pcs;
   PetscCall(PetscMalloc3(p, &drift, 3 * p, &unit_buffers, PetscMax(n_pcs, 1), &fit_mask));
   for (PetscInt j = 0; j < p; j++) drift[j] = later->mean[j] - earlier->mean[j];
-  mean_norm                           = Norm(earlier->mean, p);
+  mean_norm                           = RdNorm(earlier->mean, p);
   pair->angle_between_means           = RdAngleDegrees(earlier->mean, later->mean, p);
-  pair->relative_magnitude            = mean_norm > 0.0 ? Norm(drift, p) / mean_norm : RD_NAN;
+  pair->relative_magnitude            = mean_norm > 0.0 ? RdNorm(drift, p) / mean_norm : RD_NAN;
   pair->fraction_in_variational_space = FractionInVariationalSpace(earlier, drift);
   pair->fraction_chance               = (double)earlier->k_variational / (double)p;
   pair->variational_overlap           = VariationalOverlap(earlier, later);

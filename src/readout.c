@@ -17,6 +17,7 @@
 #include <float.h>
 #include <math.h>
 #include <repdrift/readout.h>
+#include <repdrift/dense.h>
 
 #define RD_LOGISTIC_STEP_TOL      1e-10 /* converged when the applied step |(d beta, d b)| < this */
 #define RD_LOGISTIC_MAX_IT        100
@@ -31,20 +32,6 @@ typedef struct {
   PetscInt      n, dim;
   double        l2;
 } LogisticProblem;
-
-static double Dot(const double *a, const double *b, PetscInt n)
-{
-  double   s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-  PetscInt i  = 0;
-  for (; i + 4 <= n; i += 4) {
-    s0 += a[i] * b[i];
-    s1 += a[i + 1] * b[i + 1];
-    s2 += a[i + 2] * b[i + 2];
-    s3 += a[i + 3] * b[i + 3];
-  }
-  for (; i < n; i++) s0 += a[i] * b[i];
-  return (s0 + s1) + (s2 + s3);
-}
 
 /* log(1 + exp(-margin)) without overflow for either sign. */
 static double LogisticLoss(double margin)
@@ -63,9 +50,9 @@ static double Sigmoid(double z)
 /* f(theta) with theta = (beta[dim], bias); writes the scores z_i = Z_i . beta + b. */
 static double Objective(const LogisticProblem *prob, const double *theta, double *scores)
 {
-  double f = 0.5 * prob->l2 * Dot(theta, theta, prob->dim);
+  double f = 0.5 * prob->l2 * RdDot(theta, theta, prob->dim);
   for (PetscInt i = 0; i < prob->n; i++) {
-    scores[i] = Dot(prob->design + RD_IDX2(i, 0, prob->dim), theta, prob->dim) + theta[prob->dim];
+    scores[i] = RdDot(prob->design + RD_IDX2(i, 0, prob->dim), theta, prob->dim) + theta[prob->dim];
     f += LogisticLoss(prob->target[i] * scores[i]);
   }
   return f;
@@ -119,7 +106,7 @@ static PetscErrorCode NewtonStep(PetscInt m, double *hessian, const double *grad
 static void LineSearch(const LogisticProblem *prob, const double *gradient, const double *step, double *theta, double *scores, double *f, double *trial_theta, double *trial_scores, double *applied)
 {
   const PetscInt m = prob->dim + 1;
-  const double   slope = Dot(gradient, step, m), slack = 64.0 * DBL_EPSILON * fabs(*f);
+  const double   slope = RdDot(gradient, step, m), slack = 64.0 * DBL_EPSILON * fabs(*f);
   double         t = 1.0;
   *applied = 0.0;
   for (int halving = 0; halving < RD_LOGISTIC_MAX_HALVINGS; halving++, t *= 0.5) {
@@ -129,7 +116,7 @@ static void LineSearch(const LogisticProblem *prob, const double *gradient, cons
       for (PetscInt c = 0; c < m; c++) theta[c] = trial_theta[c];
       for (PetscInt i = 0; i < prob->n; i++) scores[i] = trial_scores[i];
       *f       = f_trial;
-      *applied = t * sqrt(Dot(step, step, m));
+      *applied = t * sqrt(RdDot(step, step, m));
       return;
     }
   }
@@ -187,7 +174,7 @@ static PetscErrorCode FitInSampleSpace(const double *X, const double *target, Pe
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc5((size_t)n * (size_t)n, &gram, n, &eigenvalues, (size_t)n * (size_t)n, &design, n + 1, &theta, n, &alpha));
   for (PetscInt i = 0; i < n; i++)
-    for (PetscInt j = i; j < n; j++) gram[RD_IDX2(i, j, n)] = gram[RD_IDX2(j, i, n)] = Dot(X + RD_IDX2(i, 0, n_units), X + RD_IDX2(j, 0, n_units), n_units);
+    for (PetscInt j = i; j < n; j++) gram[RD_IDX2(i, j, n)] = gram[RD_IDX2(j, i, n)] = RdDot(X + RD_IDX2(i, 0, n_units), X + RD_IDX2(j, 0, n_units), n_units);
   PetscCall(SymmetricEigen(gram, n, eigenvalues)); /* gram now holds U^T (row c = u_c) */
   /* Basis directions, largest first: design[i][c] = u_c[i] sqrt(lambda_c). */
   for (PetscInt c = n - 1; c >= 0 && eigenvalues[c] > RD_LOGISTIC_GRAM_RTOL * eigenvalues[n - 1]; c--, rank++)
@@ -251,8 +238,8 @@ double RdClassifierAccuracy(const double *weights, double bias, const double *cl
   PetscInt correct = 0;
   if (n0 + n1 <= 0 || !weights) return RD_NAN;
   for (PetscInt i = 0; i < n0; i++)
-    if (Dot(weights, class0 + RD_IDX2(i, 0, n_units), n_units) + bias < 0.0) correct++;
+    if (RdDot(weights, class0 + RD_IDX2(i, 0, n_units), n_units) + bias < 0.0) correct++;
   for (PetscInt i = 0; i < n1; i++)
-    if (Dot(weights, class1 + RD_IDX2(i, 0, n_units), n_units) + bias > 0.0) correct++;
+    if (RdDot(weights, class1 + RD_IDX2(i, 0, n_units), n_units) + bias > 0.0) correct++;
   return (double)correct / (double)(n0 + n1);
 }

@@ -9,24 +9,6 @@
 #define ACOS_RESOLUTION 1e-5
 
 typedef PetscErrorCode (*PCAFunction)(const double *, PetscInt, RdPCA *);
-
-/* Local deterministic generator (splitmix64 + Box-Muller): the tests do not depend on rng. */
-static uint64_t test_state = 0x9e3779b97f4a7c15ULL;
-
-static double Uniform(void)
-{
-  uint64_t z = (test_state += 0x9e3779b97f4a7c15ULL);
-  z          = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z          = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  z ^= z >> 31;
-  return ((double)(z >> 11) + 0.5) / 9007199254740992.0; /* (0, 1) */
-}
-
-static double Normal(void)
-{
-  return sqrt(-2.0 * log(Uniform())) * cos(2.0 * PETSC_PI * Uniform());
-}
-
 static double Dot(const double *a, const double *b, PetscInt n)
 {
   double s = 0.0;
@@ -390,21 +372,21 @@ static PetscErrorCode TestTooFewSamples(void)
 static void RandomSamples(PetscInt n, PetscInt p, PetscInt rank, double *samples)
 {
   double basis[8 * 100], offset[100];
-  for (PetscInt j = 0; j < p; j++) offset[j] = 2.0 * Normal();
+  for (PetscInt j = 0; j < p; j++) offset[j] = 2.0 * RdTestNormal();
   if (rank > 0) {
     for (PetscInt r = 0; r < rank; r++)
-      for (PetscInt j = 0; j < p; j++) basis[r * p + j] = Normal();
+      for (PetscInt j = 0; j < p; j++) basis[r * p + j] = RdTestNormal();
     for (PetscInt a = 0; a < n; a++) {
       for (PetscInt j = 0; j < p; j++) samples[a * p + j] = offset[j];
       for (PetscInt r = 0; r < rank; r++) {
-        const double c = Normal() * (r + 1);
+        const double c = RdTestNormal() * (r + 1);
         for (PetscInt j = 0; j < p; j++) samples[a * p + j] += c * basis[r * p + j];
       }
     }
     return;
   }
   for (PetscInt a = 0; a < n; a++)
-    for (PetscInt j = 0; j < p; j++) samples[a * p + j] = offset[j] + Normal() * pow(10.0, -2.0 * j / (double)p);
+    for (PetscInt j = 0; j < p; j++) samples[a * p + j] = offset[j] + RdTestNormal() * pow(10.0, -2.0 * j / (double)p);
 }
 
 /* SLEPc path against the LAPACK reference: spectrum, summaries, signed eigenvectors of

@@ -4,6 +4,7 @@
 #define REPDRIFT_TESTING_H
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <slepcsys.h>
 
@@ -22,6 +23,23 @@ static int rd_test_passed = 0, rd_test_failed = 0;
     int rd_ok_ = (isnan(rd_a_) && isnan(rd_b_)) || fabs(rd_a_ - rd_b_) <= (tol); \
     RD_CHECK(rd_ok_, "%s: got %.17g expected %.17g (tol %g)", what, rd_a_, rd_b_, (double)(tol)); \
   } while (0)
+
+/* A local deterministic generator (splitmix64 + Box-Muller) so kernel tests do not depend on the
+ * rng module they may be testing alongside. Each test file seeds it with RdTestSeed(). */
+static uint64_t rd_test_state = 0x9e3779b97f4a7c15ULL;
+
+static inline void RdTestSeed(uint64_t seed) { rd_test_state = seed; }
+
+static inline double RdTestUniform(void)
+{
+  uint64_t z = (rd_test_state += 0x9e3779b97f4a7c15ULL);
+  z          = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z          = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  return ((double)(z >> 11) + 0.5) / 9007199254740992.0; /* (0, 1) */
+}
+
+static inline double RdTestNormal(void) { return sqrt(-2.0 * log(RdTestUniform())) * cos(2.0 * PETSC_PI * RdTestUniform()); }
 
 /* Prints the closing line and returns the process exit code. */
 static inline int RdTestSummary(const char *name)

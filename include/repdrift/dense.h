@@ -1,0 +1,26 @@
+/* Small dense kernels shared by the numerical modules (header-only so they inline). */
+#ifndef REPDRIFT_DENSE_H
+#define REPDRIFT_DENSE_H
+
+#include <repdrift/common.h>
+#include <math.h>
+
+/* Dot product with four partial sums: independent chains the compiler can pipeline. The summation
+ * order is fixed, so results are deterministic. */
+static inline double RdDot(const double *a, const double *b, PetscInt n)
+{
+  double   s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  PetscInt i  = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += a[i] * b[i];
+    s1 += a[i + 1] * b[i + 1];
+    s2 += a[i + 2] * b[i + 2];
+    s3 += a[i + 3] * b[i + 3];
+  }
+  for (; i < n; i++) s0 += a[i] * b[i];
+  return (s0 + s1) + (s2 + s3);
+}
+
+static inline double RdNorm(const double *a, PetscInt n) { return sqrt(RdDot(a, a, n)); }
+
+#endif
