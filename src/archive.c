@@ -30,7 +30,7 @@ struct _n_RdArchive {
   hid_t       file, collective_transfer;
   hid_t       dataset[RD_NUM_FIELDS];
   RdDims      dims;
-  PetscBool   save_responses;
+  PetscBool   save_responses, replicas; /* which optional fields the file has */
   int64_t    *integer_buffer; /* float64 -> integer conversion of one point's integer fields */
 };
 
@@ -39,23 +39,17 @@ struct _n_RdArchiveReader {
   char  path[PETSC_MAX_PATH_LEN];
 };
 
-static PetscBool IsWrittenPerPoint(RdField field, PetscBool save_responses)
+static PetscBool IsInFile(RdField field, const RdConfig *cfg)
 {
-  RdWhen when = rd_field_specs[field].when;
-  return when == RD_WRITTEN_PER_POINT || (when == RD_WRITTEN_PER_POINT_OPTIONAL_RESPONSES && save_responses);
-}
-
-static PetscBool IsInFile(RdField field, PetscBool save_responses)
-{
-  return rd_field_specs[field].when != RD_WRITTEN_PER_POINT_OPTIONAL_RESPONSES || save_responses;
+  return RdFieldPresent(field, cfg->save_responses, cfg->protocol == RD_PROTOCOL_REPLICAS);
 }
 
 /* Bytes the archive will occupy: all storage is allocated when the schema is created. */
-static double ArchiveBytes(const RdDims *dims, PetscBool save_responses)
+static double ArchiveBytes(const RdDims *dims, const RdConfig *cfg)
 {
   double bytes = 0;
   for (int f = 0; f < RD_NUM_FIELDS; f++) {
-    if (!IsInFile((RdField)f, save_responses)) continue;
+    if (!IsInFile((RdField)f, cfg)) continue;
     double element = rd_field_specs[f].type == RD_TYPE_INT8 ? 1 : 8;
     bytes += element * (double)RdFieldPointElements((RdField)f, dims) * (double)dims->size[RD_DIM_POINT];
   }
@@ -260,7 +254,7 @@ static PetscErrorCode CreateSchema(const char *path, const RdConfig *cfg, const 
   PetscCall(WriteStringDataset(file, "/config/command_line", provenance->command_line, "command line of rank 0"));
   PetscCall(CreateDimensionScales(file, dims, scale));
   for (int f = 0; f < RD_NUM_FIELDS; f++) {
-    if (!IsInFile((RdField)f, cfg->save_responses)) continue;
+    if (!IsInFile((RdField)f, cfg)) continue;
     PetscCall(CreateField(file, (RdField)f, dims, scale, rd_field_specs[f].when == RD_WRITTEN_AT_CREATION ? plan_values[f] : NULL));
   }
   for (int d = 0; d < RD_NUM_DIMS; d++) RdH5Call(H5Dclose(scale[d]));
@@ -293,7 +287,7 @@ static void CheckFreeSpace(const RdConfig *cfg, const RdDims *dims, char *messag
 {
   char           directory_buffer[PETSC_MAX_PATH_LEN];
   struct statvfs file_system;
-  double         needed = ArchiveBytes(dims, cfg->save_responses);
+  double         needed = ArchiveBytes(dims, cfg);
 
   snprintf(directory_buffer, sizeof directory_buffer, "%s", cfg->output);
   if (statvfs(dirname(directory_buffer), &file_system) != 0) return;
@@ -318,7 +312,7 @@ static PetscErrorCode OpenParallel(RdArchive archive, const char *path, const Rd
   RdH5Call(H5Pset_dxpl_mpio(archive->collective_transfer, H5FD_MPIO_COLLECTIVE));
   for (int f = 0; f < RD_NUM_FIELDS; f++) {
     archive->dataset[f] = -1;
-    if (!IsWrittenPerPoint((RdField)f, archive->save_responses)) continue;
+    if (rd_field_specs[f].when != RD_WRITTEN_PER_POINT || !RdFieldPresent((RdField)f, archive->save_responses, archive->replicas)) continue;
     RdH5Call(archive->dataset[f] = H5Dopen2(archive->file, rd_field_specs[f].path, H5P_DEFAULT));
     if (rd_field_specs[f].type != RD_TYPE_FLOAT64) largest_integer_field = PetscMax(largest_integer_field, RdFieldPointElements((RdField)f, dims));
   }
@@ -333,6 +327,7 @@ static PetscErrorCode NewArchive(MPI_Comm comm, const RdConfig *cfg, const RdDim
   (*archive)->comm           = comm;
   (*archive)->dims           = *dims;
   (*archive)->save_responses = cfg->save_responses;
+  (*archive)->replicas       = cfg->protocol == RD_PROTOCOL_REPLICAS;
   PetscCall(PetscStrncpy((*archive)->path, cfg->output, sizeof (*archive)->path));
   PetscCallMPI(MPI_Comm_rank(comm, &(*archive)->rank));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -531,6 +526,11 @@ PetscErrorCode RdArchiveCloseRead(RdArchiveReader *reader)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscBool RdArchiveHasField(RdArchiveReader reader, RdField field)
+{
+  return H5Lexists(reader->file, rd_field_specs[field].path, H5P_DEFAULT) > 0 ? PETSC_TRUE : PETSC_FALSE;
+}
+
 PetscErrorCode RdArchiveReadField(RdArchiveReader reader, RdField field, PetscInt *n_dims, PetscInt dims[RD_MAX_FIELD_RANK], double **values)
 {
   hid_t   dataset, space;
@@ -539,7 +539,7 @@ PetscErrorCode RdArchiveReadField(RdArchiveReader reader, RdField field, PetscIn
   int     rank;
 
   PetscFunctionBeginUser;
-  PetscCheck(H5Lexists(reader->file, rd_field_specs[field].path, H5P_DEFAULT) > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s has no dataset %s (damaged archive, or written without -save_responses)", reader->path, rd_field_specs[field].path);
+  PetscCheck(H5Lexists(reader->file, rd_field_specs[field].path, H5P_DEFAULT) > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s has no dataset %s (damaged archive, or a run without -save_responses / -protocol replicas)", reader->path, rd_field_specs[field].path);
   RdH5Call(dataset = H5Dopen2(reader->file, rd_field_specs[field].path, H5P_DEFAULT));
   RdH5Call(space = H5Dget_space(dataset));
   RdH5Call(rank = H5Sget_simple_extent_ndims(space));

@@ -3,9 +3,12 @@
 #include <repdrift/config.h>
 #include <math.h>
 
-static const char *const model_names[] = {"linear", "classifier", "autoencoder"};
+static const char *const model_names[]    = {"linear", "classifier", "autoencoder"};
+static const char *const data_names[]     = {"random", "e1", "e3"};
+static const char *const protocol_names[] = {"days", "replicas"};
 
 const char *RdModelName(RdModelType model) { return model_names[model]; }
+const char *RdProtocolName(RdProtocol protocol) { return protocol_names[protocol]; }
 
 /* A comma-list option. PETSc truncates over-long lists silently and reports a valueless option
  * as unset: both are turned into errors here so a sweep is never quietly different. */
@@ -69,13 +72,14 @@ static void SetDefaults(RdConfig *cfg)
   cfg->axes.width[0]       = 16;
   cfg->axes.width[1]       = 64;
   cfg->axes.width[2]       = 256;
+  cfg->axes.n_lr           = 1;
+  cfg->axes.lr[0]          = 0.02;
   cfg->axes.n_seeds        = 2;
 
   cfg->num_stimuli  = 4;
   cfg->input_dim    = 16;
   cfg->output_dim   = 8;
   cfg->input_noise  = 0.1;
-  cfg->lr           = 0.02;
   cfg->weight_decay = 1e-3;
   cfg->init_scale   = 0.5;
   cfg->batch        = 1;
@@ -86,6 +90,14 @@ static void SetDefaults(RdConfig *cfg)
   cfg->probe_samples = 200;
   cfg->probe_dropout = PETSC_TRUE;
   cfg->readout_l2    = 1e-2;
+
+  cfg->protocol       = RD_PROTOCOL_DAYS;
+  cfg->replicas       = 400;
+  cfg->replica_steps  = 100000;
+  cfg->record_every   = 1000;
+  cfg->relax_steps    = 0;
+  cfg->replica_groups = 20;
+  cfg->msd_max_lag    = 50;
 }
 
 static PetscErrorCode Validate(const RdConfig *cfg)
@@ -111,7 +123,17 @@ static PetscErrorCode Validate(const RdConfig *cfg)
   PetscCheck(cfg->input_dim >= 1 && cfg->input_dim <= 65536, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-input_dim must be in [1, 65536]; got %" PetscInt_FMT, cfg->input_dim);
   PetscCheck(cfg->output_dim >= 1 && cfg->output_dim <= 65536, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-output_dim must be in [1, 65536]; got %" PetscInt_FMT, cfg->output_dim);
   PetscCheck(isfinite(cfg->input_noise) && cfg->input_noise >= 0, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-input_noise must be a finite number >= 0; got %g", (double)cfg->input_noise);
-  PetscCheck(isfinite(cfg->lr) && cfg->lr > 0, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-lr must be a finite number > 0; got %g", (double)cfg->lr);
+  for (PetscInt i = 0; i < axes->n_lr; i++) PetscCheck(isfinite(axes->lr[i]) && axes->lr[i] > 0, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-lr / -sweep_lr: the learning rate must be a finite number > 0; got %g", (double)axes->lr[i]);
+  if (cfg->protocol == RD_PROTOCOL_REPLICAS) {
+    PetscCheck(cfg->replicas >= 2 && cfg->replicas <= 1000000, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-replicas must be in [2, 1000000]; got %" PetscInt_FMT, cfg->replicas);
+    PetscCheck(cfg->record_every >= 1, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-record_every must be >= 1; got %" PetscInt_FMT, cfg->record_every);
+    PetscCheck(cfg->replica_steps >= cfg->record_every && cfg->replica_steps % cfg->record_every == 0, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-replica_steps (%" PetscInt_FMT ") must be a positive multiple of -record_every (%" PetscInt_FMT ")", cfg->replica_steps, cfg->record_every);
+    PetscCheck(cfg->replica_steps / cfg->record_every <= 100000, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-replica_steps / -record_every = %" PetscInt_FMT " records is too many (at most 100000)", cfg->replica_steps / cfg->record_every);
+    PetscCheck(cfg->relax_steps >= 0 && cfg->relax_steps < cfg->replica_steps, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-relax_steps must be in [0, -replica_steps); 0 chooses it from the theory");
+    PetscCheck(cfg->replica_groups >= 2 && cfg->replica_groups <= cfg->replicas, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-replica_groups must be in [2, -replicas]; got %" PetscInt_FMT, cfg->replica_groups);
+    PetscCheck(cfg->msd_max_lag >= 1, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-msd_max_lag must be >= 1");
+    PetscCheck(cfg->batch == 1, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-protocol replicas needs -batch 1 (the theory is for online SGD)");
+  }
   PetscCheck(isfinite(cfg->weight_decay) && cfg->weight_decay >= 0, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-weight_decay must be a finite number >= 0; got %g", (double)cfg->weight_decay);
   PetscCheck(isfinite(cfg->init_scale) && cfg->init_scale >= 0, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-init_scale must be a finite number >= 0; got %g", (double)cfg->init_scale);
   PetscCheck(cfg->batch >= 1 && cfg->batch <= 1000000, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-batch must be in [1, 1000000]; got %" PetscInt_FMT, cfg->batch);
@@ -123,9 +145,26 @@ static PetscErrorCode Validate(const RdConfig *cfg)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The reference configurations fix K, n and d: asking for others is a contradiction. */
+static PetscErrorCode ApplyDataSet(MPI_Comm comm, RdConfig *cfg)
+{
+  const char *sizes[3] = {"-num_stimuli", "-input_dim", "-output_dim"};
+
+  PetscFunctionBeginUser;
+  if (cfg->data == RD_DATA_RANDOM) PetscFunctionReturn(PETSC_SUCCESS);
+  for (int i = 0; i < 3; i++) {
+    PetscBool given;
+    PetscCall(PetscOptionsHasName(NULL, NULL, sizes[i], &given));
+    PetscCheck(!given, comm, PETSC_ERR_USER_INPUT, "%s does not apply to -data %s, whose sizes are fixed: remove it", sizes[i], data_names[cfg->data]);
+  }
+  cfg->num_stimuli = cfg->data == RD_DATA_E3 ? 3 : 4;
+  cfg->input_dim = cfg->output_dim = cfg->data == RD_DATA_E3 ? 2 : 3;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode RdConfigFromOptions(MPI_Comm comm, RdConfig *cfg)
 {
-  PetscInt model = RD_MODEL_LINEAR;
+  PetscInt model = RD_MODEL_LINEAR, choice;
 
   PetscFunctionBeginUser;
   SetDefaults(cfg);
@@ -153,11 +192,34 @@ PetscErrorCode RdConfigFromOptions(MPI_Comm comm, RdConfig *cfg)
     PetscCall(ReadIntList(PetscOptionsObject, "-sweep_width", "Sweep axis: hidden width m", cfg->axes.width, &cfg->axes.n_width));
     PetscCall(PetscOptionsInt("-sweep_seeds", "Sweep axis: replicates 0..N-1 (each has its own stimuli, targets, init and noise)", NULL, cfg->axes.n_seeds, &cfg->axes.n_seeds, NULL));
 
+    choice = cfg->data; /* EList leaves its output untouched when the option is absent */
+    PetscCall(PetscOptionsEList("-data", "Task: random (K random unit stimuli and targets), e1 or e3 (the theory's reference configurations, sizes fixed)", NULL, data_names, 3, data_names[cfg->data], &choice, NULL));
+    cfg->data = (RdDataSet)choice;
+    choice = cfg->protocol;
+    PetscCall(PetscOptionsEList("-protocol", "days: burn-in, days, probes and drift geometry; replicas: the linear network's drift theory against R replicas started at theta*", NULL, protocol_names, 2, protocol_names[cfg->protocol], &choice, NULL));
+    cfg->protocol = (RdProtocol)choice;
+    PetscCall(PetscOptionsInt("-replicas", "Replica protocol: independent SGD streams started at theta*", NULL, cfg->replicas, &cfg->replicas, NULL));
+    PetscCall(PetscOptionsInt("-replica_steps", "Replica protocol: SGD steps of every replica", NULL, cfg->replica_steps, &cfg->replica_steps, NULL));
+    PetscCall(PetscOptionsInt("-record_every", "Replica protocol: steps between records of h_s", NULL, cfg->record_every, &cfg->record_every, NULL));
+    PetscCall(PetscOptionsInt("-relax_steps", "Replica protocol: records before this step are left out of the estimates (0: 10 relaxation times of the theory, else a tenth of the run)", NULL, cfg->relax_steps, &cfg->relax_steps, NULL));
+    PetscCall(PetscOptionsInt("-replica_groups", "Replica protocol: jackknife groups for the standard errors", NULL, cfg->replica_groups, &cfg->replica_groups, NULL));
+    PetscCall(PetscOptionsInt("-msd_max_lag", "Replica protocol: longest lag (in records) of the single-run MSD", NULL, cfg->msd_max_lag, &cfg->msd_max_lag, NULL));
     PetscCall(PetscOptionsInt("-num_stimuli", "Number of stimuli K", NULL, cfg->num_stimuli, &cfg->num_stimuli, NULL));
     PetscCall(PetscOptionsInt("-input_dim", "Input dimension n (stimuli are random unit vectors)", NULL, cfg->input_dim, &cfg->input_dim, NULL));
     PetscCall(PetscOptionsInt("-output_dim", "Output dimension d (targets are random unit vectors)", NULL, cfg->output_dim, &cfg->output_dim, NULL));
     PetscCall(PetscOptionsReal("-input_noise", "Std s of the Gaussian noise added to every presentation (in-class variance)", NULL, cfg->input_noise, &cfg->input_noise, NULL));
-    PetscCall(PetscOptionsReal("-lr", "SGD learning rate eta", NULL, cfg->lr, &cfg->lr, NULL));
+    {
+      PetscReal lr = cfg->axes.lr[0];
+      PetscBool lr_set, list_set;
+      PetscCall(PetscOptionsReal("-lr", "SGD learning rate eta (one value; -sweep_lr for an axis)", NULL, lr, &lr, &lr_set));
+      PetscCall(ReadRealList(PetscOptionsObject, "-sweep_lr", "Sweep axis: SGD learning rate eta (default: the single value of -lr)", cfg->axes.lr, &cfg->axes.n_lr));
+      PetscCall(PetscOptionsHasName(NULL, NULL, "-sweep_lr", &list_set));
+      PetscCheck(!(lr_set && list_set), comm, PETSC_ERR_USER_INPUT, "Give either -lr or -sweep_lr, not both");
+      if (lr_set) {
+        cfg->axes.n_lr  = 1;
+        cfg->axes.lr[0] = lr;
+      }
+    }
     PetscCall(PetscOptionsReal("-weight_decay", "Weight decay g on both layers", NULL, cfg->weight_decay, &cfg->weight_decay, NULL));
     PetscCall(PetscOptionsReal("-init_scale", "Initial weights ~ N(0, init_scale^2 / fan_in)", NULL, cfg->init_scale, &cfg->init_scale, NULL));
     PetscCall(PetscOptionsInt("-batch", "Presentations averaged per SGD step", NULL, cfg->batch, &cfg->batch, NULL));
@@ -171,6 +233,7 @@ PetscErrorCode RdConfigFromOptions(MPI_Comm comm, RdConfig *cfg)
   }
   PetscOptionsEnd();
   PetscCall(PetscOptionsHasHelp(NULL, &cfg->help));
+  if (!cfg->help) PetscCall(ApplyDataSet(comm, cfg));
   if (!cfg->help) PetscCall(Validate(cfg));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -254,11 +317,24 @@ PetscErrorCode RdConfigOptionsText(const RdConfig *cfg, char **text)
   }
   LINE("-sweep_width %s", list);
   LINE("-sweep_seeds %" PetscInt_FMT, cfg->axes.n_seeds);
-  LINE("-num_stimuli %" PetscInt_FMT, cfg->num_stimuli);
-  LINE("-input_dim %" PetscInt_FMT, cfg->input_dim);
-  LINE("-output_dim %" PetscInt_FMT, cfg->output_dim);
+  LINE("-data %s", data_names[cfg->data]);
+  if (cfg->data == RD_DATA_RANDOM) {
+    LINE("-num_stimuli %" PetscInt_FMT, cfg->num_stimuli);
+    LINE("-input_dim %" PetscInt_FMT, cfg->input_dim);
+    LINE("-output_dim %" PetscInt_FMT, cfg->output_dim);
+  }
+  LINE("-protocol %s", protocol_names[cfg->protocol]);
+  if (cfg->protocol == RD_PROTOCOL_REPLICAS) {
+    LINE("-replicas %" PetscInt_FMT, cfg->replicas);
+    LINE("-replica_steps %" PetscInt_FMT, cfg->replica_steps);
+    LINE("-record_every %" PetscInt_FMT, cfg->record_every);
+    LINE("-relax_steps %" PetscInt_FMT, cfg->relax_steps);
+    LINE("-replica_groups %" PetscInt_FMT, cfg->replica_groups);
+    LINE("-msd_max_lag %" PetscInt_FMT, cfg->msd_max_lag);
+  }
   LINE("-input_noise %.17g", (double)cfg->input_noise);
-  LINE("-lr %.17g", (double)cfg->lr);
+  FormatRealList(cfg->axes.lr, cfg->axes.n_lr, list, sizeof list);
+  LINE("-sweep_lr %s", list);
   LINE("-weight_decay %.17g", (double)cfg->weight_decay);
   LINE("-init_scale %.17g", (double)cfg->init_scale);
   LINE("-batch %" PetscInt_FMT, cfg->batch);

@@ -110,3 +110,26 @@ PetscErrorCode RdTaskDestroy(RdTask *task)
   task->num_stimuli = task->input_dim = task->output_dim = 0;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+PetscErrorCode RdTaskCreateE3(PetscReal frequency, RdTask *task)
+{
+  double x[6], y[6] = {1, 0, 0, 1, 0, -1}, p[3] = {frequency, (1 - frequency) / 2, (1 - frequency) / 2};
+
+  PetscFunctionBeginUser;
+  for (int k = 0; k < 3; k++) {
+    x[2 * k]     = cos(2 * PETSC_PI * k / 3);
+    x[2 * k + 1] = sin(2 * PETSC_PI * k / 3);
+  }
+  PetscCall(RdTaskCreateFromArrays(3, 2, 2, x, y, p, task));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdTaskCreateE1(PetscReal frequency, RdTask *task)
+{
+  const double s3 = 1 / sqrt(3.0), s2 = 1 / sqrt(2.0), rest = (1 - frequency) / 3;
+  double       x[12] = {1, 0, 0, 0, 1, 0, 0, 0, 1, s3, s3, s3}, y[12] = {1, 0, 0, 0, 1, 0, 0, 0, 1, s2, -s2, 0}, p[4] = {frequency, rest, rest, rest};
+
+  PetscFunctionBeginUser;
+  PetscCall(RdTaskCreateFromArrays(4, 3, 3, x, y, p, task));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -6,6 +6,7 @@
 #include <repdrift/readout.h>
 #include <repdrift/rng.h>
 #include <repdrift/signals.h>
+#include <repdrift/theory.h>
 #include <unistd.h>
 
 PetscErrorCode RdRunDims(const RdConfig *cfg, RdDims *dims)
@@ -18,6 +19,7 @@ PetscErrorCode RdRunDims(const RdConfig *cfg, RdDims *dims)
   dims->size[RD_DIM_SAMPLE]    = cfg->probe_samples;
   dims->size[RD_DIM_UNIT]      = RdSweepMaxWidth(&cfg->axes);
   dims->size[RD_DIM_PC]        = PetscMin(cfg->probe_samples - 1, RdSweepMaxWidth(&cfg->axes));
+  dims->size[RD_DIM_RECORD]    = cfg->protocol == RD_PROTOCOL_REPLICAS ? cfg->replica_steps / cfg->record_every + 1 : 1;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -30,6 +32,7 @@ PetscReal RdRunPointCost(const RdConfig *cfg, const RdPoint *point)
   PetscReal steps   = (PetscReal)(cfg->burnin_steps + cfg->days * cfg->steps_per_day) * (PetscReal)cfg->batch;
   PetscReal samples = (PetscReal)cfg->probe_samples, small = PetscMin(samples, width);
   PetscReal per_day = (PetscReal)cfg->num_stimuli * (samples * width * (PetscReal)cfg->input_dim + samples * width * small + small * small * small);
+  if (cfg->protocol == RD_PROTOCOL_REPLICAS) return 6 * weights * (PetscReal)cfg->replicas * (PetscReal)cfg->replica_steps;
   return 6 * weights * steps + (PetscReal)(cfg->days + 1) * per_day;
 }
 
@@ -65,7 +68,7 @@ PetscErrorCode RdRunPlan(MPI_Comm comm, const RdConfig *cfg, PetscInt n_todo, co
   PetscCall(RdPlanCreate(n_todo, cost, size, plan));
   PetscCall(RdPlanRenamePoints(plan, todo));
   PetscCall(PetscFree(cost));
-  PetscCall(PetscPrintf(comm, "Sweep: %" PetscInt_FMT " points = %" PetscInt_FMT " frequencies x %" PetscInt_FMT " dropouts x %" PetscInt_FMT " widths x %" PetscInt_FMT " seeds; model %s; output %s\n", n_points, cfg->axes.n_frequency, cfg->axes.n_noise_level, cfg->axes.n_width, cfg->axes.n_seeds, RdModelName(cfg->model), cfg->output));
+  PetscCall(PetscPrintf(comm, "Sweep: %" PetscInt_FMT " points = %" PetscInt_FMT " frequencies x %" PetscInt_FMT " dropouts x %" PetscInt_FMT " widths x %" PetscInt_FMT " learning rates x %" PetscInt_FMT " seeds; model %s, protocol %s; output %s\n", n_points, cfg->axes.n_frequency, cfg->axes.n_noise_level, cfg->axes.n_width, cfg->axes.n_lr, cfg->axes.n_seeds, RdModelName(cfg->model), RdProtocolName(cfg->protocol), cfg->output));
   if (n_todo != n_points) PetscCall(PetscPrintf(comm, "This run computes %" PetscInt_FMT " of them (%s)\n", n_todo, cfg->resume ? "-resume: the unfinished ones" : "-sweep_slice"));
   if (!cfg->terse) {
     PetscInt min_points = n_todo, max_points = 0;
@@ -111,8 +114,21 @@ PetscErrorCode RdRunSweepDescription(const RdConfig *cfg, const RdDims *dims, do
     values[RD_FIELD_SWEEP_NOISE_LEVEL][p] = point.noise_level;
     values[RD_FIELD_SWEEP_WIDTH][p]       = (double)point.width;
     values[RD_FIELD_SWEEP_SEED][p]        = (double)point.replicate;
+    values[RD_FIELD_SWEEP_LR][p]          = point.lr;
     /* the same rule as RdTaskCreateRandom: stimulus 0 at the swept frequency, the rest equal */
     for (PetscInt k = 0; k < K; k++) values[RD_FIELD_SWEEP_STIMULUS_PROBABILITY][p * K + k] = k == 0 ? point.frequency : (1 - point.frequency) / (double)(K - 1);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The point's task: random stimuli of its replicate, or a reference configuration of the theory. */
+static PetscErrorCode CreateTask(const RdConfig *cfg, const RdPoint *point, RdTask *task)
+{
+  PetscFunctionBeginUser;
+  switch (cfg->data) {
+  case RD_DATA_E1: PetscCall(RdTaskCreateE1(point->frequency, task)); break;
+  case RD_DATA_E3: PetscCall(RdTaskCreateE3(point->frequency, task)); break;
+  default: PetscCall(RdTaskCreateRandom(cfg->num_stimuli, cfg->input_dim, cfg->output_dim, point->frequency, (uint64_t)cfg->seed, point->replicate, task));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -134,13 +150,13 @@ static PetscErrorCode TrainAndProbe(const RdConfig *cfg, const RdPoint *point, c
 {
   RdTask        task;
   RdLinearNet   net;
-  RdLinearHyper hyper = {cfg->lr, cfg->weight_decay, point->noise_level, cfg->input_noise, cfg->batch};
+  RdLinearHyper hyper = {point->lr, cfg->weight_decay, point->noise_level, cfg->input_noise, cfg->batch};
   RdStream      init, sampling, noise;
   uint64_t      seed = (uint64_t)cfg->seed;
   uint32_t      stream_id = (uint32_t)point->replicate; /* a point's numbers depend on its replicate, never on the rank */
 
   PetscFunctionBeginUser;
-  PetscCall(RdTaskCreateRandom(cfg->num_stimuli, cfg->input_dim, cfg->output_dim, point->frequency, seed, point->replicate, &task));
+  PetscCall(CreateTask(cfg, point, &task));
   PetscCall(RdLinearNetCreate(cfg->input_dim, point->width, cfg->output_dim, &net));
   RdStreamInit(&init, seed, stream_id, RD_PURPOSE_INIT);
   RdStreamInit(&sampling, seed, stream_id, RD_PURPOSE_SGD_SAMPLING);
@@ -246,6 +262,79 @@ static PetscErrorCode AnalyseReadout(const RdConfig *cfg, const RdDims *dims, co
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Stores the analytic predictions (the theory holds without dropout and input noise only). */
+static PetscErrorCode StoreTheory(const RdTheoryResult *theory, const RdReplicaMeasurement *measured, PetscInt K, PetscInt records, RdPointResult *result)
+{
+  PetscFunctionBeginUser;
+  result->values[RD_FIELD_THEORY_EXCESS_LOSS_PREDICTED][0] = theory->excess_loss;
+  for (PetscInt k = 0; k < K; k++) {
+    result->values[RD_FIELD_THEORY_FLUCTUATION_PREDICTED][k]                = theory->fluctuation[k];
+    result->values[RD_FIELD_THEORY_DIFFUSION_SLOPE_PREDICTED][k]            = theory->diffusion[k];
+    result->values[RD_FIELD_THEORY_NORMALIZED_DIFFUSION_SLOPE_PREDICTED][k] = theory->diffusion_normalized[k];
+    result->values[RD_FIELD_THEORY_ROTATION_RATE_PREDICTED][k]              = theory->stimulus_rotation[k];
+    result->values[RD_FIELD_THEORY_ROTATION_PERIOD_PREDICTED][k]            = theory->stimulus_rotation[k] > 0 ? 2 * PETSC_PI / theory->stimulus_rotation[k] : (double)INFINITY;
+    PetscCall(RdTheoryVarianceCurve(theory, k, measured->num_records, measured->time, &result->values[RD_FIELD_THEORY_VARIANCE_CURVE_PREDICTED][(size_t)k * records]));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static void StoreMeasurement(const RdReplicaMeasurement *measured, PetscInt K, PetscInt records, RdPointResult *result)
+{
+  result->values[RD_FIELD_THEORY_L_STAR][0]                = measured->L_star;
+  result->values[RD_FIELD_THEORY_EXCESS_LOSS_MEASURED][0] = measured->excess_loss;
+  result->values[RD_FIELD_THEORY_EXCESS_LOSS_STDERR][0]   = measured->excess_loss_se;
+  Store(result->values[RD_FIELD_THEORY_TIME], measured->time, measured->num_records);
+  for (PetscInt k = 0; k < K; k++) {
+    result->values[RD_FIELD_THEORY_FLUCTUATION_MEASURED][k]                = measured->fluctuation[k];
+    result->values[RD_FIELD_THEORY_FLUCTUATION_STDERR][k]                  = measured->fluctuation_se[k];
+    result->values[RD_FIELD_THEORY_DIFFUSION_SLOPE_MEASURED][k]            = measured->diffusion[k];
+    result->values[RD_FIELD_THEORY_DIFFUSION_SLOPE_STDERR][k]              = measured->diffusion_se[k];
+    result->values[RD_FIELD_THEORY_NORMALIZED_DIFFUSION_SLOPE_MEASURED][k] = measured->diffusion_normalized[k];
+    result->values[RD_FIELD_THEORY_NORMALIZED_DIFFUSION_SLOPE_STDERR][k]   = measured->diffusion_normalized_se[k];
+    result->values[RD_FIELD_THEORY_ROTATION_RATE_MEASURED][k]              = measured->rotation_rate[k];
+    result->values[RD_FIELD_THEORY_ROTATION_PERIOD_MEASURED][k]            = measured->rotation_rate[k] > 0 ? 2 * PETSC_PI / measured->rotation_rate[k] : (double)INFINITY;
+    Store(&result->values[RD_FIELD_THEORY_VARIANCE_CURVE][(size_t)k * records], measured->variance + (size_t)k * measured->num_records, measured->num_records);
+  }
+}
+
+/* The replica protocol: predictions (where the theory holds) and R replicas started at theta*. */
+static PetscErrorCode RunReplicaPoint(const RdConfig *cfg, const RdDims *dims, const RdPoint *point, RdPointResult *result)
+{
+  const PetscInt       K = cfg->num_stimuli, records = dims->size[RD_DIM_RECORD];
+  const PetscBool      theory_holds = point->noise_level == 0 && cfg->input_noise == 0;
+  RdTask               task;
+  RdTheoryResult       theory;
+  RdReplicaMeasurement measured;
+  RdReplicaConfig      replicas;
+
+  PetscFunctionBeginUser;
+  PetscCall(CreateTask(cfg, point, &task));
+  if (theory_holds) {
+    RdTheoryInput input = {.task = &task, .width = point->width, .weight_decay = cfg->weight_decay, .lr = point->lr, .seed = (uint64_t)cfg->seed, .replicate = point->replicate, .full_width = PETSC_FALSE};
+    PetscCall(RdTheoryCompute(&input, &theory));
+  }
+  replicas.task         = &task;
+  replicas.width        = point->width;
+  replicas.hyper        = (RdLinearHyper){point->lr, cfg->weight_decay, point->noise_level, cfg->input_noise, 1};
+  replicas.num_replicas = cfg->replicas;
+  replicas.num_steps    = cfg->replica_steps;
+  replicas.record_every = cfg->record_every;
+  /* estimates start after 10 relaxation times of the normal space (a tenth of the run without theory) */
+  replicas.relax_steps  = cfg->relax_steps > 0 ? cfg->relax_steps : (theory_holds ? (PetscInt)PetscMin(10 * theory.relaxation_steps, 0.5 * cfg->replica_steps) : cfg->replica_steps / 10);
+  replicas.num_groups   = cfg->replica_groups;
+  replicas.msd_max_lag  = cfg->msd_max_lag;
+  replicas.seed         = (uint64_t)cfg->seed;
+  replicas.stream_id    = point->replicate;
+  PetscCall(RdReplicaRun(&replicas, &measured));
+  StoreMeasurement(&measured, K, records, result);
+  if (theory_holds) PetscCall(StoreTheory(&theory, &measured, K, records, result));
+  result->values[RD_FIELD_SWEEP_STATUS][0] = measured.diverged ? RD_STATUS_DIVERGED : RD_STATUS_DONE;
+  PetscCall(RdReplicaMeasurementDestroy(&measured));
+  if (theory_holds) PetscCall(RdTheoryResultDestroy(&theory));
+  PetscCall(RdTaskDestroy(&task));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode RdRunPoint(const RdConfig *cfg, const RdDims *dims, PetscInt point_index, RdPointResult *result)
 {
   RdPoint     point;
@@ -255,7 +344,11 @@ PetscErrorCode RdRunPoint(const RdConfig *cfg, const RdDims *dims, PetscInt poin
   PetscFunctionBeginUser;
   PetscCall(RdSweepGetPoint(&cfg->axes, point_index, &point));
   PetscCall(RdPointResultReset(dims, result));
-  result->point       = point_index;
+  result->point = point_index;
+  if (cfg->protocol == RD_PROTOCOL_REPLICAS) {
+    PetscCall(RunReplicaPoint(cfg, dims, &point, result));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   responses.days      = cfg->days + 1;
   responses.stimuli   = cfg->num_stimuli;
   responses.samples   = cfg->probe_samples;
@@ -277,7 +370,7 @@ PetscErrorCode RdRunOwnedPoints(MPI_Comm comm, const RdConfig *cfg, const RdDims
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCall(RdPointResultCreate(dims, cfg->save_responses, &result));
+  PetscCall(RdPointResultCreate(dims, cfg->save_responses, cfg->protocol == RD_PROTOCOL_REPLICAS, &result));
   PetscCall(RdProgressStart(comm, plan->n_points, &progress));
   *interrupted = PETSC_FALSE;
   for (PetscInt round = 0; round < plan->n_rounds && !*interrupted; round++) {

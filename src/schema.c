@@ -14,6 +14,8 @@
 #define I8 RD_TYPE_INT8
 #define CREATE RD_WRITTEN_AT_CREATION
 #define POINT RD_WRITTEN_PER_POINT
+#define R RD_DIM_RECORD
+#define THEORY RD_WRITTEN_PER_POINT, RD_WITH_REPLICAS
 
 const RdDimSpec rd_dim_specs[RD_NUM_DIMS] = {
   {"point", "point", "sweep point, flattened: ((frequency * n_noise + noise) * n_width + width) * n_seeds + replicate"},
@@ -23,36 +25,58 @@ const RdDimSpec rd_dim_specs[RD_NUM_DIMS] = {
   {"sample", "sample", "probe presentation of one stimulus on one day"},
   {"unit", "unit", "hidden unit, padded with NaN beyond the point's width"},
   {"pc", "pc", "principal component of the in-class covariance, descending variance, padded with NaN"},
+  {"record", "record", "replica protocol: record of the replicas' hidden representations (see /theory/time)"},
 };
 
 const RdFieldSpec rd_field_specs[RD_NUM_FIELDS] = {
-  [RD_FIELD_SWEEP_FREQUENCY] = {"/sweep/frequency", 1, {P}, F64, CREATE, "1", "presentation probability of stimulus 0 at this point"},
-  [RD_FIELD_SWEEP_NOISE_LEVEL] = {"/sweep/noise_level", 1, {P}, F64, CREATE, "1", "dropout probability of the hidden units at this point"},
-  [RD_FIELD_SWEEP_WIDTH] = {"/sweep/width", 1, {P}, I64, CREATE, "units", "hidden width at this point (valid length along unit)"},
-  [RD_FIELD_SWEEP_SEED] = {"/sweep/seed", 1, {P}, I64, CREATE, "1", "replicate index; every random stream of the point derives from (global_seed, replicate, purpose)"},
-  [RD_FIELD_SWEEP_STIMULUS_PROBABILITY] = {"/sweep/stimulus_probability", 2, {P, S}, F64, CREATE, "1", "presentation probability of each stimulus"},
-  [RD_FIELD_SWEEP_STATUS] = {"/sweep/status", 1, {P}, I8, POINT, "1", "0 pending, 1 done, 2 diverged (non-finite loss), 3 failed"},
-  [RD_FIELD_SWEEP_WALL_SECONDS] = {"/sweep/wall_seconds", 1, {P}, F64, POINT, "s", "wall-clock seconds spent on the point"},
-  [RD_FIELD_TASK_LOSS] = {"/task/loss", 2, {P, D}, F64, POINT, "1", "population loss (expectation over stimuli, input noise and dropout, incl. weight decay) at the end of each day"},
-  [RD_FIELD_RESPONSES_MEAN] = {"/responses/mean", 4, {P, D, S, U}, F64, POINT, "activation", "mean hidden response per stimulus and day"},
-  [RD_FIELD_RESPONSES_PROBE] = {"/responses/probe", 5, {P, D, S, M, U}, F64, RD_WRITTEN_PER_POINT_OPTIONAL_RESPONSES, "activation", "every probe response (hidden layer after dropout) the geometry was computed from"},
-  [RD_FIELD_GEOMETRY_EIGENVALUES] = {"/geometry/eigenvalues", 4, {P, D, S, C}, F64, POINT, "activation^2", "in-class covariance eigenvalues (1/(samples-1) normalisation), descending"},
-  [RD_FIELD_GEOMETRY_EXPLAINED_VARIANCE_RATIO] = {"/geometry/explained_variance_ratio", 4, {P, D, S, C}, F64, POINT, "1", "v_i = eigenvalue / sum of eigenvalues"},
-  [RD_FIELD_GEOMETRY_PARTICIPATION_RATIO] = {"/geometry/participation_ratio", 3, {P, D, S}, F64, POINT, "units", "D = 1 / sum v_i^2 (Eq 1/4)"},
-  [RD_FIELD_GEOMETRY_VARIATIONAL_DIMENSION] = {"/geometry/variational_dimension", 3, {P, D, S}, I64, POINT, "1", "k = ceil(D): number of PCs spanning the variational space"},
-  [RD_FIELD_DRIFT_ANGLE_BETWEEN_MEANS] = {"/drift/angle_between_means", 4, {P, D, L, S}, F64, POINT, "degree", "angle between the mean responses of the earlier (day) and later (later_day) day (Eq 11); NaN unless day < later_day"},
-  [RD_FIELD_DRIFT_RELATIVE_MAGNITUDE] = {"/drift/relative_magnitude", 4, {P, D, L, S}, F64, POINT, "1", "|d| / |mean of the earlier day| (Eq 12a)"},
-  [RD_FIELD_DRIFT_FRACTION_IN_VARIATIONAL_SPACE] = {"/drift/fraction_in_variational_space", 4, {P, D, L, S}, F64, POINT, "1", "gamma = |P d|^2/|d|^2 with the earlier day's variational space (Eq 9)"},
-  [RD_FIELD_DRIFT_FRACTION_CHANCE] = {"/drift/fraction_chance", 4, {P, D, L, S}, F64, POINT, "1", "chance level of gamma for a random direction: k / width"},
-  [RD_FIELD_DRIFT_VARIATIONAL_OVERLAP] = {"/drift/variational_overlap", 4, {P, D, L, S}, F64, POINT, "1", "Gamma: overlap of the two days' variational spaces (Eq 10)"},
-  [RD_FIELD_DRIFT_ALONG_PC] = {"/drift/along_pc", 4, {P, D, S, C}, F64, POINT, "1", "|w_i.d|/|d| for the pair (day-1 -> day), PCs of day-1 (Eq 13a, normalised); NaN for PCs of zero variance and on day 0"},
-  [RD_FIELD_DRIFT_ANGLE_TO_PC] = {"/drift/angle_to_pc", 4, {P, D, S, C}, F64, POINT, "degree", "angle between d and w_i for the pair (day-1 -> day) (Eq 13b); day 0 is NaN"},
-  [RD_FIELD_DRIFT_VARIANCE_FLOW] = {"/drift/variance_flow", 4, {P, D, S, C}, F64, POINT, "1", "vtilde_i: share of day's total in-class variance along day-1's PC i (Eq 13c); NaN for PCs of zero variance and on day 0"},
-  [RD_FIELD_DRIFT_ANGLE_SLOPE] = {"/drift/angle_slope", 3, {P, D, S}, F64, POINT, "degree", "least-squares slope of angle_to_pc against v_i (PCs with v_i > 1e-5), pair (day-1 -> day)"},
-  [RD_FIELD_DRIFT_ANGLE_R] = {"/drift/angle_r", 3, {P, D, S}, F64, POINT, "1", "Pearson r of angle_to_pc against v_i (PCs with v_i > 1e-5), pair (day-1 -> day)"},
-  [RD_FIELD_DRIFT_NULL_FRACTION_IN_VARIATIONAL_SPACE] = {"/drift/null_fraction_in_variational_space", 3, {P, D, S}, F64, POINT, "1", "split-half null of gamma within one day: PCA of the first half, d = mean(second half) - mean(first half)"},
-  [RD_FIELD_READOUT_CLASSIFIER_ACCURACY] = {"/readout/classifier_accuracy", 3, {P, D, L}, F64, POINT, "1", "logistic classifier stimulus 0 vs 1 trained on the first half of day's probes, tested on the second half of later_day's probes"},
-  [RD_FIELD_READOUT_CLASSIFIER_ANGLE] = {"/readout/classifier_angle", 3, {P, D, L}, F64, POINT, "degree", "angle between the classifier weight vectors of day and later_day"},
+  [RD_FIELD_SWEEP_FREQUENCY] = {"/sweep/frequency", 1, {P}, F64, CREATE, RD_ALWAYS, "1", "presentation probability of stimulus 0 at this point"},
+  [RD_FIELD_SWEEP_NOISE_LEVEL] = {"/sweep/noise_level", 1, {P}, F64, CREATE, RD_ALWAYS, "1", "dropout probability of the hidden units at this point"},
+  [RD_FIELD_SWEEP_WIDTH] = {"/sweep/width", 1, {P}, I64, CREATE, RD_ALWAYS, "units", "hidden width at this point (valid length along unit)"},
+  [RD_FIELD_SWEEP_SEED] = {"/sweep/seed", 1, {P}, I64, CREATE, RD_ALWAYS, "1", "replicate index; every random stream of the point derives from (global_seed, replicate, purpose)"},
+  [RD_FIELD_SWEEP_STIMULUS_PROBABILITY] = {"/sweep/stimulus_probability", 2, {P, S}, F64, CREATE, RD_ALWAYS, "1", "presentation probability of each stimulus"},
+  [RD_FIELD_SWEEP_LR] = {"/sweep/lr", 1, {P}, F64, CREATE, RD_ALWAYS, "1/step", "SGD learning rate eta at this point"},
+  [RD_FIELD_SWEEP_STATUS] = {"/sweep/status", 1, {P}, I8, POINT, RD_ALWAYS, "1", "0 pending, 1 done, 2 diverged (non-finite loss), 3 failed"},
+  [RD_FIELD_SWEEP_WALL_SECONDS] = {"/sweep/wall_seconds", 1, {P}, F64, POINT, RD_ALWAYS, "s", "wall-clock seconds spent on the point"},
+  [RD_FIELD_TASK_LOSS] = {"/task/loss", 2, {P, D}, F64, POINT, RD_ALWAYS, "1", "population loss (expectation over stimuli, input noise and dropout, incl. weight decay) at the end of each day"},
+  [RD_FIELD_RESPONSES_MEAN] = {"/responses/mean", 4, {P, D, S, U}, F64, POINT, RD_ALWAYS, "activation", "mean hidden response per stimulus and day"},
+  [RD_FIELD_RESPONSES_PROBE] = {"/responses/probe", 5, {P, D, S, M, U}, F64, POINT, RD_WITH_SAVE_RESPONSES, "activation", "every probe response (hidden layer after dropout) the geometry was computed from"},
+  [RD_FIELD_GEOMETRY_EIGENVALUES] = {"/geometry/eigenvalues", 4, {P, D, S, C}, F64, POINT, RD_ALWAYS, "activation^2", "in-class covariance eigenvalues (1/(samples-1) normalisation), descending"},
+  [RD_FIELD_GEOMETRY_EXPLAINED_VARIANCE_RATIO] = {"/geometry/explained_variance_ratio", 4, {P, D, S, C}, F64, POINT, RD_ALWAYS, "1", "v_i = eigenvalue / sum of eigenvalues"},
+  [RD_FIELD_GEOMETRY_PARTICIPATION_RATIO] = {"/geometry/participation_ratio", 3, {P, D, S}, F64, POINT, RD_ALWAYS, "units", "D = 1 / sum v_i^2 (Eq 1/4)"},
+  [RD_FIELD_GEOMETRY_VARIATIONAL_DIMENSION] = {"/geometry/variational_dimension", 3, {P, D, S}, I64, POINT, RD_ALWAYS, "1", "k = ceil(D): number of PCs spanning the variational space"},
+  [RD_FIELD_DRIFT_ANGLE_BETWEEN_MEANS] = {"/drift/angle_between_means", 4, {P, D, L, S}, F64, POINT, RD_ALWAYS, "degree", "angle between the mean responses of the earlier (day) and later (later_day) day (Eq 11); NaN unless day < later_day"},
+  [RD_FIELD_DRIFT_RELATIVE_MAGNITUDE] = {"/drift/relative_magnitude", 4, {P, D, L, S}, F64, POINT, RD_ALWAYS, "1", "|d| / |mean of the earlier day| (Eq 12a)"},
+  [RD_FIELD_DRIFT_FRACTION_IN_VARIATIONAL_SPACE] = {"/drift/fraction_in_variational_space", 4, {P, D, L, S}, F64, POINT, RD_ALWAYS, "1", "gamma = |P d|^2/|d|^2 with the earlier day's variational space (Eq 9)"},
+  [RD_FIELD_DRIFT_FRACTION_CHANCE] = {"/drift/fraction_chance", 4, {P, D, L, S}, F64, POINT, RD_ALWAYS, "1", "chance level of gamma for a random direction: k / width"},
+  [RD_FIELD_DRIFT_VARIATIONAL_OVERLAP] = {"/drift/variational_overlap", 4, {P, D, L, S}, F64, POINT, RD_ALWAYS, "1", "Gamma: overlap of the two days' variational spaces (Eq 10)"},
+  [RD_FIELD_DRIFT_ALONG_PC] = {"/drift/along_pc", 4, {P, D, S, C}, F64, POINT, RD_ALWAYS, "1", "|w_i.d|/|d| for the pair (day-1 -> day), PCs of day-1 (Eq 13a, normalised); NaN for PCs of zero variance and on day 0"},
+  [RD_FIELD_DRIFT_ANGLE_TO_PC] = {"/drift/angle_to_pc", 4, {P, D, S, C}, F64, POINT, RD_ALWAYS, "degree", "angle between d and w_i for the pair (day-1 -> day) (Eq 13b); day 0 is NaN"},
+  [RD_FIELD_DRIFT_VARIANCE_FLOW] = {"/drift/variance_flow", 4, {P, D, S, C}, F64, POINT, RD_ALWAYS, "1", "vtilde_i: share of day's total in-class variance along day-1's PC i (Eq 13c); NaN for PCs of zero variance and on day 0"},
+  [RD_FIELD_DRIFT_ANGLE_SLOPE] = {"/drift/angle_slope", 3, {P, D, S}, F64, POINT, RD_ALWAYS, "degree", "least-squares slope of angle_to_pc against v_i (PCs with v_i > 1e-5), pair (day-1 -> day)"},
+  [RD_FIELD_DRIFT_ANGLE_R] = {"/drift/angle_r", 3, {P, D, S}, F64, POINT, RD_ALWAYS, "1", "Pearson r of angle_to_pc against v_i (PCs with v_i > 1e-5), pair (day-1 -> day)"},
+  [RD_FIELD_DRIFT_NULL_FRACTION_IN_VARIATIONAL_SPACE] = {"/drift/null_fraction_in_variational_space", 3, {P, D, S}, F64, POINT, RD_ALWAYS, "1", "split-half null of gamma within one day: PCA of the first half, d = mean(second half) - mean(first half)"},
+  [RD_FIELD_READOUT_CLASSIFIER_ACCURACY] = {"/readout/classifier_accuracy", 3, {P, D, L}, F64, POINT, RD_ALWAYS, "1", "logistic classifier stimulus 0 vs 1 trained on the first half of day's probes, tested on the second half of later_day's probes"},
+  [RD_FIELD_READOUT_CLASSIFIER_ANGLE] = {"/readout/classifier_angle", 3, {P, D, L}, F64, POINT, RD_ALWAYS, "degree", "angle between the classifier weight vectors of day and later_day"},
+  [RD_FIELD_THEORY_L_STAR] = {"/theory/L_star", 1, {P}, F64, THEORY, "1", "population loss at the minimum theta* (of the trained objective)"},
+  [RD_FIELD_THEORY_EXCESS_LOSS_PREDICTED] = {"/theory/excess_loss_predicted", 1, {P}, F64, THEORY, "1", "1/2 tr(H S): stationary E[L] - L*; NaN where the theory does not hold (dropout or input noise > 0)"},
+  [RD_FIELD_THEORY_EXCESS_LOSS_MEASURED] = {"/theory/excess_loss_measured", 1, {P}, F64, THEORY, "1", "time- and replica-averaged L - L* after relaxation"},
+  [RD_FIELD_THEORY_EXCESS_LOSS_STDERR] = {"/theory/excess_loss_stderr", 1, {P}, F64, THEORY, "1", "jackknife standard error of excess_loss_measured"},
+  [RD_FIELD_THEORY_FLUCTUATION_PREDICTED] = {"/theory/fluctuation_predicted", 2, {P, S}, F64, THEORY, "activation^2", "F_s = tr(J_s S J_s^T): stationary variance of h_s in the normal space"},
+  [RD_FIELD_THEORY_FLUCTUATION_MEASURED] = {"/theory/fluctuation_measured", 2, {P, S}, F64, THEORY, "activation^2", "intercept of the across-replica variance tr Cov h_s(t) = F_s + sigma_s t"},
+  [RD_FIELD_THEORY_FLUCTUATION_STDERR] = {"/theory/fluctuation_stderr", 2, {P, S}, F64, THEORY, "activation^2", "jackknife standard error of fluctuation_measured"},
+  [RD_FIELD_THEORY_DIFFUSION_SLOPE_PREDICTED] = {"/theory/diffusion_slope_predicted", 2, {P, S}, F64, THEORY, "activation^2/step", "sigma_s: growth rate of the across-replica variance of h_s (initial slope when the network rotates)"},
+  [RD_FIELD_THEORY_DIFFUSION_SLOPE_MEASURED] = {"/theory/diffusion_slope_measured", 2, {P, S}, F64, THEORY, "activation^2/step", "slope of the across-replica variance tr Cov h_s(t)"},
+  [RD_FIELD_THEORY_DIFFUSION_SLOPE_STDERR] = {"/theory/diffusion_slope_stderr", 2, {P, S}, F64, THEORY, "activation^2/step", "jackknife standard error of diffusion_slope_measured"},
+  [RD_FIELD_THEORY_NORMALIZED_DIFFUSION_SLOPE_PREDICTED] = {"/theory/normalized_diffusion_slope_predicted", 2, {P, S}, F64, THEORY, "1/step", "sigma_s / |h_s*|^2"},
+  [RD_FIELD_THEORY_NORMALIZED_DIFFUSION_SLOPE_MEASURED] = {"/theory/normalized_diffusion_slope_measured", 2, {P, S}, F64, THEORY, "1/step", "measured sigma_s / |h_s(0)|^2"},
+  [RD_FIELD_THEORY_NORMALIZED_DIFFUSION_SLOPE_STDERR] = {"/theory/normalized_diffusion_slope_stderr", 2, {P, S}, F64, THEORY, "1/step", "jackknife standard error of normalized_diffusion_slope_measured"},
+  [RD_FIELD_THEORY_ROTATION_RATE_PREDICTED] = {"/theory/rotation_rate_predicted", 2, {P, S}, F64, THEORY, "rad/step", "|V h_s*| / |h_s*|: angular speed of the systematic rotation of h_s"},
+  [RD_FIELD_THEORY_ROTATION_RATE_MEASURED] = {"/theory/rotation_rate_measured", 2, {P, S}, F64, THEORY, "rad/step", "angular speed of the replica-mean h_s (slope through 0 while below 45 degrees)"},
+  [RD_FIELD_THEORY_ROTATION_PERIOD_PREDICTED] = {"/theory/rotation_period_predicted", 2, {P, S}, F64, THEORY, "step", "2 pi / rotation_rate_predicted (inf without rotation)"},
+  [RD_FIELD_THEORY_ROTATION_PERIOD_MEASURED] = {"/theory/rotation_period_measured", 2, {P, S}, F64, THEORY, "step", "2 pi / rotation_rate_measured"},
+  [RD_FIELD_THEORY_TIME] = {"/theory/time", 2, {P, R}, F64, THEORY, "step", "SGD steps since the replicas started at theta*, per record"},
+  [RD_FIELD_THEORY_VARIANCE_CURVE] = {"/theory/variance_curve", 3, {P, S, R}, F64, THEORY, "activation^2", "measured across-replica variance tr Cov h_s(t)"},
+  [RD_FIELD_THEORY_VARIANCE_CURVE_PREDICTED] = {"/theory/variance_curve_predicted", 3, {P, S, R}, F64, THEORY, "activation^2", "predicted tr Cov h_s(t), co-rotating with the systematic rotation"},
 };
 
 size_t RdFieldPointElements(RdField field, const RdDims *dims)
@@ -62,19 +86,22 @@ size_t RdFieldPointElements(RdField field, const RdDims *dims)
   return count;
 }
 
-static PetscBool IsResultField(RdField field, PetscBool with_probe_responses)
+PetscBool RdFieldPresent(RdField field, PetscBool save_responses, PetscBool replicas)
 {
-  RdWhen when = rd_field_specs[field].when;
-  return when == RD_WRITTEN_PER_POINT || (when == RD_WRITTEN_PER_POINT_OPTIONAL_RESPONSES && with_probe_responses);
+  switch (rd_field_specs[field].presence) {
+  case RD_WITH_SAVE_RESPONSES: return save_responses;
+  case RD_WITH_REPLICAS: return replicas;
+  default: return PETSC_TRUE;
+  }
 }
 
-PetscErrorCode RdPointResultCreate(const RdDims *dims, PetscBool with_probe_responses, RdPointResult *result)
+PetscErrorCode RdPointResultCreate(const RdDims *dims, PetscBool save_responses, PetscBool replicas, RdPointResult *result)
 {
   PetscFunctionBeginUser;
   result->point = -1;
   for (int f = 0; f < RD_NUM_FIELDS; f++) {
     result->values[f] = NULL;
-    if (IsResultField((RdField)f, with_probe_responses)) PetscCall(PetscMalloc1(RdFieldPointElements((RdField)f, dims), &result->values[f]));
+    if (rd_field_specs[f].when == RD_WRITTEN_PER_POINT && RdFieldPresent((RdField)f, save_responses, replicas)) PetscCall(PetscMalloc1(RdFieldPointElements((RdField)f, dims), &result->values[f]));
   }
   PetscCall(RdPointResultReset(dims, result));
   PetscFunctionReturn(PETSC_SUCCESS);

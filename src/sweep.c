@@ -4,7 +4,7 @@
 
 PetscInt RdSweepNumPoints(const RdSweepAxes *axes)
 {
-  return axes->n_frequency * axes->n_noise_level * axes->n_width * axes->n_seeds;
+  return axes->n_frequency * axes->n_noise_level * axes->n_width * axes->n_lr * axes->n_seeds;
 }
 
 PetscInt RdSweepMaxWidth(const RdSweepAxes *axes)
@@ -23,6 +23,8 @@ PetscErrorCode RdSweepGetPoint(const RdSweepAxes *axes, PetscInt index, RdPoint 
   point->index     = index;
   point->replicate = rest % axes->n_seeds; /* replicate varies fastest */
   rest /= axes->n_seeds;
+  point->i_lr = rest % axes->n_lr;
+  rest /= axes->n_lr;
   point->i_width = rest % axes->n_width;
   rest /= axes->n_width;
   point->i_noise_level = rest % axes->n_noise_level;
@@ -30,6 +32,7 @@ PetscErrorCode RdSweepGetPoint(const RdSweepAxes *axes, PetscInt index, RdPoint 
   point->frequency     = axes->frequency[point->i_frequency];
   point->noise_level   = axes->noise_level[point->i_noise_level];
   point->width         = axes->width[point->i_width];
+  point->lr            = axes->lr[point->i_lr];
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

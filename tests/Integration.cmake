@@ -71,3 +71,29 @@ add_test(NAME slurm_sbatch_and_array
           ${CMAKE_CURRENT_SOURCE_DIR}/configs/small.yaml)
 set_tests_properties(slurm_sbatch_and_array PROPERTIES LABELS "integration;slurm" ENVIRONMENT "${REPDRIFT_MPI_ENV}"
   FIXTURES_REQUIRED small_2ranks RUN_SERIAL TRUE TIMEOUT 600)
+
+# The linear network's drift theory (-protocol replicas): a frequency x width x eta x dropout sweep
+# on 1 and 3 ranks fills /theory identically; predictions where the theory holds, width invariance,
+# excess loss; and the frequency effect on E1.
+foreach(ranks 1 3)
+  add_test(NAME theory_sweep_${ranks}_ranks
+    COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${ranks} ${MPIEXEC_PREFLAGS} $<TARGET_FILE:repdrift> ${MPIEXEC_POSTFLAGS}
+            -options_file ${CMAKE_CURRENT_SOURCE_DIR}/configs/theory-e3.yaml -overwrite -output ${REPDRIFT_TEST_DIR}/theory_${ranks}ranks.h5)
+  set_tests_properties(theory_sweep_${ranks}_ranks PROPERTIES LABELS "integration;mpi;theory" ENVIRONMENT "${REPDRIFT_MPI_ENV}"
+    FIXTURES_SETUP theory_${ranks}ranks PROCESSORS ${ranks}
+    PASS_REGULAR_EXPRESSION "no prediction: the theory holds at dropout 0")
+endforeach()
+add_test(NAME theory_bit_identical_1_vs_3_ranks
+  COMMAND ${REPDRIFT_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/python/compare_archives.py
+          ${REPDRIFT_TEST_DIR}/theory_1ranks.h5 ${REPDRIFT_TEST_DIR}/theory_3ranks.h5 --groups sweep theory)
+set_tests_properties(theory_bit_identical_1_vs_3_ranks PROPERTIES LABELS "integration;mpi;theory" FIXTURES_REQUIRED "theory_1ranks;theory_3ranks")
+add_test(NAME theory_archive_check
+  COMMAND ${REPDRIFT_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/python/check_theory.py ${REPDRIFT_TEST_DIR}/theory_3ranks.h5)
+set_tests_properties(theory_archive_check PROPERTIES LABELS "integration;theory" FIXTURES_REQUIRED theory_3ranks)
+add_test(NAME theory_frequency_effect_e1
+  COMMAND sh -c "$<TARGET_FILE:repdrift> -options_file ${CMAKE_CURRENT_SOURCE_DIR}/configs/theory-e1-frequency.yaml -overwrite -terse -output ${REPDRIFT_TEST_DIR}/theory_e1.h5 && ${REPDRIFT_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/python/check_theory.py ${REPDRIFT_TEST_DIR}/theory_e1.h5 --frequency-effect")
+set_tests_properties(theory_frequency_effect_e1 PROPERTIES LABELS "integration;theory")
+add_test(NAME theory_archive_schema_check
+  COMMAND ${REPDRIFT_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/python/check_archive.py ${REPDRIFT_TEST_DIR}/theory_3ranks.h5
+          --schema ${REPDRIFT_TEST_DIR}/schema.txt)
+set_tests_properties(theory_archive_schema_check PROPERTIES LABELS "integration;python;theory" FIXTURES_REQUIRED "theory_3ranks;schema")

@@ -48,6 +48,8 @@ PetscErrorCode RdArchiveMerge(const char *output, PetscInt n_inputs, const char 
 typedef struct _n_RdArchiveReader *RdArchiveReader;
 PetscErrorCode RdArchiveOpenRead(const char *path, RdArchiveReader *reader);
 PetscErrorCode RdArchiveCloseRead(RdArchiveReader *reader);
+/* Whether the archive has the field (optional groups: -save_responses, -protocol replicas). */
+PetscBool      RdArchiveHasField(RdArchiveReader reader, RdField field);
 /* Reads a whole dataset as float64 (PetscMalloc'ed; free with PetscFree). */
 PetscErrorCode RdArchiveReadField(RdArchiveReader reader, RdField field, PetscInt *n_dims, PetscInt dims[RD_MAX_FIELD_RANK], double **values);
 /* A root attribute as text (numbers are formatted). */

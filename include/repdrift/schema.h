@@ -9,7 +9,7 @@
 #define RD_MAX_FIELD_RANK 5
 
 typedef enum {
-  RD_DIM_POINT, RD_DIM_DAY, RD_DIM_LATER_DAY, RD_DIM_STIMULUS, RD_DIM_SAMPLE, RD_DIM_UNIT, RD_DIM_PC,
+  RD_DIM_POINT, RD_DIM_DAY, RD_DIM_LATER_DAY, RD_DIM_STIMULUS, RD_DIM_SAMPLE, RD_DIM_UNIT, RD_DIM_PC, RD_DIM_RECORD,
   RD_NUM_DIMS
 } RdDim;
 
@@ -18,13 +18,19 @@ typedef enum { RD_TYPE_FLOAT64, RD_TYPE_INT64, RD_TYPE_INT8 } RdValueType;
 /* When a field is written. */
 typedef enum {
   RD_WRITTEN_AT_CREATION, /* sweep description, known before any point runs */
-  RD_WRITTEN_PER_POINT,   /* a point's results, written in the round its point finishes */
-  RD_WRITTEN_PER_POINT_OPTIONAL_RESPONSES /* per point, only with -save_responses */
+  RD_WRITTEN_PER_POINT    /* a point's results, written in the round its point finishes */
 } RdWhen;
+
+/* Which runs have a field. */
+typedef enum {
+  RD_ALWAYS,
+  RD_WITH_SAVE_RESPONSES, /* -save_responses */
+  RD_WITH_REPLICAS        /* -protocol replicas (the linear network's theory) */
+} RdPresence;
 
 typedef enum {
   RD_FIELD_SWEEP_FREQUENCY, RD_FIELD_SWEEP_NOISE_LEVEL, RD_FIELD_SWEEP_WIDTH, RD_FIELD_SWEEP_SEED,
-  RD_FIELD_SWEEP_STIMULUS_PROBABILITY,
+  RD_FIELD_SWEEP_STIMULUS_PROBABILITY, RD_FIELD_SWEEP_LR,
   RD_FIELD_SWEEP_STATUS, RD_FIELD_SWEEP_WALL_SECONDS,
   RD_FIELD_TASK_LOSS,
   RD_FIELD_RESPONSES_MEAN, RD_FIELD_RESPONSES_PROBE,
@@ -35,6 +41,14 @@ typedef enum {
   RD_FIELD_DRIFT_ALONG_PC, RD_FIELD_DRIFT_ANGLE_TO_PC, RD_FIELD_DRIFT_VARIANCE_FLOW,
   RD_FIELD_DRIFT_ANGLE_SLOPE, RD_FIELD_DRIFT_ANGLE_R, RD_FIELD_DRIFT_NULL_FRACTION_IN_VARIATIONAL_SPACE,
   RD_FIELD_READOUT_CLASSIFIER_ACCURACY, RD_FIELD_READOUT_CLASSIFIER_ANGLE,
+  RD_FIELD_THEORY_L_STAR,
+  RD_FIELD_THEORY_EXCESS_LOSS_PREDICTED, RD_FIELD_THEORY_EXCESS_LOSS_MEASURED, RD_FIELD_THEORY_EXCESS_LOSS_STDERR,
+  RD_FIELD_THEORY_FLUCTUATION_PREDICTED, RD_FIELD_THEORY_FLUCTUATION_MEASURED, RD_FIELD_THEORY_FLUCTUATION_STDERR,
+  RD_FIELD_THEORY_DIFFUSION_SLOPE_PREDICTED, RD_FIELD_THEORY_DIFFUSION_SLOPE_MEASURED, RD_FIELD_THEORY_DIFFUSION_SLOPE_STDERR,
+  RD_FIELD_THEORY_NORMALIZED_DIFFUSION_SLOPE_PREDICTED, RD_FIELD_THEORY_NORMALIZED_DIFFUSION_SLOPE_MEASURED, RD_FIELD_THEORY_NORMALIZED_DIFFUSION_SLOPE_STDERR,
+  RD_FIELD_THEORY_ROTATION_RATE_PREDICTED, RD_FIELD_THEORY_ROTATION_RATE_MEASURED,
+  RD_FIELD_THEORY_ROTATION_PERIOD_PREDICTED, RD_FIELD_THEORY_ROTATION_PERIOD_MEASURED,
+  RD_FIELD_THEORY_TIME, RD_FIELD_THEORY_VARIANCE_CURVE, RD_FIELD_THEORY_VARIANCE_CURVE_PREDICTED,
   RD_NUM_FIELDS
 } RdField;
 
@@ -44,6 +58,7 @@ typedef struct {
   RdDim       dims[RD_MAX_FIELD_RANK]; /* the first is always RD_DIM_POINT */
   RdValueType type;
   RdWhen      when;
+  RdPresence  presence;
   const char *units;
   const char *description;
 } RdFieldSpec;
@@ -62,6 +77,9 @@ typedef struct {
   PetscInt size[RD_NUM_DIMS];
 } RdDims;
 
+/* Whether a run with these settings has the field. */
+PetscBool RdFieldPresent(RdField field, PetscBool save_responses, PetscBool replicas);
+
 /* Elements of one point's slice of a field (product of its dims after `point`). */
 size_t RdFieldPointElements(RdField field, const RdDims *dims);
 
@@ -72,7 +90,7 @@ typedef struct {
   double  *values[RD_NUM_FIELDS];
 } RdPointResult;
 
-PetscErrorCode RdPointResultCreate(const RdDims *dims, PetscBool with_probe_responses, RdPointResult *result);
+PetscErrorCode RdPointResultCreate(const RdDims *dims, PetscBool save_responses, PetscBool replicas, RdPointResult *result);
 /* Sets every value back to NaN (status to 0 = pending). */
 PetscErrorCode RdPointResultReset(const RdDims *dims, RdPointResult *result);
 PetscErrorCode RdPointResultDestroy(RdPointResult *result);

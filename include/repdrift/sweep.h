@@ -8,19 +8,20 @@
 #define RD_MAX_AXIS_VALUES 256
 
 typedef struct {
-  PetscInt  n_frequency, n_noise_level, n_width, n_seeds;
+  PetscInt  n_frequency, n_noise_level, n_width, n_lr, n_seeds;
   PetscReal frequency[RD_MAX_AXIS_VALUES];   /* presentation probability of stimulus 0 */
   PetscReal noise_level[RD_MAX_AXIS_VALUES]; /* dropout probability (linear model) */
   PetscInt  width[RD_MAX_AXIS_VALUES];       /* hidden width m */
+  PetscReal lr[RD_MAX_AXIS_VALUES];          /* SGD learning rate eta */
 } RdSweepAxes;
 
 /* One sweep point. Flattened order (documented in -help and README):
- * point = ((i_frequency * n_noise_level + i_noise_level) * n_width + i_width) * n_seeds + replicate,
+ * point = (((i_frequency * n_noise_level + i_noise_level) * n_width + i_width) * n_lr + i_lr) * n_seeds + replicate,
  * i.e. the replicate varies fastest and the frequency slowest. */
 typedef struct {
   PetscInt  index;
-  PetscInt  i_frequency, i_noise_level, i_width;
-  PetscReal frequency, noise_level;
+  PetscInt  i_frequency, i_noise_level, i_width, i_lr;
+  PetscReal frequency, noise_level, lr;
   PetscInt  width, replicate;
 } RdPoint;
 

@@ -13,7 +13,7 @@ static const char help[] =
   "Trains a two-layer linear network by online SGD at every point of a sweep over stimulus\n"
   "frequency x dropout x width x seeds, probes the hidden layer at the end of every day, and\n"
   "writes the drift geometry of every point into one HDF5 archive (schema archive-v1).\n\n"
-  "Sweep points are flattened as ((i_frequency * n_dropout + i_dropout) * n_width + i_width) * n_seeds + replicate.\n"
+  "Sweep points are flattened as (((i_frequency * n_dropout + i_dropout) * n_width + i_width) * n_lr + i_lr) * n_seeds + replicate.\n"
   "Every random stream derives from (-seed, replicate, purpose): results do not depend on the number of\n"
   "MPI ranks, nor on the other points of the sweep.\n\n"
   "Choices where the paper (Aitken et al. 2022) is ambiguous:\n"
@@ -23,7 +23,12 @@ static const char help[] =
   "  - split-half null: PCA of the first half of a day's probes, drift to the mean of the second half\n"
   "  - cross-day readout: L2-regularised logistic regression (-readout_l2), stimulus 0 vs 1, trained on\n"
   "    the first half of one day's probes and tested on the second half of another day's\n"
-  "  - task loss: the expectation over stimulus, input noise and dropout mask, weight decay included\n\n";
+  "  - task loss: the expectation over stimulus, input noise and dropout mask, weight decay included\n"
+  "  - per-PC drift metrics are NaN along PCs of zero variance; the flow of variance is a share of the\n"
+  "    later day's total variance\n\n"
+  "-protocol replicas: the linear network's drift theory (Pashakhanloo & Koulakov 2023) against R replicas\n"
+  "started at theta*; predictions only where the theory holds (dropout 0, -input_noise 0). With a\n"
+  "systematic rotation (omega > 0) sigma_s is the initial slope of the variance: keep omega T small.\n\n";
 
 /* Assembles the sweep description and provenance, then creates the archive (collective). */
 static PetscErrorCode CreateArchive(const RdConfig *cfg, const RdDims *dims, RdArchive *archive)

@@ -282,18 +282,20 @@ def read(archive, path):
 
 
 def check_sweep_grid(results, archive, options):
-    """/sweep/* against the flattened grid ((frequency * n_noise + noise) * n_width + width) * n_seeds + replicate."""
+    """/sweep/* against the flattened grid (((frequency * n_noise + noise) * n_width + width) * n_lr + lr) * n_seeds + replicate."""
     try:
         frequencies = [float(v) for v in options["sweep_frequency"].split(",")]
         noise_levels = [float(v) for v in options["sweep_dropout"].split(",")]
         widths = [int(v) for v in options["sweep_width"].split(",")]
+        learning_rates = [float(v) for v in options["sweep_lr"].split(",")]
         n_seeds = int(options["sweep_seeds"])
     except (KeyError, ValueError) as error:
         Results.note(f"sweep grid not checked: /config/options lacks a sweep option ({error})")
         return
-    grid = [(f, noise, w, seed) for f in frequencies for noise in noise_levels for w in widths for seed in range(n_seeds)]
+    grid = [(f, noise, w, lr, seed) for f in frequencies for noise in noise_levels for w in widths
+            for lr in learning_rates for seed in range(n_seeds)]
     archived = list(zip(read(archive, "/sweep/frequency"), read(archive, "/sweep/noise_level"),
-                        read(archive, "/sweep/width"), read(archive, "/sweep/seed")))
+                        read(archive, "/sweep/width"), read(archive, "/sweep/lr"), read(archive, "/sweep/seed")))
     problems = [] if len(grid) == len(archived) else [f"{len(archived)} points, the options give {len(grid)}"]
     for point, (expected, got) in enumerate(zip(grid, archived)):
         if tuple(expected) != tuple(x.item() for x in got):
@@ -726,7 +728,8 @@ def check_xarray(results, path, archive, schema):
         results.check(False, "xarray and h5netcdf importable",
                       f"{missing if xarray is None else 'no h5netcdf'} (Debian: apt-get install python3-xarray python3-h5netcdf)")
         return
-    groups = sorted({dataset_path.split("/")[1] for dataset_path in schema.datasets})
+    with h5py.File(path, "r") as archive:  # optional groups (e.g. /theory) only where the run has them
+        groups = sorted({dataset_path.split("/")[1] for dataset_path in schema.datasets} & set(archive.keys()))
     for group in groups:
         try:
             with xarray.open_dataset(path, engine="h5netcdf", group=group) as opened:
@@ -799,6 +802,10 @@ def main():
         options = parse_options(as_text(options_item[()]) or "") if isinstance(options_item, h5py.Dataset) else {}
         if not usable:
             Results.note("datasets missing or misshapen: semantic checks and recomputation skipped")
+        elif options.get("protocol") == "replicas":
+            # no days, probes or geometry in this protocol: tests/python/check_theory.py checks /theory
+            check_sweep_grid(results, archive, options)
+            Results.note("-protocol replicas: day/geometry semantics not applicable (see check_theory.py)")
         else:
             check_sweep_grid(results, archive, options)
             check_semantics(results, archive, sizes)

@@ -8,11 +8,12 @@ static void TestFlattening(void)
   axes.n_frequency = 2, axes.frequency[0] = 0.1, axes.frequency[1] = 0.5;
   axes.n_noise_level = 3, axes.noise_level[0] = 0, axes.noise_level[1] = 0.2, axes.noise_level[2] = 0.4;
   axes.n_width = 2, axes.width[0] = 16, axes.width[1] = 64;
+  axes.n_lr = 1, axes.lr[0] = 0.02;
   axes.n_seeds = 5;
   RD_CHECK(RdSweepNumPoints(&axes) == 60, "2 x 3 x 2 x 5 = 60 points, got %d", (int)RdSweepNumPoints(&axes));
   RD_CHECK(RdSweepMaxWidth(&axes) == 64, "max width 64");
 
-  /* documented order: ((f * n_noise + q) * n_width + w) * n_seeds + replicate */
+  /* documented order: (((f * n_noise + q) * n_width + w) * n_lr + l) * n_seeds + replicate */
   RdPoint point;
   PetscCallAbort(PETSC_COMM_SELF, RdSweepGetPoint(&axes, ((1 * 3 + 2) * 2 + 0) * 5 + 3, &point));
   RD_CHECK(point.frequency == 0.5 && point.noise_level == 0.4 && point.width == 16 && point.replicate == 3, "point 53 = (f 0.5, q 0.4, m 16, seed 3), got (%g, %g, %d, %d)", point.frequency, point.noise_level, (int)point.width, (int)point.replicate);

@@ -10,32 +10,6 @@
 /* ------------------------------------------------------------------------------------------ */
 /* Configurations                                                                               */
 
-/* E3: n = d = 2, K = 3, x_k at 120 degrees, y = e1, e2, -e2, p = (p0, (1-p0)/2, (1-p0)/2). */
-static PetscErrorCode CreateE3(double p0, RdTask *task)
-{
-  double x[6], y[6] = {1, 0, 0, 1, 0, -1}, p[3] = {p0, (1 - p0) / 2, (1 - p0) / 2};
-
-  PetscFunctionBeginUser;
-  for (int k = 0; k < 3; k++) {
-    x[2 * k]     = cos(2 * PETSC_PI * k / 3);
-    x[2 * k + 1] = sin(2 * PETSC_PI * k / 3);
-  }
-  PetscCall(RdTaskCreateFromArrays(3, 2, 2, x, y, p, task));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* E1: n = d = 3, K = 4, x = e1, e2, e3, (1,1,1)/sqrt 3, y = e1, e2, e3, (1,-1,0)/sqrt 2,
- * p = (p0, (1-p0)/3 x 3). Generic: hidden rank 3 and a systematic rotation. */
-static PetscErrorCode CreateE1(double p0, RdTask *task)
-{
-  const double s3 = 1 / sqrt(3.0), s2 = 1 / sqrt(2.0), rest = (1 - p0) / 3;
-  double       x[12] = {1, 0, 0, 0, 1, 0, 0, 0, 1, s3, s3, s3}, y[12] = {1, 0, 0, 0, 1, 0, 0, 0, 1, s2, -s2, 0}, p[4] = {p0, rest, rest, rest};
-
-  PetscFunctionBeginUser;
-  PetscCall(RdTaskCreateFromArrays(4, 3, 3, x, y, p, task));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 static RdTheoryInput Input(const RdTask *task, PetscInt width, double lr, PetscBool full_width)
 {
   RdTheoryInput in = {.task = task, .width = width, .weight_decay = 0.01, .lr = lr, .seed = 1, .replicate = 0, .full_width = full_width};
@@ -137,7 +111,7 @@ static PetscErrorCode TestHessian(void)
   double              W1[15], W2[15], loss, grad_norm;
 
   PetscFunctionBeginUser;
-  PetscCall(CreateE1(0.4, &task));
+  PetscCall(RdTaskCreateE1(0.4, &task));
   RdStreamInit(&s, 9, 0, RD_PURPOSE_INIT);
   RandomArray(&s, 0.8, 15, W1);
   RandomArray(&s, 0.8, 15, W2);
@@ -208,7 +182,7 @@ static PetscErrorCode TestE3Table(void)
     const E3Row    e = rows[row];
     RdTask         task;
     RdTheoryResult res;
-    PetscCall(CreateE3(e.p0, &task));
+    PetscCall(RdTaskCreateE3(e.p0, &task));
     RdTheoryInput in = Input(&task, 2, 0.025, PETSC_FALSE);
     PetscCall(RdTheoryCompute(&in, &res));
     CheckRelative(res.L_star, e.L_star, 1e-8, "L*", e.p0);
@@ -290,10 +264,10 @@ static PetscErrorCode TestWidthInvariance(void)
   RdTask e3, e1;
 
   PetscFunctionBeginUser;
-  PetscCall(CreateE3(1.0 / 3, &e3));
+  PetscCall(RdTaskCreateE3(1.0 / 3, &e3));
   PetscCall(CheckWidthInvariance(&e3, 2, 16, "E3"));
   PetscCall(RdTaskDestroy(&e3));
-  PetscCall(CreateE1(0.5, &e1));
+  PetscCall(RdTaskCreateE1(0.5, &e1));
   PetscCall(CheckWidthInvariance(&e1, 3, 9, "E1"));
   PetscCall(RdTaskDestroy(&e1));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -306,7 +280,7 @@ static PetscErrorCode TestInitIndependence(void)
   RdTheoryResult base, other;
 
   PetscFunctionBeginUser;
-  PetscCall(CreateE1(0.3, &task));
+  PetscCall(RdTaskCreateE1(0.3, &task));
   RdTheoryInput in = Input(&task, 5, 0.025, PETSC_TRUE);
   PetscCall(RdTheoryCompute(&in, &base));
   for (uint64_t seed = 2; seed <= 4; seed++) {
@@ -334,7 +308,7 @@ static PetscErrorCode TestFrequency(void)
   RdTheoryResult res;
 
   PetscFunctionBeginUser;
-  PetscCall(CreateE1(0.5, &task));
+  PetscCall(RdTaskCreateE1(0.5, &task));
   RdTheoryInput in = Input(&task, 3, 0.025, PETSC_FALSE);
   PetscCall(RdTheoryCompute(&in, &res));
   RD_CHECK(res.hidden_rank == 3, "E1 hidden rank 3 (got %d)", (int)res.hidden_rank);
@@ -347,7 +321,7 @@ static PetscErrorCode TestFrequency(void)
   PetscCall(RdTheoryResultDestroy(&res));
   PetscCall(RdTaskDestroy(&task));
   for (size_t f = 0; f < sizeof(p0s) / sizeof(p0s[0]); f++) {
-    PetscCall(CreateE1(p0s[f], &task));
+    PetscCall(RdTaskCreateE1(p0s[f], &task));
     in = Input(&task, 3, 0.025, PETSC_FALSE);
     PetscCall(RdTheoryCompute(&in, &res));
     printf("  E1 p0 = %.2f: F_0 = %.4g sigma_0 = %.4g sigma_0/|h_0*|^2 = %.4g omega = %.4g\n", p0s[f], res.fluctuation[0], res.diffusion[0], res.diffusion_normalized[0], res.rotation_rate);
@@ -367,7 +341,7 @@ static PetscErrorCode TestScaling(void)
   RdTheoryResult a, b;
 
   PetscFunctionBeginUser;
-  PetscCall(CreateE1(0.4, &task));
+  PetscCall(RdTaskCreateE1(0.4, &task));
   RdTheoryInput in_a = Input(&task, 3, 0.002, PETSC_FALSE), in_b = Input(&task, 3, 0.001, PETSC_FALSE);
   PetscCall(RdTheoryCompute(&in_a, &a));
   PetscCall(RdTheoryCompute(&in_b, &b));
@@ -423,13 +397,13 @@ static PetscErrorCode TestVarianceCurve(void)
   double         times[4], curve[4];
 
   PetscFunctionBeginUser;
-  PetscCall(CreateE3(0.5, &e3));
+  PetscCall(RdTaskCreateE3(0.5, &e3));
   RdTheoryInput in_a = Input(&e3, 2, 0.025, PETSC_FALSE);
   PetscCall(RdTheoryCompute(&in_a, &a));
   times[0] = 0, times[1] = 1e5, times[2] = 4e5, times[3] = 4e7;
   PetscCall(RdTheoryVarianceCurve(&a, 1, 4, times, curve));
   for (int i = 0; i < 4; i++) RD_CHECK(RelativeDifference(curve[i], a.fluctuation[1] + a.diffusion[1] * times[i]) < 1e-13, "E3 (omega = 0): curve at t = %g is F + sigma t", times[i]);
-  PetscCall(CreateE1(0.5, &e1));
+  PetscCall(RdTaskCreateE1(0.5, &e1));
   RdTheoryInput in_b = Input(&e1, 3, 0.025, PETSC_FALSE);
   PetscCall(RdTheoryCompute(&in_b, &b));
   for (PetscInt s = 0; s < 4; s++) {
@@ -468,7 +442,7 @@ static PetscErrorCode TestBadInput(void)
   RdTheoryInput  in;
 
   PetscFunctionBeginUser;
-  PetscCall(CreateE3(0.5, &task));
+  PetscCall(RdTaskCreateE3(0.5, &task));
   PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
   in              = Input(&task, 2, 0.025, PETSC_FALSE);
   in.weight_decay = 0.0;

@@ -9,29 +9,6 @@
 #include <string.h>
 #include "testing.h"
 
-static PetscErrorCode CreateE3(double p0, RdTask *task)
-{
-  double x[6], y[6] = {1, 0, 0, 1, 0, -1}, p[3] = {p0, (1 - p0) / 2, (1 - p0) / 2};
-
-  PetscFunctionBeginUser;
-  for (int k = 0; k < 3; k++) {
-    x[2 * k]     = cos(2 * PETSC_PI * k / 3);
-    x[2 * k + 1] = sin(2 * PETSC_PI * k / 3);
-  }
-  PetscCall(RdTaskCreateFromArrays(3, 2, 2, x, y, p, task));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static PetscErrorCode CreateE1(double p0, RdTask *task)
-{
-  const double s3 = 1 / sqrt(3.0), s2 = 1 / sqrt(2.0), rest = (1 - p0) / 3;
-  double       x[12] = {1, 0, 0, 0, 1, 0, 0, 0, 1, s3, s3, s3}, y[12] = {1, 0, 0, 0, 1, 0, 0, 0, 1, s2, -s2, 0}, p[4] = {p0, rest, rest, rest};
-
-  PetscFunctionBeginUser;
-  PetscCall(RdTaskCreateFromArrays(4, 3, 3, x, y, p, task));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 static RdReplicaConfig E3Config(const RdTask *task, double lr, PetscInt replicas, PetscInt steps)
 {
   RdReplicaConfig c = {
@@ -86,7 +63,7 @@ static PetscErrorCode TestKernelMatchesReference(double dropout, double input_no
   PetscBool           same_streams = PETSC_TRUE;
 
   PetscFunctionBeginUser;
-  PetscCall(CreateE1(0.4, &task));
+  PetscCall(RdTaskCreateE1(0.4, &task));
   PetscCall(RdReplicaSetCreate(R, 3, m, 3, 11, 2, 0, &fast));
   PetscCall(RdReplicaSetCreate(R, 3, m, 3, 11, 2, 0, &ref));
   PetscCall(RandomStart(&fast, 5));
@@ -118,7 +95,7 @@ static PetscErrorCode TestReplicaIndependence(void)
   PetscBool           identical = PETSC_TRUE;
 
   PetscFunctionBeginUser;
-  PetscCall(CreateE1(0.4, &task));
+  PetscCall(RdTaskCreateE1(0.4, &task));
   for (int a = 0; a < 12; a++) start1[a] = start2[a] = 0.1 * (a - 6);
   PetscCall(RdReplicaSetCreate(8, 3, 4, 3, 3, 1, 0, &big));
   PetscCall(RdReplicaSetCreate(3, 3, 4, 3, 3, 1, 0, &small));
@@ -160,7 +137,7 @@ static PetscErrorCode TestShortE3(void)
   RdReplicaMeasurement me;
 
   PetscFunctionBeginUser;
-  PetscCall(CreateE3(1.0 / 3, &task));
+  PetscCall(RdTaskCreateE3(1.0 / 3, &task));
   RdTheoryInput   in = {.task = &task, .width = 2, .weight_decay = 0.01, .lr = 0.025, .seed = 1};
   RdReplicaConfig c  = E3Config(&task, 0.025, 400, 60000);
   PetscCall(RdTheoryCompute(&in, &th));
@@ -192,7 +169,7 @@ static PetscErrorCode TestE1Rotation(void)
   RdReplicaMeasurement me;
 
   PetscFunctionBeginUser;
-  PetscCall(CreateE1(0.1, &task));
+  PetscCall(RdTaskCreateE1(0.1, &task));
   RdTheoryInput   in = {.task = &task, .width = 3, .weight_decay = 0.01, .lr = 0.025, .seed = 1};
   RdReplicaConfig c  = E3Config(&task, 0.025, 100, 100000);
   c.width            = 3;
@@ -216,7 +193,7 @@ static PetscErrorCode TestDropout(void)
   RdReplicaMeasurement me, plain;
 
   PetscFunctionBeginUser;
-  PetscCall(CreateE3(0.5, &task));
+  PetscCall(RdTaskCreateE3(0.5, &task));
   RdReplicaConfig c = E3Config(&task, 0.025, 40, 20000);
   c.width           = 4;
   c.relax_steps     = 5000;
@@ -239,7 +216,7 @@ static PetscErrorCode TestDivergence(void)
   RdReplicaMeasurement me;
 
   PetscFunctionBeginUser;
-  PetscCall(CreateE3(0.5, &task));
+  PetscCall(RdTaskCreateE3(0.5, &task));
   RdReplicaConfig c = E3Config(&task, 4.0, 10, 10000);
   c.relax_steps     = 100;
   c.num_groups      = 2;
@@ -258,7 +235,7 @@ static PetscErrorCode TestBadConfig(void)
   PetscErrorCode       ierr;
 
   PetscFunctionBeginUser;
-  PetscCall(CreateE3(0.5, &task));
+  PetscCall(RdTaskCreateE3(0.5, &task));
   PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
   c             = E3Config(&task, 0.025, 10, 1000);
   c.hyper.batch = 2;
@@ -297,7 +274,7 @@ static PetscErrorCode TestLongE3(void)
   RdReplicaMeasurement me[2];
 
   PetscFunctionBeginUser;
-  PetscCall(CreateE3(1.0 / 3, &task));
+  PetscCall(RdTaskCreateE3(1.0 / 3, &task));
   for (int e = 0; e < 2; e++) {
     RdTheoryInput   in = {.task = &task, .width = 2, .weight_decay = 0.01, .lr = lrs[e], .seed = 1};
     RdReplicaConfig c  = E3Config(&task, lrs[e], 2000, steps[e]);
@@ -354,7 +331,7 @@ static PetscErrorCode TestLongE1(void)
   double              *curve;
 
   PetscFunctionBeginUser;
-  PetscCall(CreateE1(0.5, &task));
+  PetscCall(RdTaskCreateE1(0.5, &task));
   RdTheoryInput   in = {.task = &task, .width = 3, .weight_decay = 0.01, .lr = 0.025, .seed = 1};
   RdReplicaConfig c  = E3Config(&task, 0.025, 1000, 400000);
   c.width            = 3;
