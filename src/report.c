@@ -92,6 +92,10 @@ static PetscErrorCode PrintTheory(const char *path, PetscBool terse)
     const double *Fp = v[7] + p * K, *Fm = v[8] + p * K, *Sp = v[9] + p * K, *Sm = v[10] + p * K, *Np = v[11] + p * K, *Nm = v[12] + p * K, *Rp = v[13] + p * K, *Rm = v[14] + p * K;
     const char   *status = v[4][p] == 1 ? "done" : v[4][p] == 2 ? "diverged" : v[4][p] == 3 ? "failed" : "pending";
     PetscCall(PetscPrintf(PETSC_COMM_SELF, "%5" PetscInt_FMT " %9.3g %7.3g %5d %8.3g %8s ", p, v[0][p], v[1][p], (int)v[2][p], v[3][p], status));
+    if (v[4][p] != 1) {
+      PetscCall(PetscPrintf(PETSC_COMM_SELF, "no results (the run printed why)\n"));
+      continue;
+    }
     if (isnan(v[5][p])) {
       PetscCall(PetscPrintf(PETSC_COMM_SELF, "no prediction: the theory holds at dropout 0 and input noise 0 (measured F_0 %.3g, sigma_0 %.3g)\n", Fm[0], Sm[0]));
       continue;
