@@ -6,6 +6,7 @@
 #include <slepceps.h>
 #include <repdrift/geometry.h>
 #include <repdrift/dense.h>
+#include <repdrift/eigen.h>
 #include "geometry_impl.h"
 
 /* Sign convention (Eq 3): |mean . w| at or below this fraction of |mean| counts as "no projection". */
@@ -251,50 +252,6 @@ PetscErrorCode RdPCADestroy(RdPCA *pca)
 
 /* Fast PCA                                                                                     */
 
-/* The n_wanted largest eigenpairs of the symmetric dim x dim matrix (overwritten by nothing: SLEPc
- * copies it). Eigenvector i goes to vectors[i * vector_stride + j * component_stride].
- *
- * Solver choice: EPSLAPACK. We need all (covariance path) or all but one (Gram path) eigenpairs of
- * a small dense matrix; a Krylov method (Krylov-Schur) needs ncv > nev basis vectors, so with
- * nev ~ dim it only adds restarts on top of the same dense O(dim^3) work, and it converges poorly
- * on the multiple zero eigenvalues of rank-deficient data. EPSLAPACK hands the whole matrix to
- * LAPACK's symmetric tridiagonal solver once: one pass, no tolerance, exact degeneracies fine. */
-static PetscErrorCode SymmetricEigenpairs(double *matrix, PetscInt dim, PetscInt n_wanted, double *eigenvalues, double *vectors, PetscInt vector_stride, PetscInt component_stride)
-{
-  Mat                op;
-  EPS                eps;
-  Vec                eigenvector;
-  PetscInt           n_converged;
-  const PetscScalar *values;
-
-  PetscFunctionBeginUser;
-  PetscCall(MatCreateSeqDense(PETSC_COMM_SELF, dim, dim, matrix, &op));
-  PetscCall(MatAssemblyBegin(op, MAT_FINAL_ASSEMBLY));
-  PetscCall(MatAssemblyEnd(op, MAT_FINAL_ASSEMBLY));
-  PetscCall(EPSCreate(PETSC_COMM_SELF, &eps));
-  PetscCall(EPSSetOperators(eps, op, NULL));
-  PetscCall(EPSSetProblemType(eps, EPS_HEP));
-  PetscCall(EPSSetType(eps, EPSLAPACK));
-  PetscCall(EPSSetWhichEigenpairs(eps, EPS_LARGEST_REAL));
-  PetscCall(EPSSetDimensions(eps, n_wanted, PETSC_DEFAULT, PETSC_DEFAULT));
-  PetscCall(EPSSolve(eps));
-  PetscCall(EPSGetConverged(eps, &n_converged));
-  PetscCheck(n_converged >= n_wanted, PETSC_COMM_SELF, PETSC_ERR_NOT_CONVERGED, "PCA: SLEPc returned %" PetscInt_FMT " of %" PetscInt_FMT " eigenpairs", n_converged, n_wanted);
-  PetscCall(MatCreateVecs(op, &eigenvector, NULL));
-  for (PetscInt i = 0; i < n_wanted; i++) {
-    PetscScalar eigenvalue;
-    PetscCall(EPSGetEigenpair(eps, i, &eigenvalue, NULL, eigenvector, NULL));
-    eigenvalues[i] = PetscRealPart(eigenvalue);
-    PetscCall(VecGetArrayRead(eigenvector, &values));
-    for (PetscInt j = 0; j < dim; j++) vectors[(size_t)i * (size_t)vector_stride + (size_t)j * (size_t)component_stride] = PetscRealPart(values[j]);
-    PetscCall(VecRestoreArrayRead(eigenvector, &values));
-  }
-  PetscCall(VecDestroy(&eigenvector));
-  PetscCall(EPSDestroy(&eps));
-  PetscCall(MatDestroy(&op));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 static void CentreSamples(const double *samples, PetscInt n_samples, PetscInt n_units, const double *mean, double *centred)
 {
   for (PetscInt a = 0; a < n_samples; a++)
@@ -335,7 +292,7 @@ static PetscErrorCode PCAFromCovariance(RdPCA *pca, const PCAWorkspace *ws)
 
   PetscFunctionBeginUser;
   SymmetricCrossProduct(ws->centred, pca->n_samples, p, 1.0 / (double)(pca->n_samples - 1), ws->matrix);
-  PetscCall(SymmetricEigenpairs(ws->matrix, p, pca->n_pcs, pca->eigenvalues, pca->pcs, p, 1));
+  PetscCall(RdSymmetricEigenpairs(ws->matrix, p, pca->n_pcs, pca->eigenvalues, pca->pcs, p, 1));
   (void)RdPCAClipEigenvalues_Internal(pca->eigenvalues, pca->n_pcs);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -351,7 +308,7 @@ static PetscErrorCode PCAFromGram(RdPCA *pca, const PCAWorkspace *ws)
   PetscFunctionBeginUser;
   Transpose(ws->centred, n, p, ws->centred_t);
   SymmetricCrossProduct(ws->centred_t, p, n, 1.0 / (double)(n - 1), ws->matrix);
-  PetscCall(SymmetricEigenpairs(ws->matrix, n, n_pcs, pca->eigenvalues, ws->gram_vectors, 1, n_pcs));
+  PetscCall(RdSymmetricEigenpairs(ws->matrix, n, n_pcs, pca->eigenvalues, ws->gram_vectors, 1, n_pcs));
   rank = RdPCAClipEigenvalues_Internal(pca->eigenvalues, n_pcs);
   /* pcs[i][k] = sum_a U[a][i] Xc[a][k] for the nonzero eigenvalues */
   CrossProduct(ws->gram_vectors, n_pcs, ws->centred, p, n, rank, p, 1.0, PETSC_FALSE, pca->pcs, p);

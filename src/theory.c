@@ -7,6 +7,8 @@
  * every matrix below is row-major. The two symmetric eigenproblems (the Gram matrix of the
  * rotation generators and H on the normal space) go through SLEPc. */
 #include <repdrift/theory.h>
+#include <repdrift/dense.h>
+#include <repdrift/eigen.h>
 #include <slepceps.h>
 #include <math.h>
 
@@ -22,13 +24,6 @@
 /* ------------------------------------------------------------------------------------------ */
 /* Small dense helpers                                                                          */
 
-static double Dot(const double *a, const double *b, size_t count)
-{
-  double sum = 0.0;
-  for (size_t i = 0; i < count; i++) sum += a[i] * b[i];
-  return sum;
-}
-
 /* C [rows][cols] = A [rows][inner] B [inner][cols] */
 static void MatMul(PetscInt rows, PetscInt inner, PetscInt cols, const double *A, const double *B, double *C)
 {
@@ -41,46 +36,6 @@ static void MatMul(PetscInt rows, PetscInt inner, PetscInt cols, const double *A
       for (PetscInt j = 0; j < cols; j++) c[j] += a * b[j];
     }
   }
-}
-
-/* All eigenpairs of the symmetric dim x dim matrix, eigenvalues descending, eigenvector i in row
- * i of vectors [dim][dim]. EPSLAPACK: we need every eigenpair of a small dense matrix, including
- * the exact zeros of the tangent directions, which a Krylov solver handles poorly. The matrix is
- * handed to PETSc as its storage (row- and column-major agree for a symmetric matrix). */
-static PetscErrorCode SymmetricEigenpairs(double *matrix, PetscInt dim, double *eigenvalues, double *vectors)
-{
-  Mat                op;
-  EPS                eps;
-  Vec                eigenvector;
-  PetscInt           n_converged;
-  const PetscScalar *values;
-
-  PetscFunctionBeginUser;
-  PetscCall(MatCreateSeqDense(PETSC_COMM_SELF, dim, dim, matrix, &op));
-  PetscCall(MatAssemblyBegin(op, MAT_FINAL_ASSEMBLY));
-  PetscCall(MatAssemblyEnd(op, MAT_FINAL_ASSEMBLY));
-  PetscCall(EPSCreate(PETSC_COMM_SELF, &eps));
-  PetscCall(EPSSetOperators(eps, op, NULL));
-  PetscCall(EPSSetProblemType(eps, EPS_HEP));
-  PetscCall(EPSSetType(eps, EPSLAPACK));
-  PetscCall(EPSSetWhichEigenpairs(eps, EPS_LARGEST_REAL));
-  PetscCall(EPSSetDimensions(eps, dim, PETSC_DEFAULT, PETSC_DEFAULT));
-  PetscCall(EPSSolve(eps));
-  PetscCall(EPSGetConverged(eps, &n_converged));
-  PetscCheck(n_converged >= dim, PETSC_COMM_SELF, PETSC_ERR_NOT_CONVERGED, "Drift theory: SLEPc returned %" PetscInt_FMT " of %" PetscInt_FMT " eigenpairs", n_converged, dim);
-  PetscCall(MatCreateVecs(op, &eigenvector, NULL));
-  for (PetscInt i = 0; i < dim; i++) {
-    PetscScalar eigenvalue;
-    PetscCall(EPSGetEigenpair(eps, i, &eigenvalue, NULL, eigenvector, NULL));
-    eigenvalues[i] = PetscRealPart(eigenvalue);
-    PetscCall(VecGetArrayRead(eigenvector, &values));
-    for (PetscInt j = 0; j < dim; j++) vectors[RD_IDX2(i, j, dim)] = PetscRealPart(values[j]);
-    PetscCall(VecRestoreArrayRead(eigenvector, &values));
-  }
-  PetscCall(VecDestroy(&eigenvector));
-  PetscCall(EPSDestroy(&eps));
-  PetscCall(MatDestroy(&op));
-  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -111,7 +66,7 @@ static PetscErrorCode MomentsCreate(const RdTask *task, PetscInt width, double i
       for (PetscInt j = 0; j < n; j++) mo->M[RD_IDX2(i, j, n)] += p * x[i] * x[j];
     for (PetscInt r = 0; r < d; r++)
       for (PetscInt j = 0; j < n; j++) mo->B[RD_IDX2(r, j, n)] += p * y[r] * x[j];
-    mo->yy += p * Dot(y, y, (size_t)d);
+    mo->yy += p * RdDot(y, y, d);
   }
   mo->trace_M = 0.0;
   for (PetscInt i = 0; i < n; i++) {
@@ -137,17 +92,17 @@ static PetscErrorCode MomentsDestroy(Moments *mo)
 static double PopulationGradientKernel(Moments *mo, PetscInt m, double weight_decay, double dropout_factor, const double *W1, const double *W2, double *grad_W1, double *grad_W2, double *lipschitz)
 {
   const PetscInt n = mo->n, d = mo->d;
-  double         data = 0.5 * mo->yy, dropout = 0.0, norm2 = Dot(W1, W1, (size_t)(m * n)) + Dot(W2, W2, (size_t)(d * m));
+  double         data = 0.5 * mo->yy, dropout = 0.0, norm2 = RdDot(W1, W1, (size_t)(m * n)) + RdDot(W2, W2, d * m);
 
   MatMul(d, m, n, W2, W1, mo->A);
   MatMul(d, n, n, mo->A, mo->M, mo->GA); /* A M, symmetric M */
-  data += 0.5 * Dot(mo->GA, mo->A, (size_t)(d * n)) - Dot(mo->A, mo->B, (size_t)(d * n));
+  data += 0.5 * RdDot(mo->GA, mo->A, (size_t)(d * n)) - RdDot(mo->A, mo->B, d * n);
   for (PetscInt i = 0; i < d * n; i++) mo->GA[i] -= mo->B[i];
   MatMul(m, n, n, W1, mo->M, mo->W1M);
   for (PetscInt j = 0; j < m; j++) {
     mo->col2[j] = 0.0;
     for (PetscInt r = 0; r < d; r++) mo->col2[j] += W2[RD_IDX2(r, j, m)] * W2[RD_IDX2(r, j, m)];
-    mo->row1M[j] = Dot(mo->W1M + RD_IDX2(j, 0, n), W1 + RD_IDX2(j, 0, n), (size_t)n);
+    mo->row1M[j] = RdDot(mo->W1M + RD_IDX2(j, 0, n), W1 + RD_IDX2(j, 0, n), (size_t)n);
     dropout += mo->col2[j] * mo->row1M[j];
   }
   for (PetscInt j = 0; j < m; j++)
@@ -158,10 +113,10 @@ static double PopulationGradientKernel(Moments *mo, PetscInt m, double weight_de
     }
   for (PetscInt r = 0; r < d; r++)
     for (PetscInt j = 0; j < m; j++) {
-      const double sum = Dot(mo->GA + RD_IDX2(r, 0, n), W1 + RD_IDX2(j, 0, n), (size_t)n);
+      const double sum = RdDot(mo->GA + RD_IDX2(r, 0, n), W1 + RD_IDX2(j, 0, n), (size_t)n);
       grad_W2[RD_IDX2(r, j, m)] = sum + dropout_factor * W2[RD_IDX2(r, j, m)] * mo->row1M[j] + weight_decay * W2[RD_IDX2(r, j, m)];
     }
-  if (lipschitz) *lipschitz = mo->trace_M * (2.0 + 4.0 * dropout_factor) * norm2 + sqrt(Dot(mo->GA, mo->GA, (size_t)(d * n))) + weight_decay;
+  if (lipschitz) *lipschitz = mo->trace_M * (2.0 + 4.0 * dropout_factor) * norm2 + sqrt(RdDot(mo->GA, mo->GA, d * n)) + weight_decay;
   return data + 0.5 * dropout_factor * dropout + 0.5 * weight_decay * norm2;
 }
 
@@ -215,7 +170,7 @@ static PetscErrorCode Descend(const RdTask *task, const RdLinearHyper *hyper, Rd
   for (*steps = 0; *steps <= THEORY_MAX_DESCENT_STEPS; ++*steps) {
     double lipschitz, uphill = 0.0;
     (void)PopulationGradientKernel(&mo, m, hyper->weight_decay, dropout_factor, y, y + off, grad, grad + off, &lipschitz);
-    *grad_norm = sqrt(Dot(grad, grad, (size_t)P));
+    *grad_norm = sqrt(RdDot(grad, grad, (size_t)P));
     *converged = *grad_norm < THEORY_GRAD_TOL ? PETSC_TRUE : PETSC_FALSE;
     if (*converged || !isfinite(*grad_norm)) break;
     for (PetscInt i = 0; i < P; i++) {
@@ -378,7 +333,7 @@ PetscErrorCode RdTheoryDiffusionMatrix(PetscInt N, PetscInt t, const double *k, 
   }
   for (PetscInt c = 0; c < t; c++)
     for (PetscInt c2 = 0; c2 < t; c2++)
-      out[RD_IDX2(c, c2, t)] = Dot(AQ + c * NN, SA + c2 * NN, NN) + 2.0 * Dot(FS + c * NN, SY + c2 * NN, NN) + 2.0 * Dot(FS + c2 * NN, SY + c * NN, NN) + 2.0 * Dot(YQ + c * NN, SA + c2 * NN, NN) + 2.0 * Dot(YQ + c2 * NN, SA + c * NN, NN);
+      out[RD_IDX2(c, c2, t)] = RdDot(AQ + c * NN, SA + c2 * NN, NN) + 2.0 * RdDot(FS + c * NN, SY + c2 * NN, NN) + 2.0 * RdDot(FS + c2 * NN, SY + c * NN, NN) + 2.0 * RdDot(YQ + c * NN, SA + c2 * NN, NN) + 2.0 * RdDot(YQ + c2 * NN, SA + c * NN, NN);
   PetscCall(PetscFree7(AQ, SA, FS, SY, YQ, F, Y));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -506,8 +461,8 @@ static PetscErrorCode TangentBasis(Theory *th)
     ApplyGenerator(th, E, th->theta, taus + RD_IDX2(a, 0, P));
   }
   for (PetscInt a = 0; a < na; a++)
-    for (PetscInt b = 0; b < na; b++) gram[RD_IDX2(a, b, na)] = Dot(taus + RD_IDX2(a, 0, P), taus + RD_IDX2(b, 0, P), (size_t)P);
-  PetscCall(SymmetricEigenpairs(gram, na, lam, U));
+    for (PetscInt b = 0; b < na; b++) gram[RD_IDX2(a, b, na)] = RdDot(taus + RD_IDX2(a, 0, P), taus + RD_IDX2(b, 0, P), (size_t)P);
+  PetscCall(RdSymmetricEigenpairs(gram, na, na, lam, U, na, 1)); /* all pairs: EPSLAPACK keeps the exact zeros of tangent directions */
   for (PetscInt c = 0; c < na && lam[0] > 0.0 && lam[c] > TANGENT_KEEP * lam[0]; c++) {
     double *Om = th->Om + (size_t)c * mm, *tau = th->tangent + RD_IDX2(c, 0, P);
     for (PetscInt b = 0; b < mm; b++) Om[b] = 0.0;
@@ -537,10 +492,10 @@ static PetscErrorCode CheckTangent(const Theory *th, double h_max, RdTheoryResul
   for (PetscInt c = 0; c < th->t; c++) {
     const double *tau = th->tangent + RD_IDX2(c, 0, P);
     MatMul(P, P, 1, th->hessian, tau, Htau);
-    res->hessian_tangent_residual = PetscMax(res->hessian_tangent_residual, sqrt(Dot(Htau, Htau, (size_t)P)) / h_max);
+    res->hessian_tangent_residual = PetscMax(res->hessian_tangent_residual, sqrt(RdDot(Htau, Htau, (size_t)P)) / h_max);
     for (PetscInt k = 0; k < th->K; k++) {
-      const double *grad = th->grads + RD_IDX2(k, 0, P), norm = sqrt(Dot(grad, grad, (size_t)P));
-      if (norm > 0.0) res->gradient_tangent_residual = PetscMax(res->gradient_tangent_residual, fabs(Dot(grad, tau, (size_t)P)) / norm);
+      const double *grad = th->grads + RD_IDX2(k, 0, P), norm = sqrt(RdDot(grad, grad, (size_t)P));
+      if (norm > 0.0) res->gradient_tangent_residual = PetscMax(res->gradient_tangent_residual, fabs(RdDot(grad, tau, (size_t)P)) / norm);
     }
   }
   PetscCall(PetscFree(Htau));
@@ -569,7 +524,7 @@ static PetscErrorCode NormalBasis(Theory *th, RdTheoryResult *res)
   MatMul(P, P, P, work, proj, projected);
   for (PetscInt a = 0; a < P; a++)
     for (PetscInt b = 0; b < a; b++) projected[RD_IDX2(a, b, P)] = projected[RD_IDX2(b, a, P)] = 0.5 * (projected[RD_IDX2(a, b, P)] + projected[RD_IDX2(b, a, P)]);
-  PetscCall(SymmetricEigenpairs(projected, P, eig, vec));
+  PetscCall(RdSymmetricEigenpairs(projected, P, P, eig, vec, P, 1));
   th->N = 0;
   while (th->N < P && eig[th->N] > NORMAL_KEEP * eig[0]) th->N++;
   PetscCheck(th->N == P - th->t && eig[P - 1] > -NORMAL_KEEP * eig[0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
@@ -595,7 +550,7 @@ static PetscErrorCode CheckNormalBasis(const Theory *th, const RdTheoryInput *in
 
   PetscFunctionBeginUser;
   for (PetscInt i = 0; i < th->N; i++)
-    for (PetscInt j = 0; j <= i; j++) worst = PetscMax(worst, fabs(Dot(th->normal + RD_IDX2(i, 0, P), th->normal + RD_IDX2(j, 0, P), (size_t)P) - (i == j ? 1.0 : 0.0)));
+    for (PetscInt j = 0; j <= i; j++) worst = PetscMax(worst, fabs(RdDot(th->normal + RD_IDX2(i, 0, P), th->normal + RD_IDX2(j, 0, P), (size_t)P) - (i == j ? 1.0 : 0.0)));
   PetscCheck(worst < ORTHONORMAL_TOL, PETSC_COMM_SELF, PETSC_ERR_PLIB, "Drift theory: normal eigenbasis from SLEPc is not orthonormal (error %g)", worst);
   PetscCheck(th->N == 0 || th->k[0] < 2.0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-lr = %g is too large for the drift theory: eta h_max = %g must be < 2 for SGD to be stable at theta*", in->lr, th->N ? th->k[0] : 0.0);
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -613,8 +568,8 @@ static PetscErrorCode Fluctuation(Theory *th, RdTheoryResult *res)
   PetscCall(PetscMalloc1(N, &b));
   for (PetscInt kk = 0; kk < th->K; kk++) {
     const double *grad = th->grads + RD_IDX2(kk, 0, P), p = th->task->probability[kk];
-    traceC += p * Dot(grad, grad, (size_t)P);
-    for (PetscInt i = 0; i < N; i++) b[i] = Dot(th->normal + RD_IDX2(i, 0, P), grad, (size_t)P);
+    traceC += p * RdDot(grad, grad, (size_t)P);
+    for (PetscInt i = 0; i < N; i++) b[i] = RdDot(th->normal + RD_IDX2(i, 0, P), grad, (size_t)P);
     for (PetscInt i = 0; i < N; i++)
       for (PetscInt j = 0; j < N; j++) th->Q[RD_IDX2(i, j, N)] += th->eta * th->eta * p * b[i] * b[j];
   }
@@ -641,10 +596,10 @@ static PetscErrorCode StimulusFluctuations(const Theory *th, RdTheoryResult *res
     double        F = 0.0;
     for (PetscInt i = 0; i < N; i++) MatMul(m, n, 1, th->normal + RD_IDX2(i, 0, P), x, J + RD_IDX2(i, 0, m));
     for (PetscInt i = 0; i < N; i++)
-      for (PetscInt j = 0; j < N; j++) F += th->S[RD_IDX2(i, j, N)] * Dot(J + RD_IDX2(i, 0, m), J + RD_IDX2(j, 0, m), (size_t)m);
+      for (PetscInt j = 0; j < N; j++) F += th->S[RD_IDX2(i, j, N)] * RdDot(J + RD_IDX2(i, 0, m), J + RD_IDX2(j, 0, m), (size_t)m);
     MatMul(m, n, 1, th->theta, x, hstar);
     res->fluctuation[s]  = F;
-    res->h_star_norm2[s] = Dot(hstar, hstar, (size_t)m);
+    res->h_star_norm2[s] = RdDot(hstar, hstar, (size_t)m);
   }
   PetscCall(PetscFree2(J, hstar));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -665,11 +620,11 @@ static PetscErrorCode TangentDrift(Theory *th, RdTheoryResult *res)
   PetscCall(PetscMalloc1(N * P, &moved));
   for (PetscInt c = 0; c < t; c++) {
     const double *Om = th->Om + (size_t)c * mm;
-    const double  bound = sqrt(Dot(Om, Om, (size_t)mm)) * (N ? th->k[0] : 0.0) * sqrt(Dot(th->S, th->S, NN));
+    const double  bound = sqrt(RdDot(Om, Om, (size_t)mm)) * (N ? th->k[0] : 0.0) * sqrt(RdDot(th->S, th->S, NN));
     double       *Ac = th->A + c * NN, velocity = 0.0;
     for (PetscInt j = 0; j < N; j++) ApplyGenerator(th, Om, th->normal + RD_IDX2(j, 0, P), moved + RD_IDX2(j, 0, P));
     for (PetscInt i = 0; i < N; i++)
-      for (PetscInt j = 0; j < N; j++) Ac[RD_IDX2(i, j, N)] = Dot(th->normal + RD_IDX2(i, 0, P), moved + RD_IDX2(j, 0, P), (size_t)P);
+      for (PetscInt j = 0; j < N; j++) Ac[RD_IDX2(i, j, N)] = RdDot(th->normal + RD_IDX2(i, 0, P), moved + RD_IDX2(j, 0, P), (size_t)P);
     for (PetscInt i = 0; i < N; i++)
       for (PetscInt j = 0; j < N; j++) velocity -= Ac[RD_IDX2(i, j, N)] * th->k[j] * th->S[RD_IDX2(j, i, N)];
     res->velocity[c] = fabs(velocity) > VELOCITY_ROUNDING * bound ? velocity : 0.0;
@@ -702,16 +657,16 @@ static PetscErrorCode StimulusDrift(const Theory *th, RdTheoryResult *res)
           for (PetscInt l = 0; l < m; l++) M[RD_IDX2(i, j, m)] += weight * Om[RD_IDX2(l, i, m)] * Om2[RD_IDX2(l, j, m)];
     }
   }
-  res->rotation_rate   = sqrt(Dot(V, V, (size_t)mm) / 2.0);
+  res->rotation_rate   = sqrt(RdDot(V, V, (size_t)mm) / 2.0);
   res->rotation_period = res->rotation_rate > 0.0 ? 2.0 * PETSC_PI / res->rotation_rate : INFINITY;
   for (PetscInt s = 0; s < th->K; s++) {
     double *hstar = res->h_star + RD_IDX2(s, 0, m);
     MatMul(m, n, 1, th->theta, th->task->stimuli + RD_IDX2(s, 0, n), hstar);
     MatMul(m, m, 1, M, hstar, Mh);
     MatMul(m, m, 1, V, hstar, Vh);
-    res->diffusion[s]            = Dot(hstar, Mh, (size_t)m);
+    res->diffusion[s]            = RdDot(hstar, Mh, (size_t)m);
     res->diffusion_normalized[s] = res->h_star_norm2[s] > 0.0 ? res->diffusion[s] / res->h_star_norm2[s] : RD_NAN;
-    res->stimulus_rotation[s]    = res->h_star_norm2[s] > 0.0 ? sqrt(Dot(Vh, Vh, (size_t)m) / res->h_star_norm2[s]) : RD_NAN;
+    res->stimulus_rotation[s]    = res->h_star_norm2[s] > 0.0 ? sqrt(RdDot(Vh, Vh, (size_t)m) / res->h_star_norm2[s]) : RD_NAN;
   }
   PetscCall(PetscFree2(Mh, Vh));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -750,7 +705,7 @@ PetscErrorCode RdTheoryVarianceCurve(const RdTheoryResult *res, PetscInt stimulu
       for (int half = 0; half < 3; half++) {
         if (half) RotateStep(m, res->rotation_generator, 0.5 * du, hbar, work, work + m, work + 2 * m, work + 3 * m, work + 4 * m);
         MatMul(m, m, 1, res->diffusion_metric, hbar, Mh);
-        rate[half] = Dot(hbar, Mh, (size_t)m);
+        rate[half] = RdDot(hbar, Mh, (size_t)m);
       }
       integral += du / 6.0 * (rate[0] + 4.0 * rate[1] + rate[2]);
       now += du;
@@ -770,7 +725,7 @@ static PetscErrorCode HiddenRank(const Theory *th, PetscInt *rank)
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc2(th->m * th->m, &gram, th->m, &eig));
   for (PetscInt i = 0; i < th->m; i++)
-    for (PetscInt j = 0; j < th->m; j++) gram[RD_IDX2(i, j, th->m)] = Dot(th->theta + RD_IDX2(i, 0, th->n), th->theta + RD_IDX2(j, 0, th->n), (size_t)th->n);
+    for (PetscInt j = 0; j < th->m; j++) gram[RD_IDX2(i, j, th->m)] = RdDot(th->theta + RD_IDX2(i, 0, th->n), th->theta + RD_IDX2(j, 0, th->n), (size_t)th->n);
   dsyev_("N", "U", &m, gram, &m, eig, &work_size, &lwork, &info);
   PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "Drift theory: dsyev workspace query failed (info %d)", info);
   lwork = (int)work_size;
