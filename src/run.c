@@ -20,6 +20,7 @@ PetscErrorCode RdRunDims(const RdConfig *cfg, RdDims *dims)
   dims->size[RD_DIM_UNIT]      = RdSweepMaxWidth(&cfg->axes);
   dims->size[RD_DIM_PC]        = PetscMin(cfg->probe_samples - 1, RdSweepMaxWidth(&cfg->axes));
   dims->size[RD_DIM_RECORD]    = cfg->protocol == RD_PROTOCOL_REPLICAS ? cfg->replica_steps / cfg->record_every + 1 : 1;
+  dims->size[RD_DIM_LAG]       = cfg->protocol == RD_PROTOCOL_REPLICAS ? cfg->msd_max_lag : 1;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -278,8 +279,9 @@ static PetscErrorCode StoreTheory(const RdTheoryResult *theory, const RdReplicaM
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static void StoreMeasurement(const RdReplicaMeasurement *measured, PetscInt K, PetscInt records, RdPointResult *result)
+static void StoreMeasurement(const RdReplicaMeasurement *measured, PetscInt K, PetscInt records, PetscInt lags, RdPointResult *result)
 {
+  Store(result->values[RD_FIELD_THEORY_MSD_LAG], measured->msd_lag, PetscMin(measured->num_msd_lags, lags));
   result->values[RD_FIELD_THEORY_L_STAR][0]                = measured->L_star;
   result->values[RD_FIELD_THEORY_EXCESS_LOSS_MEASURED][0] = measured->excess_loss;
   result->values[RD_FIELD_THEORY_EXCESS_LOSS_STDERR][0]   = measured->excess_loss_se;
@@ -294,6 +296,8 @@ static void StoreMeasurement(const RdReplicaMeasurement *measured, PetscInt K, P
     result->values[RD_FIELD_THEORY_ROTATION_RATE_MEASURED][k]              = measured->rotation_rate[k];
     result->values[RD_FIELD_THEORY_ROTATION_PERIOD_MEASURED][k]            = measured->rotation_rate[k] > 0 ? 2 * PETSC_PI / measured->rotation_rate[k] : (double)INFINITY;
     Store(&result->values[RD_FIELD_THEORY_VARIANCE_CURVE][(size_t)k * records], measured->variance + (size_t)k * measured->num_records, measured->num_records);
+    Store(&result->values[RD_FIELD_THEORY_ROTATION_ANGLE][(size_t)k * records], measured->rotation_angle + (size_t)k * measured->num_records, measured->num_records);
+    Store(&result->values[RD_FIELD_THEORY_MSD][(size_t)k * lags], measured->msd + (size_t)k * measured->num_msd_lags, PetscMin(measured->num_msd_lags, lags));
   }
 }
 
@@ -326,7 +330,7 @@ static PetscErrorCode RunReplicaPoint(const RdConfig *cfg, const RdDims *dims, c
   replicas.seed         = (uint64_t)cfg->seed;
   replicas.stream_id    = point->replicate;
   PetscCall(RdReplicaRun(&replicas, &measured));
-  StoreMeasurement(&measured, K, records, result);
+  StoreMeasurement(&measured, K, records, dims->size[RD_DIM_LAG], result);
   if (theory_holds) PetscCall(StoreTheory(&theory, &measured, K, records, result));
   result->values[RD_FIELD_SWEEP_STATUS][0] = measured.diverged ? RD_STATUS_DIVERGED : RD_STATUS_DONE;
   PetscCall(RdReplicaMeasurementDestroy(&measured));

@@ -16,6 +16,7 @@
 #define POINT RD_WRITTEN_PER_POINT
 #define R RD_DIM_RECORD
 #define THEORY RD_WRITTEN_PER_POINT, RD_WITH_REPLICAS
+#define G RD_DIM_LAG
 
 const RdDimSpec rd_dim_specs[RD_NUM_DIMS] = {
   {"point", "point", "sweep point, flattened: ((frequency * n_noise + noise) * n_width + width) * n_seeds + replicate"},
@@ -26,6 +27,7 @@ const RdDimSpec rd_dim_specs[RD_NUM_DIMS] = {
   {"unit", "unit", "hidden unit, padded with NaN beyond the point's width"},
   {"pc", "pc", "principal component of the in-class covariance, descending variance, padded with NaN"},
   {"record", "record", "replica protocol: record of the replicas' hidden representations (see /theory/time)"},
+  {"lag", "lag", "replica protocol: lag of the single-run mean squared displacement (see /theory/msd_lag)"},
 };
 
 const RdFieldSpec rd_field_specs[RD_NUM_FIELDS] = {
@@ -76,6 +78,9 @@ const RdFieldSpec rd_field_specs[RD_NUM_FIELDS] = {
   [RD_FIELD_THEORY_ROTATION_PERIOD_MEASURED] = {"/theory/rotation_period_measured", 2, {P, S}, F64, THEORY, "step", "2 pi / rotation_rate_measured"},
   [RD_FIELD_THEORY_TIME] = {"/theory/time", 2, {P, R}, F64, THEORY, "step", "SGD steps since the replicas started at theta*, per record"},
   [RD_FIELD_THEORY_VARIANCE_CURVE] = {"/theory/variance_curve", 3, {P, S, R}, F64, THEORY, "activation^2", "measured across-replica variance tr Cov h_s(t)"},
+  [RD_FIELD_THEORY_ROTATION_ANGLE] = {"/theory/rotation_angle", 3, {P, S, R}, F64, THEORY, "degree", "angle between the replica-mean h_s(t) and h_s(0)"},
+  [RD_FIELD_THEORY_MSD_LAG] = {"/theory/msd_lag", 2, {P, G}, F64, THEORY, "step", "lag of the single-run MSD"},
+  [RD_FIELD_THEORY_MSD] = {"/theory/msd", 3, {P, S, G}, F64, THEORY, "activation^2", "single-run (replica 0) mean squared displacement of h_s over lags, after relaxation"},
   [RD_FIELD_THEORY_VARIANCE_CURVE_PREDICTED] = {"/theory/variance_curve_predicted", 3, {P, S, R}, F64, THEORY, "activation^2", "predicted tr Cov h_s(t), co-rotating with the systematic rotation"},
 };
 
