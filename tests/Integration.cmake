@@ -97,3 +97,8 @@ add_test(NAME theory_archive_schema_check
   COMMAND ${REPDRIFT_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/python/check_archive.py ${REPDRIFT_TEST_DIR}/theory_3ranks.h5
           --schema ${REPDRIFT_TEST_DIR}/schema.txt)
 set_tests_properties(theory_archive_schema_check PROPERTIES LABELS "integration;python;theory" FIXTURES_REQUIRED "theory_3ranks;schema")
+
+# repdrift-kappa: the range condition of source samples (files and built-in sets), bad source files.
+add_test(NAME kappa_cli
+  COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/kappa_cli.sh $<TARGET_FILE:repdrift-kappa> ${REPDRIFT_PYTHON} ${REPDRIFT_TEST_DIR}/kappa)
+set_tests_properties(kappa_cli PROPERTIES LABELS "integration;modularity")

@@ -43,6 +43,10 @@ PetscErrorCode RdArchiveFinish(RdArchive *archive, const char *status);
  * every point is finished. */
 PetscErrorCode RdArchiveMerge(const char *output, PetscInt n_inputs, const char *const inputs[]);
 
+/* Serial: a 2-D float dataset of an input file (e.g. /sources [N, d] for repdrift-kappa) as
+ * float64 rows x cols (PetscMalloc'ed). Clear errors for a missing file, dataset or wrong rank. */
+PetscErrorCode RdInputReadMatrix(const char *path, const char *dataset, PetscInt *rows, PetscInt *cols, double **values);
+
 /* Serial reading (report, checks). Fails with a clear message on a file that is not a repdrift
  * archive or has an unknown schema version. */
 typedef struct _n_RdArchiveReader *RdArchiveReader;
