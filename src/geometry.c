@@ -398,7 +398,7 @@ static double FractionInVariationalSpace(const RdPCA *pca, const double *drift)
   return in_space / drift_sq;
 }
 
-/* Gamma (Eq 10) = (1/min(k,k')) sum_{i_pc<k, j_pc<k'} (w_I . w'_J)^2; NaN when either space is empty. */
+/* Gamma (Eq 10) = (1/min(k,k')) sum_{I<k, J<k'} (w_I . w'_J)^2; NaN when either space is empty. */
 static double VariationalOverlap(const RdPCA *earlier, const RdPCA *later)
 {
   const PetscInt k = earlier->k_variational, k_later = later->k_variational, p = earlier->n_units;
