@@ -29,5 +29,25 @@ code=$?
 "$build/repdrift-merge" "$work/array.h5" "$work/array-slice0.h5" "$work/array-slice1.h5" || failed=1
 "$python" "$source_dir/tests/python/compare_archives.py" "$reference" "$work/array.h5" | tail -1 || failed=1
 
-if [ $failed -eq 0 ]; then echo "slurm_jobs: 2 passed, 0 failed"; else echo "slurm_jobs: 0 passed, 1 failed"; fi
+# Requeue: USR1 to the batch script part-way (as --signal=B:USR1@300 would send it): repdrift stops
+# after its current point, the script requeues the job, the second attempt resumes; the final
+# archive equals an uninterrupted run.
+slow="-burnin_steps 150000"
+"$build/repdrift" -options_file "$config" $slow -output "$work/requeue_reference.h5" > /dev/null 2>&1 || failed=1
+jobid=$(REPDRIFT_OUTPUT=$work/requeue.h5 sbatch --parsable --chdir="$source_dir" -n 2 --open-mode=append --output="$work/requeue.out" "$source_dir/jobs/sweep.sbatch" $slow)
+deadline=$(( $(date +%s) + 120 ))
+until [ "$(grep -c '^\[' "$work/requeue.out" 2> /dev/null)" -ge 2 ] || [ "$(date +%s)" -gt $deadline ]; do sleep 0.2; done
+scancel --signal=USR1 --batch "$jobid"
+# Slurm holds a requeued job back for a while before it is eligible again; the test does not wait
+deadline=$(( $(date +%s) + 60 ))
+until grep -q "requeued" "$work/requeue.out" 2> /dev/null || [ "$(date +%s)" -gt $deadline ]; do sleep 0.2; done
+until [ "$(timeout 5 squeue -h -j "$jobid" -o %T 2> /dev/null)" = PENDING ] || [ "$(date +%s)" -gt $deadline ]; do sleep 0.2; done
+timeout 5 scontrol update JobId="$jobid" StartTime=now > /dev/null 2>&1
+deadline=$(( $(date +%s) + 240 ))
+until [ -z "$(timeout 5 squeue -h -j "$jobid" 2> /dev/null)" ] || [ "$(date +%s)" -gt $deadline ]; do sleep 1; done
+grep -q "requeued" "$work/requeue.out" || { echo "FAIL the interrupted job was not requeued"; tail -n 20 "$work/requeue.out"; failed=1; }
+grep -q "This run computes" "$work/requeue.out" || { echo "FAIL the requeued job did not resume"; failed=1; }
+"$python" "$source_dir/tests/python/compare_archives.py" "$work/requeue_reference.h5" "$work/requeue.h5" | tail -1 || failed=1
+
+if [ $failed -eq 0 ]; then echo "slurm_jobs: 3 passed, 0 failed"; else echo "slurm_jobs: 0 passed, 1 failed"; fi
 exit $failed
