@@ -13,13 +13,20 @@ rm -rf "$work"; mkdir -p "$work"
 trap cluster_stop EXIT
 cluster_start "$work/cluster" || exit 1
 failed=0
+# same_as REFERENCE ARCHIVE: dataset-by-dataset equality (the comparison's own exit status decides)
+same_as() {
+  "$python" "$source_dir/tests/python/compare_archives.py" "$1" "$2" > "$2.compare.txt" 2>&1
+  code=$?
+  tail -n 1 "$2.compare.txt"
+  [ $code -eq 0 ] || { echo "FAIL $2 differs from $1:"; grep FAIL "$2.compare.txt" | head -5; failed=1; }
+}
 export REPDRIFT_CONFIG=$config REPDRIFT_BUILD=$build
 
 REPDRIFT_OUTPUT=$work/sbatch.h5 timeout 300 sbatch --wait --chdir="$source_dir" -n 2 --output="$work/sweep.out" "$source_dir/jobs/sweep.sbatch"
 code=$?
-cat "$work/sweep.out" | tail -5
+tail -n 5 "$work/sweep.out"
 [ $code -eq 0 ] || { echo "FAIL sweep.sbatch exit $code"; failed=1; }
-"$python" "$source_dir/tests/python/compare_archives.py" "$reference" "$work/sbatch.h5" | tail -1 || failed=1
+same_as "$reference" "$work/sbatch.h5"
 "$python" -c "import h5py, sys; a = h5py.File('$work/sbatch.h5', 'r').attrs; sys.exit(0 if 'slurm_job_id' in a and a['mpi_ranks'] == 2 else 1)" \
   || { echo "FAIL the archive does not record the Slurm job and 2 ranks"; failed=1; }
 
@@ -27,7 +34,7 @@ REPDRIFT_PREFIX=$work/array timeout 300 sbatch --wait --chdir="$source_dir" --ar
 code=$?
 [ $code -eq 0 ] || { echo "FAIL array.sbatch exit $code"; tail -n 5 "$work"/array-*.out; failed=1; }
 "$build/repdrift-merge" "$work/array.h5" "$work/array-slice0.h5" "$work/array-slice1.h5" || failed=1
-"$python" "$source_dir/tests/python/compare_archives.py" "$reference" "$work/array.h5" | tail -1 || failed=1
+same_as "$reference" "$work/array.h5"
 
 # Requeue: USR1 to the batch script part-way (as --signal=B:USR1@300 would send it): repdrift stops
 # after its current point, the script requeues the job, the second attempt resumes; the final
@@ -47,7 +54,7 @@ deadline=$(( $(date +%s) + 240 ))
 until [ -z "$(timeout 5 squeue -h -j "$jobid" 2> /dev/null)" ] || [ "$(date +%s)" -gt $deadline ]; do sleep 1; done
 grep -q "requeued" "$work/requeue.out" || { echo "FAIL the interrupted job was not requeued"; tail -n 20 "$work/requeue.out"; failed=1; }
 grep -q "This run computes" "$work/requeue.out" || { echo "FAIL the requeued job did not resume"; failed=1; }
-"$python" "$source_dir/tests/python/compare_archives.py" "$work/requeue_reference.h5" "$work/requeue.h5" | tail -1 || failed=1
+same_as "$work/requeue_reference.h5" "$work/requeue.h5"
 
 if [ $failed -eq 0 ]; then echo "slurm_jobs: 3 passed, 0 failed"; else echo "slurm_jobs: 0 passed, 1 failed"; fi
 exit $failed
