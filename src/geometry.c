@@ -472,7 +472,7 @@ static PetscErrorCode CheckDriftInput(const RdPCA *earlier, const RdPCA *later, 
   PetscCheck(earlier->mean && later->mean, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "RdDriftCompute: earlier and later must come from RdPCACreate()");
   PetscCheck(earlier->n_units == later->n_units, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "RdDriftCompute: earlier has %" PetscInt_FMT " units, later %" PetscInt_FMT, earlier->n_units, later->n_units);
   PetscCheck(n_samples_later >= 0 && (later_samples || n_samples_later == 0), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "RdDriftCompute: later_samples missing for n_samples_later = %" PetscInt_FMT, n_samples_later);
-  PetscCheck(earlier->n_pcs == 0 || (pair->along_pc && pair->angle_to_pc && pair->variance_flow), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "RdDriftCompute: pair->along_pc, angle_to_pc and variance_flow must hold earlier->n_pcs = %" PetscInt_FMT " values", earlier->n_pcs);
+  PetscCheck((pair->along_pc && pair->angle_to_pc && pair->variance_flow) || (!pair->along_pc && !pair->angle_to_pc && !pair->variance_flow), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "RdDriftCompute: pair->along_pc, angle_to_pc and variance_flow must all hold earlier->n_pcs = %" PetscInt_FMT " values, or all be NULL", earlier->n_pcs);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -494,10 +494,13 @@ PetscErrorCode RdDriftCompute(const RdPCA *earlier, const RdPCA *later, const do
   pair->fraction_in_variational_space = FractionInVariationalSpace(earlier, drift);
   pair->fraction_chance               = (double)earlier->k_variational / (double)p;
   pair->variational_overlap           = VariationalOverlap(earlier, later);
-  DriftAlongPCs(earlier, drift, pair->along_pc, pair->angle_to_pc);
-  VarianceFlow(earlier, later_samples, n_samples_later, unit_buffers, pair->variance_flow);
-  for (PetscInt i = 0; i < n_pcs; i++) fit_mask[i] = earlier->explained[i] > RD_FIT_MIN_EXPLAINED ? PETSC_TRUE : PETSC_FALSE;
-  RdLinearFit(earlier->explained, pair->angle_to_pc, fit_mask, n_pcs, &pair->angle_slope, &pair->angle_r);
+  pair->angle_slope = pair->angle_r = RD_NAN;
+  if (pair->along_pc) { /* the per-PC metrics: the costly part (the flow projects every later sample) */
+    DriftAlongPCs(earlier, drift, pair->along_pc, pair->angle_to_pc);
+    VarianceFlow(earlier, later_samples, n_samples_later, unit_buffers, pair->variance_flow);
+    for (PetscInt i = 0; i < n_pcs; i++) fit_mask[i] = earlier->explained[i] > RD_FIT_MIN_EXPLAINED ? PETSC_TRUE : PETSC_FALSE;
+    RdLinearFit(earlier->explained, pair->angle_to_pc, fit_mask, n_pcs, &pair->angle_slope, &pair->angle_r);
+  }
   PetscCall(PetscFree3(drift, unit_buffers, fit_mask));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

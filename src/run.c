@@ -147,7 +147,7 @@ static double *ResponsesOf(const RdResponses *responses, PetscInt day, PetscInt 
 
 /* Trains the point's network through burn-in and every day, probing at the end of each day.
  * Returns the number of days (from day 0) that completed before a divergence. */
-static PetscErrorCode TrainAndProbe(const RdConfig *cfg, const RdPoint *point, const RdDims *dims, RdResponses *responses, RdPointResult *result, PetscInt *valid_days)
+static PetscErrorCode TrainAndProbe(const RdConfig *cfg, const RdPoint *point, RdResponses *responses, RdPointResult *result, PetscInt *valid_days)
 {
   RdTask        task;
   RdLinearNet   net;
@@ -179,7 +179,6 @@ static PetscErrorCode TrainAndProbe(const RdConfig *cfg, const RdPoint *point, c
     for (PetscInt k = 0; k < cfg->num_stimuli; k++) RdLinearProbe(&net, &hyper, &task, k, cfg->probe_samples, cfg->probe_dropout, &probe, ResponsesOf(responses, day, k));
     *valid_days = day + 1;
   }
-  (void)dims;
   PetscCall(RdLinearNetDestroy(&net));
   PetscCall(RdTaskDestroy(&task));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -191,17 +190,17 @@ static void Store(double *destination, const double *source, PetscInt n)
   for (PetscInt i = 0; i < n; i++) destination[i] = source[i];
 }
 
-static PetscErrorCode AnalyseGeometry(const RdConfig *cfg, const RdDims *dims, const RdResponses *responses, PetscInt valid_days, RdPointResult *result)
+static PetscErrorCode AnalyseGeometry(const RdDims *dims, const RdResponses *responses, PetscInt valid_days, RdPointResult *result)
 {
   const PetscInt days = dims->size[RD_DIM_DAY], K = dims->size[RD_DIM_STIMULUS], units = dims->size[RD_DIM_UNIT], pcs = dims->size[RD_DIM_PC];
   const PetscInt width = responses->width, samples = responses->samples;
   RdPCA         *pca;
-  RdDriftPair    pair;
+  double        *per_pc; /* along_pc, angle_to_pc, variance_flow of a consecutive pair, [3][pcs] */
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(valid_days, &pca));
   for (PetscInt s = 0; s < valid_days; s++) PetscCall(RdPCACreate(width, samples, &pca[s]));
-  PetscCall(PetscMalloc3(pcs, &pair.along_pc, pcs, &pair.angle_to_pc, pcs, &pair.variance_flow));
+  PetscCall(PetscMalloc1(3 * pcs, &per_pc));
   for (PetscInt k = 0; k < K; k++) {
     for (PetscInt s = 0; s < valid_days; s++) {
       const double *members = ResponsesOf(responses, s, k);
@@ -218,7 +217,13 @@ static PetscErrorCode AnalyseGeometry(const RdConfig *cfg, const RdDims *dims, c
     }
     for (PetscInt s = 0; s < valid_days; s++) {
       for (PetscInt later = s + 1; later < valid_days; later++) {
-        size_t pair_index = RD_IDX3(s, later, k, days, K);
+        size_t      pair_index = RD_IDX3(s, later, k, days, K);
+        RdDriftPair pair       = {0};
+        if (later == s + 1) { /* per-PC metrics only for consecutive days: the archive keeps no others */
+          pair.along_pc      = per_pc;
+          pair.angle_to_pc   = per_pc + pcs;
+          pair.variance_flow = per_pc + 2 * pcs;
+        }
         PetscCall(RdDriftCompute(&pca[s], &pca[later], ResponsesOf(responses, later, k), samples, &pair));
         result->values[RD_FIELD_DRIFT_ANGLE_BETWEEN_MEANS][pair_index]          = pair.angle_between_means;
         result->values[RD_FIELD_DRIFT_RELATIVE_MAGNITUDE][pair_index]           = pair.relative_magnitude;
@@ -236,10 +241,9 @@ static PetscErrorCode AnalyseGeometry(const RdConfig *cfg, const RdDims *dims, c
       }
     }
   }
-  PetscCall(PetscFree3(pair.along_pc, pair.angle_to_pc, pair.variance_flow));
+  PetscCall(PetscFree(per_pc));
   for (PetscInt s = 0; s < valid_days; s++) PetscCall(RdPCADestroy(&pca[s]));
   PetscCall(PetscFree(pca));
-  (void)cfg;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -358,8 +362,8 @@ PetscErrorCode RdRunPoint(const RdConfig *cfg, const RdDims *dims, PetscInt poin
   responses.samples   = cfg->probe_samples;
   responses.width     = point.width;
   PetscCall(PetscMalloc1((size_t)responses.days * responses.stimuli * responses.samples * responses.width, &responses.values));
-  PetscCall(TrainAndProbe(cfg, &point, dims, &responses, result, &valid_days));
-  PetscCall(AnalyseGeometry(cfg, dims, &responses, valid_days, result));
+  PetscCall(TrainAndProbe(cfg, &point, &responses, result, &valid_days));
+  PetscCall(AnalyseGeometry(dims, &responses, valid_days, result));
   PetscCall(AnalyseReadout(cfg, dims, &responses, valid_days, result));
   result->values[RD_FIELD_SWEEP_STATUS][0] = valid_days == responses.days ? RD_STATUS_DONE : RD_STATUS_DIVERGED;
   PetscCall(PetscFree(responses.values));

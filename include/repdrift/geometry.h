@@ -50,6 +50,8 @@ typedef struct {
 } RdDriftPair;
 
 /* later_samples: the later day's members [n_samples_later][n_units] (for the flow of variance).
+ * along_pc, angle_to_pc and variance_flow may all be NULL: the per-PC metrics, the flow and the
+ * angle fit are then skipped (slope and r NaN) — they are the costly part of a pair.
  * Quantities that divide by |d| = 0 or by a zero norm are NaN. PCs of the earlier day whose
  * eigenvalue is 0 (rank-deficient responses) have no defined direction: their along_pc,
  * angle_to_pc and variance_flow are NaN. */

@@ -450,6 +450,32 @@ static PetscErrorCode TestReuse(void)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Scalars-only pairs (per-PC arrays NULL) give exactly the scalars of the full call, and no fit. */
+static PetscErrorCode TestScalarsOnlyPair(void)
+{
+  enum { units = 12, samples = 30 };
+  double      earlier_samples[samples * units], later_samples[samples * units], along[units], angle[units], flow[units];
+  RdPCA       earlier, later;
+  RdDriftPair full = {.along_pc = along, .angle_to_pc = angle, .variance_flow = flow}, scalars = {0};
+
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; i < samples * units; i++) {
+    earlier_samples[i] = RdTestNormal() * (1 + i % units) + 1.0;
+    later_samples[i]   = RdTestNormal() * (1 + (i + 3) % units) + 1.2;
+  }
+  PetscCall(RdPCACreate(units, samples, &earlier));
+  PetscCall(RdPCACreate(units, samples, &later));
+  PetscCall(RdPCACompute(earlier_samples, samples, &earlier));
+  PetscCall(RdPCACompute(later_samples, samples, &later));
+  PetscCall(RdDriftCompute(&earlier, &later, later_samples, samples, &full));
+  PetscCall(RdDriftCompute(&earlier, &later, later_samples, samples, &scalars));
+  RD_CHECK(scalars.angle_between_means == full.angle_between_means && scalars.relative_magnitude == full.relative_magnitude && scalars.fraction_in_variational_space == full.fraction_in_variational_space && scalars.fraction_chance == full.fraction_chance && scalars.variational_overlap == full.variational_overlap, "scalars-only pair: the same scalars as the full call");
+  RD_CHECK(isfinite(full.angle_slope) && isnan(scalars.angle_slope) && isnan(scalars.angle_r), "scalars-only pair: no angle fit (full call: slope %g)", full.angle_slope);
+  PetscCall(RdPCADestroy(&earlier));
+  PetscCall(RdPCADestroy(&later));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 int main(int argc, char **argv)
 {
   const PCAFunction paths[2] = {RdPCACompute, RdPCAComputeReference};
@@ -477,6 +503,7 @@ int main(int argc, char **argv)
   PetscCall(TestZeroDriftReversedSpread());
   PetscCall(TestOrthogonalSpaces());
   PetscCall(TestSplitHalf());
+  PetscCall(TestScalarsOnlyPair());
   TestLinearFitAndAngle();
   PetscCall(CompareWithReference(60, 20, 0, "random 60 x 20 (covariance)"));
   PetscCall(CompareWithReference(21, 20, 0, "random 21 x 20 (covariance, n = p + 1)"));
