@@ -10,20 +10,30 @@ static const char *const protocol_names[] = {"days", "replicas"};
 const char *RdModelName(RdModelType model) { return model_names[model]; }
 const char *RdProtocolName(RdProtocol protocol) { return protocol_names[protocol]; }
 
-/* A comma-list option. PETSc truncates over-long lists silently and reports a valueless option
- * as unset: both are turned into errors here so a sweep is never quietly different. */
+/* Comma-list options: PETSc truncates over-long lists silently and reports a valueless option as
+ * unset; both become errors here so a sweep is never quietly different. n was read with room for
+ * one value more than allowed. */
+static PetscErrorCode CheckListRead(const char *name, PetscBool set, PetscInt n)
+{
+  PetscBool named;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsHasName(NULL, NULL, name, &named));
+  PetscCheck(!named || set, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "Option %s was given no values: give a comma-separated list (the sweep would be empty)", name);
+  PetscCheck(n <= RD_MAX_AXIS_VALUES, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "Option %s has more than %d values", name, RD_MAX_AXIS_VALUES);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode ReadRealList(PetscOptionItems *PetscOptionsObject, const char *name, const char *text, PetscReal *values, PetscInt *count)
 {
   PetscReal buffer[RD_MAX_AXIS_VALUES + 1];
   PetscInt  n = RD_MAX_AXIS_VALUES + 1;
-  PetscBool set, named;
+  PetscBool set;
 
   PetscFunctionBeginUser;
   for (PetscInt i = 0; i < *count; i++) buffer[i] = values[i];
   PetscCall(PetscOptionsRealArray(name, text, NULL, buffer, &n, &set));
-  PetscCall(PetscOptionsHasName(NULL, NULL, name, &named));
-  PetscCheck(!named || set, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "Option %s was given no values: give a comma-separated list (the sweep would be empty)", name);
-  PetscCheck(n <= RD_MAX_AXIS_VALUES, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "Option %s has more than %d values", name, RD_MAX_AXIS_VALUES);
+  PetscCall(CheckListRead(name, set, n));
   if (set) {
     *count = n;
     for (PetscInt i = 0; i < n; i++) values[i] = buffer[i];
@@ -36,14 +46,12 @@ static PetscErrorCode ReadIntList(PetscOptionItems *PetscOptionsObject, const ch
 {
   PetscInt  buffer[RD_MAX_AXIS_VALUES + 1];
   PetscInt  n = RD_MAX_AXIS_VALUES + 1;
-  PetscBool set, named;
+  PetscBool set;
 
   PetscFunctionBeginUser;
   for (PetscInt i = 0; i < *count; i++) buffer[i] = values[i];
   PetscCall(PetscOptionsIntArray(name, text, NULL, buffer, &n, &set));
-  PetscCall(PetscOptionsHasName(NULL, NULL, name, &named));
-  PetscCheck(!named || set, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "Option %s was given no values: give a comma-separated list (the sweep would be empty)", name);
-  PetscCheck(n <= RD_MAX_AXIS_VALUES, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "Option %s has more than %d values", name, RD_MAX_AXIS_VALUES);
+  PetscCall(CheckListRead(name, set, n));
   if (set) {
     *count = n;
     for (PetscInt i = 0; i < n; i++) values[i] = buffer[i];

@@ -44,12 +44,9 @@ PetscErrorCode RdPlanCreate(PetscInt n_points, const PetscReal *cost, PetscInt n
   PetscCheck(n_ranks >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "A plan needs at least one rank");
   plan->n_points = n_points;
   plan->n_ranks  = n_ranks;
-  PetscCall(PetscMalloc5(n_points, &plan->cost, n_points, &plan->owner, n_ranks + 1, &plan->rank_offset, n_points, &plan->rank_points, n_ranks, &plan->rank_load));
+  PetscCall(PetscMalloc4(n_points, &plan->owner, n_ranks + 1, &plan->rank_offset, n_points, &plan->rank_points, n_ranks, &plan->rank_load));
   PetscCall(PetscMalloc2(n_points, &order, n_ranks, &count));
-  for (PetscInt p = 0; p < n_points; p++) {
-    plan->cost[p] = cost[p];
-    order[p]      = p;
-  }
+  for (PetscInt p = 0; p < n_points; p++) order[p] = p;
   /* Longest processing time first: sort by cost descending, ties by index (insertion sort keeps
    * it simple and stable; sweeps have at most a few thousand points). */
   for (PetscInt i = 1; i < n_points; i++) {
@@ -99,7 +96,7 @@ PetscErrorCode RdPlanCreate(PetscInt n_points, const PetscReal *cost, PetscInt n
 PetscErrorCode RdPlanDestroy(RdPlan *plan)
 {
   PetscFunctionBeginUser;
-  PetscCall(PetscFree5(plan->cost, plan->owner, plan->rank_offset, plan->rank_points, plan->rank_load));
+  PetscCall(PetscFree4(plan->owner, plan->rank_offset, plan->rank_points, plan->rank_load));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

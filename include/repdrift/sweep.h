@@ -33,10 +33,10 @@ PetscErrorCode RdSweepGetPoint(const RdSweepAxes *axes, PetscInt index, RdPoint 
  * point index then rank, so every rank computes the same plan. */
 typedef struct {
   PetscInt   n_points, n_ranks;
-  PetscReal *cost;        /* [n_points] estimated cost */
-  PetscInt  *owner;       /* [n_points] owning rank */
+  PetscInt  *owner;       /* [n_points] owning rank, by the plan's own point numbering */
   PetscInt  *rank_offset; /* [n_ranks+1] CSR offsets into rank_points */
-  PetscInt  *rank_points; /* points of each rank in the order it runs them */
+  PetscInt  *rank_points; /* points of each rank in the order it runs them (global indices after
+                             RdPlanRenamePoints) */
   PetscReal *rank_load;   /* [n_ranks] summed cost */
   PetscInt   n_rounds;    /* max points owned by a rank = number of collective write rounds */
   PetscReal  imbalance;   /* max load / mean load (1 = perfect) */
