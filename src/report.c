@@ -55,12 +55,6 @@ PetscErrorCode RdReportSummaries(const char *path, PetscInt *n_points, RdPointSu
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static const char *StatusName(PetscInt status)
-{
-  static const char *names[] = {"pending", "done", "diverged", "failed"};
-  return status >= 0 && status <= 3 ? names[status] : "unknown";
-}
-
 /* measured / predicted, or NaN */
 static double Ratio(double measured, double predicted) { return predicted != 0 ? measured / predicted : RD_NAN; }
 
@@ -90,7 +84,7 @@ static PetscErrorCode PrintTheory(const char *path, PetscBool terse)
   PetscCall(PetscPrintf(PETSC_COMM_SELF, "%5s %9s %7s %5s %8s %8s %7s %7s %7s %7s %7s %9s %9s %17s %17s\n", "point", "frequency", "dropout", "width", "lr", "status", "excess", "F_0", "sigma_0", "signm_0", "rot_0", "F_0/rest", "sig_0/rest", "pred F_0, F_rest", "meas F_0, F_rest"));
   for (PetscInt p = 0; p < points; p++) {
     const double *Fp = v[7] + p * K, *Fm = v[8] + p * K, *Sp = v[9] + p * K, *Sm = v[10] + p * K, *Np = v[11] + p * K, *Nm = v[12] + p * K, *Rp = v[13] + p * K, *Rm = v[14] + p * K;
-    const char   *status = v[4][p] == 1 ? "done" : v[4][p] == 2 ? "diverged" : v[4][p] == 3 ? "failed" : "pending";
+    const char   *status = RdStatusName((PetscInt)v[4][p]);
     PetscCall(PetscPrintf(PETSC_COMM_SELF, "%5" PetscInt_FMT " %9.3g %7.3g %5d %8.3g %8s ", p, v[0][p], v[1][p], (int)v[2][p], v[3][p], status));
     if (v[4][p] != 1) {
       PetscCall(PetscPrintf(PETSC_COMM_SELF, "no results (the run printed why)\n"));
@@ -130,9 +124,9 @@ PetscErrorCode RdReportPrint(const char *path, PetscBool terse)
   for (PetscInt p = 0; p < n_points; p++) {
     const RdPointSummary *s = &summaries[p];
     if (terse)
-      PetscCall(PetscPrintf(PETSC_COMM_SELF, "%5" PetscInt_FMT " %9.3g %8.3g %6" PetscInt_FMT " %4" PetscInt_FMT " %-8s %10.3g %7.3f %7.3f %9.1f %9.2f\n", p, s->frequency, s->noise_level, s->width, s->seed, StatusName(s->status), s->final_loss, s->mean_drift_fraction, s->mean_drift_fraction_chance, s->mean_angle_to_pc1, s->cross_accuracy_first_last));
+      PetscCall(PetscPrintf(PETSC_COMM_SELF, "%5" PetscInt_FMT " %9.3g %8.3g %6" PetscInt_FMT " %4" PetscInt_FMT " %-8s %10.3g %7.3f %7.3f %9.1f %9.2f\n", p, s->frequency, s->noise_level, s->width, s->seed, RdStatusName(s->status), s->final_loss, s->mean_drift_fraction, s->mean_drift_fraction_chance, s->mean_angle_to_pc1, s->cross_accuracy_first_last));
     else
-      PetscCall(PetscPrintf(PETSC_COMM_SELF, "%5" PetscInt_FMT " %9.4g %8.4g %6" PetscInt_FMT " %4" PetscInt_FMT " %-8s %10.5g %7.4f %7.4f %9.2f %9.3f\n", p, s->frequency, s->noise_level, s->width, s->seed, StatusName(s->status), s->final_loss, s->mean_drift_fraction, s->mean_drift_fraction_chance, s->mean_angle_to_pc1, s->cross_accuracy_first_last));
+      PetscCall(PetscPrintf(PETSC_COMM_SELF, "%5" PetscInt_FMT " %9.4g %8.4g %6" PetscInt_FMT " %4" PetscInt_FMT " %-8s %10.5g %7.4f %7.4f %9.2f %9.3f\n", p, s->frequency, s->noise_level, s->width, s->seed, RdStatusName(s->status), s->final_loss, s->mean_drift_fraction, s->mean_drift_fraction_chance, s->mean_angle_to_pc1, s->cross_accuracy_first_last));
   }
   PetscCall(PetscFree(summaries));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -91,6 +91,12 @@ size_t RdFieldPointElements(RdField field, const RdDims *dims)
   return count;
 }
 
+const char *RdStatusName(PetscInt status)
+{
+  static const char *names[] = {"pending", "done", "diverged", "failed"};
+  return status >= 0 && status <= 3 ? names[status] : "unknown";
+}
+
 PetscBool RdFieldPresent(RdField field, PetscBool save_responses, PetscBool replicas)
 {
   switch (rd_field_specs[field].presence) {

@@ -1,6 +1,7 @@
 /* Sweep axes and point flattening, the cost-balanced owner plan, and the MPI reductions of
  * progress and load. The only module besides the archive's MPI-IO that talks across ranks. */
 #include <repdrift/sweep.h>
+#include <repdrift/schema.h>
 
 PetscInt RdSweepNumPoints(const RdSweepAxes *axes)
 {
@@ -128,7 +129,6 @@ static void FormatSeconds(double seconds, char *text, size_t size)
 
 PetscErrorCode RdProgressRound(RdProgress *progress, PetscInt point_here, PetscInt status_here, double seconds_here, PetscBool terse)
 {
-  static const char *status_names[] = {"pending", "done", "diverged", "failed"};
   PetscMPIInt        size, rank;
   PetscInt           mine[2] = {point_here, status_here}, *all = NULL;
   struct {
@@ -149,7 +149,7 @@ PetscErrorCode RdProgressRound(RdProgress *progress, PetscInt point_here, PetscI
   if (rank == 0) {
     for (PetscMPIInt r = 0; r < size; r++) {
       PetscInt    point = all[2 * r], status = all[2 * r + 1];
-      const char *status_name = status >= 0 && status <= 3 ? status_names[status] : "?";
+      const char *status_name = RdStatusName(status);
       if (point < 0) continue;
       progress->done++;
       if (terse) {

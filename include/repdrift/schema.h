@@ -78,6 +78,9 @@ typedef struct {
   PetscInt size[RD_NUM_DIMS];
 } RdDims;
 
+/* Name of a /sweep/status code: pending, done, diverged, failed ("unknown" otherwise). */
+const char *RdStatusName(PetscInt status);
+
 /* Whether a run with these settings has the field. */
 PetscBool RdFieldPresent(RdField field, PetscBool save_responses, PetscBool replicas);
 
