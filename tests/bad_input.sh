@@ -49,8 +49,8 @@ expect_failure "existing output without -overwrite" "-overwrite" "$exe" $quick -
 expect_failure "output directory missing" "does not exist" "$exe" $quick -output "$work/no/such/dir/out.h5"
 expect_failure "output under a file" "-output" "$exe" $quick -output "$victim/out.h5"
 printf 'sweep_width: [8, 16\n  - : :\n' > "$work/malformed.yaml"
-expect_failure "malformed YAML options file" "YAML" "$exe" $quick -output "$victim" -overwrite -options_file "$work/malformed.yaml"
-expect_failure "missing options file" "no_such.yaml" "$exe" $quick -output "$victim" -overwrite -options_file "$work/no_such.yaml"
+expect_failure "malformed YAML options file" "check -options_file $work/malformed.yaml" "$exe" $quick -output "$victim" -overwrite -options_file "$work/malformed.yaml"
+expect_failure "missing options file" "check -options_file $work/no_such.yaml" "$exe" $quick -output "$victim" -overwrite -options_file "$work/no_such.yaml"
 
 # repdrift-report on things that are not (current) repdrift archives
 echo "just text" > "$work/text.h5"

@@ -7,6 +7,7 @@
 #include <repdrift/signals.h>
 #include <repdrift/sweep.h>
 #include <slepcsys.h>
+#include <string.h>
 
 static const char help[] =
   "repdrift: representational drift under continual online learning.\n"
@@ -106,6 +107,18 @@ static PetscErrorCode PointsToDo(const RdConfig *cfg, const RdDims *dims, PetscI
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* PETSc reads -options_file inside SlepcInitialize, where its own messages do not name the file:
+ * on failure, say which file (and that nothing was written). */
+static PetscErrorCode Initialize(int *argc, char ***argv)
+{
+  PetscErrorCode failed = SlepcInitialize(argc, argv, NULL, help);
+  if (failed) {
+    for (int i = 1; i + 1 < *argc; i++)
+      if (!strcmp((*argv)[i], "-options_file") || !strcmp((*argv)[i], "-options_file_yaml")) fprintf(stderr, "repdrift: could not read the options: check %s %s (nothing was run or written)\n", (*argv)[i], (*argv)[i + 1]);
+  }
+  return failed;
+}
+
 int main(int argc, char **argv)
 {
   RdConfig  cfg;
@@ -115,7 +128,7 @@ int main(int argc, char **argv)
   PetscInt  n_todo, *todo;
   PetscBool interrupted;
 
-  PetscCall(SlepcInitialize(&argc, &argv, NULL, help));
+  PetscCall(Initialize(&argc, &argv));
   RdSignalsInstall();
   /* options */
   PetscCall(RdConfigFromOptions(PETSC_COMM_WORLD, &cfg));
