@@ -15,10 +15,13 @@ fail() { echo "FAIL $1"; failed=$((failed + 1)); }
 # send the signal, wait for the process.
 run_and_kill() {
   signal=$1; points=$2; name=$3
-  "$exe" $options -output "$work/$name.h5" > "$work/$name.log" 2>&1 &
+  # the log exists before the run starts: the backgrounded redirection may not have happened yet
+  # when the loop below first reads it (a missing log used to read as "no count" and killed at once)
+  : > "$work/$name.log"
+  "$exe" $options -output "$work/$name.h5" >> "$work/$name.log" 2>&1 &
   pid=$!
   deadline=$(( $(date +%s) + 60 ))
-  while [ "$(grep -c '^\[' "$work/$name.log")" -lt "$points" ] && kill -0 $pid 2>/dev/null && [ "$(date +%s)" -lt $deadline ]; do sleep 0.05; done
+  while [ "$(grep -c '^\[' "$work/$name.log" 2>/dev/null || true)" -lt "$points" ] && kill -0 $pid 2>/dev/null && [ "$(date +%s)" -lt $deadline ]; do sleep 0.05; done
   kill -s "$signal" $pid 2>/dev/null
   wait $pid; code=$?
 }
