@@ -46,6 +46,12 @@ PetscErrorCode RdArchiveMerge(const char *output, PetscInt n_inputs, const char 
 /* Serial: a 2-D float dataset of an input file (e.g. /sources [N, d] for repdrift-kappa) as
  * float64 rows x cols (PetscMalloc'ed). Clear errors for a missing file, dataset or wrong rank. */
 PetscErrorCode RdInputReadMatrix(const char *path, const char *dataset, PetscInt *rows, PetscInt *cols, double **values);
+/* Serial: any numeric dataset of an input file as float64 (PetscMalloc'ed), which must have
+ * expected_rank dimensions (shape[expected_rank] receives them). layout describes what is expected
+ * (e.g. "a matrix [examples, inputs]") for the error messages: a missing file or dataset, a wrong
+ * rank or a non-numeric type is refused naming the file, the dataset and the layout. Integer
+ * datasets are converted exactly (|value| < 2^53). */
+PetscErrorCode RdInputReadArray(const char *path, const char *dataset, PetscInt expected_rank, const char *layout, PetscInt shape[], double **values);
 
 /* Serial reading (report, checks). Fails with a clear message on a file that is not a repdrift
  * archive or has an unknown schema version. */
