@@ -30,7 +30,7 @@ struct _n_RdArchive {
   hid_t       file, collective_transfer;
   hid_t       dataset[RD_NUM_FIELDS];
   RdDims      dims;
-  PetscBool   save_responses, replicas; /* which optional fields the file has */
+  RdSchemaSelection selection; /* which optional fields the file has */
   int64_t    *integer_buffer; /* float64 -> integer conversion of one point's integer fields */
 };
 
@@ -41,7 +41,8 @@ struct _n_RdArchiveReader {
 
 static PetscBool IsInFile(RdField field, const RdConfig *cfg)
 {
-  return RdFieldPresent(field, cfg->save_responses, cfg->protocol == RD_PROTOCOL_REPLICAS);
+  RdSchemaSelection selection = RdConfigSchemaSelection(cfg);
+  return RdFieldPresent(field, &selection);
 }
 
 /* Bytes the archive will occupy: all storage is allocated when the schema is created. */
@@ -312,7 +313,7 @@ static PetscErrorCode OpenParallel(RdArchive archive, const char *path, const Rd
   RdH5Call(H5Pset_dxpl_mpio(archive->collective_transfer, H5FD_MPIO_COLLECTIVE));
   for (int f = 0; f < RD_NUM_FIELDS; f++) {
     archive->dataset[f] = -1;
-    if (rd_field_specs[f].when != RD_WRITTEN_PER_POINT || !RdFieldPresent((RdField)f, archive->save_responses, archive->replicas)) continue;
+    if (rd_field_specs[f].when != RD_WRITTEN_PER_POINT || !RdFieldPresent((RdField)f, &archive->selection)) continue;
     RdH5Call(archive->dataset[f] = H5Dopen2(archive->file, rd_field_specs[f].path, H5P_DEFAULT));
     if (rd_field_specs[f].type != RD_TYPE_FLOAT64) largest_integer_field = PetscMax(largest_integer_field, RdFieldPointElements((RdField)f, dims));
   }
@@ -326,8 +327,7 @@ static PetscErrorCode NewArchive(MPI_Comm comm, const RdConfig *cfg, const RdDim
   PetscCall(PetscNew(archive));
   (*archive)->comm           = comm;
   (*archive)->dims           = *dims;
-  (*archive)->save_responses = cfg->save_responses;
-  (*archive)->replicas       = cfg->protocol == RD_PROTOCOL_REPLICAS;
+  (*archive)->selection = RdConfigSchemaSelection(cfg);
   PetscCall(PetscStrncpy((*archive)->path, cfg->output, sizeof (*archive)->path));
   PetscCallMPI(MPI_Comm_rank(comm, &(*archive)->rank));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -539,7 +539,7 @@ PetscErrorCode RdArchiveReadField(RdArchiveReader reader, RdField field, PetscIn
   int     rank;
 
   PetscFunctionBeginUser;
-  PetscCheck(H5Lexists(reader->file, rd_field_specs[field].path, H5P_DEFAULT) > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s has no dataset %s (damaged archive, or a run without -save_responses / -protocol replicas)", reader->path, rd_field_specs[field].path);
+  PetscCheck(H5Lexists(reader->file, rd_field_specs[field].path, H5P_DEFAULT) > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s has no dataset %s (damaged archive, or a run without -save_responses / -protocol replicas / that -model)", reader->path, rd_field_specs[field].path);
   RdH5Call(dataset = H5Dopen2(reader->file, rd_field_specs[field].path, H5P_DEFAULT));
   RdH5Call(space = H5Dget_space(dataset));
   RdH5Call(rank = H5Sget_simple_extent_ndims(space));

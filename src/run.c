@@ -2,7 +2,7 @@
 #include <repdrift/run.h>
 #include <repdrift/data.h>
 #include <repdrift/geometry.h>
-#include <repdrift/models/linear.h>
+#include <repdrift/model.h>
 #include <repdrift/readout.h>
 #include <repdrift/rng.h>
 #include <repdrift/signals.h>
@@ -34,6 +34,13 @@ PetscReal RdRunPointCost(const RdConfig *cfg, const RdPoint *point)
   PetscReal samples = (PetscReal)cfg->probe_samples, small = PetscMin(samples, width);
   PetscReal per_day = (PetscReal)cfg->num_stimuli * (samples * width * (PetscReal)cfg->input_dim + samples * width * small + small * small * small);
   if (cfg->protocol == RD_PROTOCOL_REPLICAS) return 6 * weights * (PetscReal)cfg->replicas * (PetscReal)cfg->replica_steps;
+  if (cfg->model == RD_MODEL_CLASSIFIER) {
+    /* an epoch = one pass over the training set; the probe forward passes are twice (the null) */
+    PetscReal net_weights = (PetscReal)cfg->input_dim * (PetscReal)cfg->hidden_dim + (PetscReal)cfg->hidden_dim * width + width * (PetscReal)cfg->num_classes;
+    PetscReal examples    = (PetscReal)(cfg->burnin_epochs + cfg->epochs) * (PetscReal)cfg->num_classes * (PetscReal)cfg->train_per_class;
+    return 6 * net_weights * examples + (PetscReal)(cfg->days + 1) * 2 * (per_day + (PetscReal)cfg->num_stimuli * samples * net_weights);
+  }
+  if (cfg->model == RD_MODEL_AUTOENCODER) return 12 * width * steps + (PetscReal)(cfg->days + 1) * per_day;
   return 6 * weights * steps + (PetscReal)(cfg->days + 1) * per_day;
 }
 
@@ -69,7 +76,8 @@ PetscErrorCode RdRunPlan(MPI_Comm comm, const RdConfig *cfg, PetscInt n_todo, co
   PetscCall(RdPlanCreate(n_todo, cost, size, plan));
   PetscCall(RdPlanRenamePoints(plan, todo));
   PetscCall(PetscFree(cost));
-  PetscCall(PetscPrintf(comm, "Sweep: %" PetscInt_FMT " points = %" PetscInt_FMT " frequencies x %" PetscInt_FMT " dropouts x %" PetscInt_FMT " widths x %" PetscInt_FMT " learning rates x %" PetscInt_FMT " seeds; model %s, protocol %s; output %s\n", n_points, cfg->axes.n_frequency, cfg->axes.n_noise_level, cfg->axes.n_width, cfg->axes.n_lr, cfg->axes.n_seeds, RdModelName(cfg->model), RdProtocolName(cfg->protocol), cfg->output));
+  if (cfg->model == RD_MODEL_CLASSIFIER) PetscCall(PetscPrintf(comm, "Sweep: %" PetscInt_FMT " points = %" PetscInt_FMT " frequencies x %" PetscInt_FMT " noise types x %" PetscInt_FMT " noise levels%s x %" PetscInt_FMT " widths x %" PetscInt_FMT " learning rates x %" PetscInt_FMT " seeds; model %s; output %s\n", n_points, cfg->axes.n_frequency, cfg->axes.n_noise_type, cfg->axes.n_noise_level, cfg->axes.noise_level_per_type ? " (each type at its paper level)" : "", cfg->axes.n_width, cfg->axes.n_lr, cfg->axes.n_seeds, RdModelName(cfg->model), cfg->output));
+  else PetscCall(PetscPrintf(comm, "Sweep: %" PetscInt_FMT " points = %" PetscInt_FMT " frequencies x %" PetscInt_FMT " dropouts x %" PetscInt_FMT " widths x %" PetscInt_FMT " learning rates x %" PetscInt_FMT " seeds; model %s, protocol %s; output %s\n", n_points, cfg->axes.n_frequency, cfg->axes.n_noise_level, cfg->axes.n_width, cfg->axes.n_lr, cfg->axes.n_seeds, RdModelName(cfg->model), RdProtocolName(cfg->protocol), cfg->output));
   if (n_todo != n_points) PetscCall(PetscPrintf(comm, "This run computes %" PetscInt_FMT " of them (%s)\n", n_todo, cfg->resume ? "-resume: the unfinished ones" : "-sweep_slice"));
   if (!cfg->terse) {
     PetscInt min_points = n_todo, max_points = 0;
@@ -116,71 +124,44 @@ PetscErrorCode RdRunSweepDescription(const RdConfig *cfg, const RdDims *dims, do
     values[RD_FIELD_SWEEP_WIDTH][p]       = (double)point.width;
     values[RD_FIELD_SWEEP_SEED][p]        = (double)point.replicate;
     values[RD_FIELD_SWEEP_LR][p]          = point.lr;
-    /* the same rule as RdTaskCreateRandom: stimulus 0 at the swept frequency, the rest equal */
-    for (PetscInt k = 0; k < K; k++) values[RD_FIELD_SWEEP_STIMULUS_PROBABILITY][p * K + k] = k == 0 ? point.frequency : (1 - point.frequency) / (double)(K - 1);
-  }
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* The point's task: random stimuli of its replicate, or a reference configuration of the theory. */
-static PetscErrorCode CreateTask(const RdConfig *cfg, const RdPoint *point, RdTask *task)
-{
-  PetscFunctionBeginUser;
-  switch (cfg->data) {
-  case RD_DATA_E1: PetscCall(RdTaskCreateE1(point->frequency, task)); break;
-  case RD_DATA_E3: PetscCall(RdTaskCreateE3(point->frequency, task)); break;
-  default: PetscCall(RdTaskCreateRandom(cfg->num_stimuli, cfg->input_dim, cfg->output_dim, point->frequency, (uint64_t)cfg->seed, point->replicate, task));
-  }
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* Probe responses of one point: [day][stimulus][sample][width]. */
-typedef struct {
-  PetscInt days, stimuli, samples, width;
-  double  *values;
-} RdResponses;
-
-static double *ResponsesOf(const RdResponses *responses, PetscInt day, PetscInt stimulus)
-{
-  return responses->values + RD_IDX3(day, stimulus, 0, responses->stimuli, (size_t)responses->samples * (size_t)responses->width);
-}
-
-/* Trains the point's network through burn-in and every day, probing at the end of each day.
- * Returns the number of days (from day 0) that completed before a divergence. */
-static PetscErrorCode TrainAndProbe(const RdConfig *cfg, const RdPoint *point, RdResponses *responses, RdPointResult *result, PetscInt *valid_days)
-{
-  RdTask        task;
-  RdLinearNet   net;
-  RdLinearHyper hyper = {point->lr, cfg->weight_decay, point->noise_level, cfg->input_noise, cfg->batch};
-  RdStream      init, sampling, noise;
-  uint64_t      seed = (uint64_t)cfg->seed;
-  uint32_t      stream_id = (uint32_t)point->replicate; /* a point's numbers depend on its replicate, never on the rank */
-
-  PetscFunctionBeginUser;
-  PetscCall(CreateTask(cfg, point, &task));
-  PetscCall(RdLinearNetCreate(cfg->input_dim, point->width, cfg->output_dim, &net));
-  RdStreamInit(&init, seed, stream_id, RD_PURPOSE_INIT);
-  RdStreamInit(&sampling, seed, stream_id, RD_PURPOSE_SGD_SAMPLING);
-  RdStreamInit(&noise, seed, stream_id, RD_PURPOSE_TRAIN_NOISE);
-  RdLinearNetInit(&net, cfg->init_scale, &init);
-
-  *valid_days = 0;
-  PetscBool diverged = RdLinearTrain(&net, &hyper, &task, cfg->burnin_steps, &sampling, &noise) < cfg->burnin_steps;
-  for (PetscInt day = 0; day <= cfg->days && !diverged; day++) {
-    if (day > 0) diverged = RdLinearTrain(&net, &hyper, &task, cfg->steps_per_day, &sampling, &noise) < cfg->steps_per_day;
-    double loss = RdLinearPopulationLoss(&net, &hyper, &task);
-    if (diverged || !isfinite(loss)) {
-      diverged = PETSC_TRUE;
-      break;
+    values[RD_FIELD_SWEEP_NOISE_TYPE][p]  = (double)point.noise_type;
+    if (cfg->model == RD_MODEL_AUTOENCODER) {
+      /* one group; without -sweep_frequency the samples are presented uniformly, so the corner
+       * region is seen with its share of the samples */
+      if (!cfg->frequency_given) PetscCall(RdAutoencoderCornerShare(cfg, &values[RD_FIELD_SWEEP_FREQUENCY][p]));
+      values[RD_FIELD_SWEEP_STIMULUS_PROBABILITY][p] = 1;
+      continue;
     }
-    result->values[RD_FIELD_TASK_LOSS][day] = loss;
-    RdStream probe;
-    RdStreamInit(&probe, seed, stream_id, RD_PURPOSE(RD_PURPOSE_PROBE, day));
-    for (PetscInt k = 0; k < cfg->num_stimuli; k++) RdLinearProbe(&net, &hyper, &task, k, cfg->probe_samples, cfg->probe_dropout, &probe, ResponsesOf(responses, day, k));
-    *valid_days = day + 1;
+    /* the same rule as RdTaskCreateRandom and the classifier's class sampling: stimulus (class) 0
+     * at the swept frequency, the others share the rest equally */
+    PetscInt others = cfg->model == RD_MODEL_CLASSIFIER ? cfg->num_classes - 1 : K - 1;
+    for (PetscInt k = 0; k < K; k++) values[RD_FIELD_SWEEP_STIMULUS_PROBABILITY][p * K + k] = k == 0 ? point.frequency : (1 - point.frequency) / (double)others;
   }
-  PetscCall(RdLinearNetDestroy(&net));
-  PetscCall(RdTaskDestroy(&task));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+const RdModelOps *RdModelOpsOf(const RdConfig *cfg)
+{
+  switch (cfg->model) {
+  case RD_MODEL_CLASSIFIER: return &rd_classifier_ops;
+  case RD_MODEL_AUTOENCODER: return &rd_autoencoder_ops;
+  default: return &rd_linear_ops;
+  }
+}
+
+/* The days protocol: burn-in (day 0), then day after day, train and observe with the weights
+ * frozen. Returns the number of days (from day 0) observed before a divergence. */
+static PetscErrorCode TrainAndObserve(const RdModelOps *ops, void *model, RdResponses *responses, RdPointResult *result, PetscInt *valid_days)
+{
+  PetscBool diverged = PETSC_FALSE;
+
+  PetscFunctionBeginUser;
+  *valid_days = 0;
+  for (PetscInt day = 0; day < responses->days && !diverged; day++) {
+    PetscCall(ops->train(model, day, &diverged));
+    if (!diverged) PetscCall(ops->observe(model, day, responses, result, &diverged));
+    if (!diverged) *valid_days = day + 1;
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -203,7 +184,7 @@ static PetscErrorCode AnalyseGeometry(const RdDims *dims, const RdResponses *res
   PetscCall(PetscMalloc1(3 * pcs, &per_pc));
   for (PetscInt k = 0; k < K; k++) {
     for (PetscInt s = 0; s < valid_days; s++) {
-      const double *members = ResponsesOf(responses, s, k);
+      const double *members = RdResponsesOf(responses, responses->values, s, k);
       size_t        day_stimulus = RD_IDX2(s, k, K);
       PetscCall(RdPCACompute(members, samples, &pca[s]));
       Store(&result->values[RD_FIELD_RESPONSES_MEAN][day_stimulus * units], pca[s].mean, width);
@@ -224,7 +205,7 @@ static PetscErrorCode AnalyseGeometry(const RdDims *dims, const RdResponses *res
           pair.angle_to_pc   = per_pc + pcs;
           pair.variance_flow = per_pc + 2 * pcs;
         }
-        PetscCall(RdDriftCompute(&pca[s], &pca[later], ResponsesOf(responses, later, k), samples, &pair));
+        PetscCall(RdDriftCompute(&pca[s], &pca[later], RdResponsesOf(responses, responses->values, later, k), samples, &pair));
         result->values[RD_FIELD_DRIFT_ANGLE_BETWEEN_MEANS][pair_index]          = pair.angle_between_means;
         result->values[RD_FIELD_DRIFT_RELATIVE_MAGNITUDE][pair_index]           = pair.relative_magnitude;
         result->values[RD_FIELD_DRIFT_FRACTION_IN_VARIATIONAL_SPACE][pair_index] = pair.fraction_in_variational_space;
@@ -256,10 +237,10 @@ static PetscErrorCode AnalyseReadout(const RdConfig *cfg, const RdDims *dims, co
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc2((size_t)valid_days * width, &weights, valid_days, &bias));
-  for (PetscInt s = 0; s < valid_days; s++) PetscCall(RdLogisticFit(ResponsesOf(responses, s, 0), half, ResponsesOf(responses, s, 1), half, width, cfg->readout_l2, weights + (size_t)s * width, &bias[s]));
+  for (PetscInt s = 0; s < valid_days; s++) PetscCall(RdLogisticFit(RdResponsesOf(responses, responses->values, s, 0), half, RdResponsesOf(responses, responses->values, s, 1), half, width, cfg->readout_l2, weights + (size_t)s * width, &bias[s]));
   for (PetscInt s = 0; s < valid_days; s++)
     for (PetscInt later = 0; later < valid_days; later++) {
-      const double *test0 = ResponsesOf(responses, later, 0) + (size_t)half * width, *test1 = ResponsesOf(responses, later, 1) + (size_t)half * width;
+      const double *test0 = RdResponsesOf(responses, responses->values, later, 0) + (size_t)half * width, *test1 = RdResponsesOf(responses, responses->values, later, 1) + (size_t)half * width;
       result->values[RD_FIELD_READOUT_CLASSIFIER_ACCURACY][RD_IDX2(s, later, days)] = RdClassifierAccuracy(weights + (size_t)s * width, bias[s], test0, rest, test1, rest, width);
       result->values[RD_FIELD_READOUT_CLASSIFIER_ANGLE][RD_IDX2(s, later, days)]    = RdAngleDegrees(weights + (size_t)s * width, weights + (size_t)later * width, width);
     }
@@ -316,7 +297,7 @@ static PetscErrorCode RunReplicaPoint(const RdConfig *cfg, const RdDims *dims, c
   RdReplicaConfig      replicas;
 
   PetscFunctionBeginUser;
-  PetscCall(CreateTask(cfg, point, &task));
+  PetscCall(RdLinearPointTask(cfg, point, &task));
   if (theory_holds) {
     RdTheoryInput input = {.task = &task, .width = point->width, .weight_decay = cfg->weight_decay, .lr = point->lr, .seed = (uint64_t)cfg->seed, .replicate = point->replicate, .full_width = PETSC_FALSE};
     PetscCall(RdTheoryCompute(&input, &theory));
@@ -345,9 +326,11 @@ static PetscErrorCode RunReplicaPoint(const RdConfig *cfg, const RdDims *dims, c
 
 PetscErrorCode RdRunPoint(const RdConfig *cfg, const RdDims *dims, PetscInt point_index, RdPointResult *result)
 {
-  RdPoint     point;
-  RdResponses responses;
-  PetscInt    valid_days;
+  const RdModelOps *ops = RdModelOpsOf(cfg);
+  RdPoint           point;
+  RdResponses       responses;
+  PetscInt          valid_days;
+  void             *model = NULL;
 
   PetscFunctionBeginUser;
   PetscCall(RdSweepGetPoint(&cfg->axes, point_index, &point));
@@ -357,16 +340,23 @@ PetscErrorCode RdRunPoint(const RdConfig *cfg, const RdDims *dims, PetscInt poin
     PetscCall(RunReplicaPoint(cfg, dims, &point, result));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
-  responses.days      = cfg->days + 1;
-  responses.stimuli   = cfg->num_stimuli;
-  responses.samples   = cfg->probe_samples;
-  responses.width     = point.width;
-  PetscCall(PetscMalloc1((size_t)responses.days * responses.stimuli * responses.samples * responses.width, &responses.values));
-  PetscCall(TrainAndProbe(cfg, &point, &responses, result, &valid_days));
+  responses.days    = dims->size[RD_DIM_DAY];
+  responses.groups  = dims->size[RD_DIM_STIMULUS];
+  responses.samples = cfg->probe_samples;
+  responses.width   = point.width;
+  size_t size       = (size_t)responses.days * responses.groups * responses.samples * responses.width;
+  PetscCall(PetscMalloc1(size, &responses.values));
+  responses.values_null = NULL;
+  if (ops->has_null_probe) PetscCall(PetscMalloc1(size, &responses.values_null));
+  PetscCall(ops->create(cfg, &point, &model));
+  PetscCall(TrainAndObserve(ops, model, &responses, result, &valid_days));
   PetscCall(AnalyseGeometry(dims, &responses, valid_days, result));
-  PetscCall(AnalyseReadout(cfg, dims, &responses, valid_days, result));
+  if (responses.groups >= 2) PetscCall(AnalyseReadout(cfg, dims, &responses, valid_days, result));
+  if (ops->finish) PetscCall(ops->finish(model, &responses, valid_days, result));
+  PetscCall(ops->destroy(&model));
   result->values[RD_FIELD_SWEEP_STATUS][0] = valid_days == responses.days ? RD_STATUS_DONE : RD_STATUS_DIVERGED;
   PetscCall(PetscFree(responses.values));
+  PetscCall(PetscFree(responses.values_null));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -378,7 +368,8 @@ PetscErrorCode RdRunOwnedPoints(MPI_Comm comm, const RdConfig *cfg, const RdDims
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCall(RdPointResultCreate(dims, cfg->save_responses, cfg->protocol == RD_PROTOCOL_REPLICAS, &result));
+  RdSchemaSelection selection = RdConfigSchemaSelection(cfg);
+  PetscCall(RdPointResultCreate(dims, &selection, &result));
   PetscCall(RdProgressStart(comm, plan->n_points, &progress));
   *interrupted = PETSC_FALSE;
   for (PetscInt round = 0; round < plan->n_rounds && !*interrupted; round++) {

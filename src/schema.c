@@ -17,12 +17,14 @@
 #define R RD_DIM_RECORD
 #define THEORY RD_WRITTEN_PER_POINT, RD_WITH_REPLICAS
 #define G RD_DIM_LAG
+#define SIGNATURE RD_WRITTEN_PER_POINT, RD_WITH_CLASSIFIER
+#define MODULARITY RD_WRITTEN_PER_POINT, RD_WITH_AUTOENCODER
 
 const RdDimSpec rd_dim_specs[RD_NUM_DIMS] = {
-  {"point", "point", "sweep point, flattened: ((frequency * n_noise + noise) * n_width + width) * n_seeds + replicate"},
+  {"point", "point", "sweep point, flattened: ((((frequency * n_noise_type + noise_type) * n_noise_level + noise_level) * n_width + width) * n_lr + lr) * n_seeds + replicate"},
   {"day", "day", "day of continual learning; 0 = end of burn-in (the earlier day of a pair)"},
   {"later_day", "day", "the later day of a day pair (same values as day; a separate scale so xarray sees two axes)"},
-  {"stimulus", "stimulus", "stimulus index k"},
+  {"stimulus", "stimulus", "stimulus group: stimulus k (linear), analysed class (classifier), the source distribution (autoencoder, one group)"},
   {"sample", "sample", "probe presentation of one stimulus on one day"},
   {"unit", "unit", "hidden unit, padded with NaN beyond the point's width"},
   {"pc", "pc", "principal component of the in-class covariance, descending variance, padded with NaN"},
@@ -31,11 +33,12 @@ const RdDimSpec rd_dim_specs[RD_NUM_DIMS] = {
 };
 
 const RdFieldSpec rd_field_specs[RD_NUM_FIELDS] = {
-  [RD_FIELD_SWEEP_FREQUENCY] = {"/sweep/frequency", 1, {P}, F64, CREATE, RD_ALWAYS, "1", "presentation probability of stimulus 0 at this point"},
-  [RD_FIELD_SWEEP_NOISE_LEVEL] = {"/sweep/noise_level", 1, {P}, F64, CREATE, RD_ALWAYS, "1", "dropout probability of the hidden units at this point"},
+  [RD_FIELD_SWEEP_FREQUENCY] = {"/sweep/frequency", 1, {P}, F64, CREATE, RD_ALWAYS, "1", "presentation probability of stimulus 0 (linear), of class 0 in training (classifier), of the source samples in the corner region {s1 + s2 < -2 + corner_cut} (autoencoder)"},
+  [RD_FIELD_SWEEP_NOISE_LEVEL] = {"/sweep/noise_level", 1, {P}, F64, CREATE, RD_ALWAYS, "1", "noise level at this point: the dropout probability (node/weight dropout, linear and autoencoder hidden dropout) or the noise std s (additive, multiplicative, gradient)"},
   [RD_FIELD_SWEEP_WIDTH] = {"/sweep/width", 1, {P}, I64, CREATE, RD_ALWAYS, "units", "hidden width at this point (valid length along unit)"},
   [RD_FIELD_SWEEP_SEED] = {"/sweep/seed", 1, {P}, I64, CREATE, RD_ALWAYS, "1", "replicate index; every random stream of the point derives from (global_seed, replicate, purpose)"},
-  [RD_FIELD_SWEEP_STIMULUS_PROBABILITY] = {"/sweep/stimulus_probability", 2, {P, S}, F64, CREATE, RD_ALWAYS, "1", "presentation probability of each stimulus"},
+  [RD_FIELD_SWEEP_STIMULUS_PROBABILITY] = {"/sweep/stimulus_probability", 2, {P, S}, F64, CREATE, RD_ALWAYS, "1", "presentation probability of each stimulus group (classifier: of each analysed class in training)"},
+  [RD_FIELD_SWEEP_NOISE_TYPE] = {"/sweep/noise_type", 1, {P}, I8, CREATE, RD_ALWAYS, "code", "noise source at the feature layer: 0 none, 1 node_dropout, 2 weight_dropout, 3 additive, 4 multiplicative, 5 gradient (linear and autoencoder: 1, hidden-unit dropout)"},
   [RD_FIELD_SWEEP_LR] = {"/sweep/lr", 1, {P}, F64, CREATE, RD_ALWAYS, "1/step", "SGD learning rate eta at this point"},
   [RD_FIELD_SWEEP_STATUS] = {"/sweep/status", 1, {P}, I8, POINT, RD_ALWAYS, "1", "0 pending, 1 done, 2 diverged (non-finite loss), 3 failed"},
   [RD_FIELD_SWEEP_WALL_SECONDS] = {"/sweep/wall_seconds", 1, {P}, F64, POINT, RD_ALWAYS, "s", "wall-clock seconds spent on the point"},
@@ -81,6 +84,52 @@ const RdFieldSpec rd_field_specs[RD_NUM_FIELDS] = {
   [RD_FIELD_THEORY_ROTATION_ANGLE] = {"/theory/rotation_angle", 3, {P, S, R}, F64, THEORY, "degree", "angle between the replica-mean h_s(t) and h_s(0)"},
   [RD_FIELD_THEORY_MSD_LAG] = {"/theory/msd_lag", 2, {P, G}, F64, THEORY, "step", "lag of the single-run MSD"},
   [RD_FIELD_THEORY_MSD] = {"/theory/msd", 3, {P, S, G}, F64, THEORY, "activation^2", "single-run (replica 0) mean squared displacement of h_s over lags, after relaxation"},
+  [RD_FIELD_SIGNATURE_ACCURACY] = {"/signature/accuracy", 2, {P, D}, F64, SIGNATURE, "1", "classifier accuracy on fresh held-out examples at each snapshot (noise on, as in training)"},
+  [RD_FIELD_SIGNATURE_READOUT_ROTATION] = {"/signature/readout_rotation", 2, {P, D}, F64, SIGNATURE, "degree", "angle between the readout rows at this snapshot and at snapshot 0, mean over classes"},
+  [RD_FIELD_SIGNATURE_ANGLE_SLOPE] = {"/signature/angle_slope", 1, {P}, F64, SIGNATURE, "degree", "slope of theta(d, w_i) against v_i, pooled over analysed classes and consecutive snapshots (PCs with v_i > 1e-5)"},
+  [RD_FIELD_SIGNATURE_ANGLE_R] = {"/signature/angle_r", 1, {P}, F64, SIGNATURE, "1", "Pearson r of theta(d, w_i) against v_i, pooled"},
+  [RD_FIELD_SIGNATURE_ALONG_SLOPE] = {"/signature/along_slope", 1, {P}, F64, SIGNATURE, "1", "slope of |w_i.d|/|d| against v_i, pooled"},
+  [RD_FIELD_SIGNATURE_ALONG_R] = {"/signature/along_r", 1, {P}, F64, SIGNATURE, "1", "Pearson r of |w_i.d|/|d| against v_i, pooled"},
+  [RD_FIELD_SIGNATURE_ANGLE_TO_PC1] = {"/signature/angle_to_pc1", 1, {P}, F64, SIGNATURE, "degree", "mean angle between the drift vector and PC 1 (obtuse: the most variable direction loses activity)"},
+  [RD_FIELD_SIGNATURE_VARIANCE_FLOW_LOGLOG_SLOPE] = {"/signature/variance_flow_loglog_slope", 1, {P}, F64, SIGNATURE, "1", "slope of log vtilde_i against log v_i, pooled (< 1: variance flows out of the top PCs)"},
+  [RD_FIELD_SIGNATURE_VARIANCE_FLOW_RATIO_PC1] = {"/signature/variance_flow_ratio_pc1", 1, {P}, F64, SIGNATURE, "1", "mean vtilde_1 / v_1"},
+  [RD_FIELD_SIGNATURE_FRACTION_IN_VARIATIONAL_SPACE] = {"/signature/fraction_in_variational_space", 1, {P}, F64, SIGNATURE, "1", "mean gamma (consecutive snapshots)"},
+  [RD_FIELD_SIGNATURE_FRACTION_CHANCE] = {"/signature/fraction_chance", 1, {P}, F64, SIGNATURE, "1", "mean chance level k/n of gamma"},
+  [RD_FIELD_SIGNATURE_PARTICIPATION_RATIO_PER_UNIT] = {"/signature/participation_ratio_per_unit", 1, {P}, F64, SIGNATURE, "1", "mean D/n over snapshots and analysed classes"},
+  [RD_FIELD_SIGNATURE_VARIANCE_IN_VARIATIONAL_SPACE] = {"/signature/variance_in_variational_space", 1, {P}, F64, SIGNATURE, "1", "mean share of the in-class variance in the variational space (sum of v_i, i <= k)"},
+  [RD_FIELD_SIGNATURE_RELATIVE_CROSS_ACCURACY] = {"/signature/relative_cross_accuracy", 1, {P}, F64, SIGNATURE, "1", "a_rel = a(s, s+1) / a(s+1, s+1) of the class 0 vs 1 logistic classifier, mean over s (Eq 14)"},
+  [RD_FIELD_SIGNATURE_CLASSIFIER_ANGLE] = {"/signature/classifier_angle", 1, {P}, F64, SIGNATURE, "degree", "angle between the class 0 vs 1 classifiers of consecutive snapshots, mean"},
+  [RD_FIELD_SIGNATURE_DAY_DISCRIMINATION_ACCURACY] = {"/signature/day_discrimination_accuracy", 1, {P}, F64, SIGNATURE, "1", "is the drift real: accuracy of a classifier telling snapshot s from s+1 for one class (0.5 = indistinguishable)"},
+  [RD_FIELD_SIGNATURE_UNIT_TURNOVER_SLOPE] = {"/signature/unit_turnover_slope", 1, {P}, F64, SIGNATURE, "1", "regression slope of each unit's change in mean activity on its earlier mean, pooled (negative: the most active units lose activity)"},
+  [RD_FIELD_SIGNATURE_UNIT_TURNOVER_R] = {"/signature/unit_turnover_r", 1, {P}, F64, SIGNATURE, "1", "Pearson r of the unit turnover regression"},
+  [RD_FIELD_SIGNATURE_READOUT_ROTATION_PER_EPOCH] = {"/signature/readout_rotation_per_epoch", 1, {P}, F64, SIGNATURE, "degree/epoch", "mean angle between the readout rows of consecutive snapshots, per epoch"},
+  [RD_FIELD_SIGNATURE_READOUT_ROTATION_TOTAL] = {"/signature/readout_rotation_total", 1, {P}, F64, SIGNATURE, "degree", "angle between the readout rows of the first and the last snapshot, mean over classes"},
+  [RD_FIELD_SIGNATURE_DRIFT_READOUT_ANGLE] = {"/signature/drift_readout_angle", 1, {P}, F64, SIGNATURE, "degree", "mean angle between a class's drift vector and the readout row of that class"},
+  [RD_FIELD_SIGNATURE_NULL_ANGLE_SLOPE] = {"/signature/null_angle_slope", 1, {P}, F64, SIGNATURE, "degree", "angle_slope of the delta t = 0 null (same weights, fresh noise)"},
+  [RD_FIELD_SIGNATURE_NULL_ANGLE_R] = {"/signature/null_angle_r", 1, {P}, F64, SIGNATURE, "1", "angle_r of the delta t = 0 null"},
+  [RD_FIELD_SIGNATURE_NULL_ALONG_SLOPE] = {"/signature/null_along_slope", 1, {P}, F64, SIGNATURE, "1", "along_slope of the delta t = 0 null"},
+  [RD_FIELD_SIGNATURE_NULL_ALONG_R] = {"/signature/null_along_r", 1, {P}, F64, SIGNATURE, "1", "along_r of the delta t = 0 null"},
+  [RD_FIELD_SIGNATURE_NULL_ANGLE_TO_PC1] = {"/signature/null_angle_to_pc1", 1, {P}, F64, SIGNATURE, "degree", "angle_to_pc1 of the delta t = 0 null"},
+  [RD_FIELD_SIGNATURE_NULL_VARIANCE_FLOW_LOGLOG_SLOPE] = {"/signature/null_variance_flow_loglog_slope", 1, {P}, F64, SIGNATURE, "1", "variance_flow_loglog_slope of the delta t = 0 null"},
+  [RD_FIELD_SIGNATURE_NULL_VARIANCE_FLOW_RATIO_PC1] = {"/signature/null_variance_flow_ratio_pc1", 1, {P}, F64, SIGNATURE, "1", "variance_flow_ratio_pc1 of the delta t = 0 null"},
+  [RD_FIELD_SIGNATURE_NULL_FRACTION_IN_VARIATIONAL_SPACE] = {"/signature/null_fraction_in_variational_space", 1, {P}, F64, SIGNATURE, "1", "gamma of the delta t = 0 null"},
+  [RD_FIELD_SIGNATURE_NULL_DAY_DISCRIMINATION_ACCURACY] = {"/signature/null_day_discrimination_accuracy", 1, {P}, F64, SIGNATURE, "1", "day discrimination within one probe set (split halves; ~0.5)"},
+  [RD_FIELD_SIGNATURE_NULL_UNIT_TURNOVER_SLOPE] = {"/signature/null_unit_turnover_slope", 1, {P}, F64, SIGNATURE, "1", "unit_turnover_slope of the delta t = 0 null"},
+  [RD_FIELD_SIGNATURE_NULL_UNIT_TURNOVER_R] = {"/signature/null_unit_turnover_r", 1, {P}, F64, SIGNATURE, "1", "unit_turnover_r of the delta t = 0 null"},
+  [RD_FIELD_MODULARITY_KAPPA] = {"/modularity/kappa", 1, {P}, F64, MODULARITY, "source^2", "kappa of the point's source distribution (presentation-weighted covariance, support of the samples): > 0 predicts a mixed optimal code"},
+  [RD_FIELD_MODULARITY_KAPPA_NORMALIZED] = {"/modularity/kappa_normalized", 1, {P}, F64, MODULARITY, "1", "kappa / max_j e_j^2"},
+  [RD_FIELD_MODULARITY_KAPPA_EXACT] = {"/modularity/kappa_exact", 1, {P}, I8, MODULARITY, "1", "1: kappa is exact, 0: a certified lower bound"},
+  [RD_FIELD_MODULARITY_LOSS_MODULAR] = {"/modularity/loss_modular", 1, {P}, F64, MODULARITY, "1", "L_mod: the best modular code's reduced loss (lambda_in = lambda_out = weight_decay / activity_l2)"},
+  [RD_FIELD_MODULARITY_MIXING_MAX] = {"/modularity/mixing_max", 2, {P, D}, F64, MODULARITY, "1", "weight mixing 1 - max_j |W_nj| / sum_j |W_nj| of the most mixed active unit (0 modular)"},
+  [RD_FIELD_MODULARITY_MIXING_MEAN] = {"/modularity/mixing_mean", 2, {P, D}, F64, MODULARITY, "1", "weight mixing, mean over active units"},
+  [RD_FIELD_MODULARITY_MIXING_ANGLE_MAX] = {"/modularity/mixing_angle_max", 2, {P, D}, F64, MODULARITY, "degree", "2 sources: folded weight angle of the most mixed active unit (0 modular, 45 fully mixed)"},
+  [RD_FIELD_MODULARITY_ACTIVE_UNITS] = {"/modularity/active_units", 2, {P, D}, I64, MODULARITY, "units", "units with |w_n|_1 > max / 10"},
+  [RD_FIELD_MODULARITY_INFOM] = {"/modularity/infom", 2, {P, D}, F64, MODULARITY, "1", "linear InfoM of the code on the source samples (1 modular)"},
+  [RD_FIELD_MODULARITY_CINFOM] = {"/modularity/cinfom", 2, {P, D}, F64, MODULARITY, "1", "linear CInfoM (the note's formula)"},
+  [RD_FIELD_MODULARITY_CINFOM_CONDITIONAL] = {"/modularity/cinfom_conditional", 2, {P, D}, F64, MODULARITY, "1", "CInfoM with partial R^2 (modular codes of correlated sources score 1)"},
+  [RD_FIELD_MODULARITY_GAP] = {"/modularity/gap", 2, {P, D}, F64, MODULARITY, "1", "reduced loss of the learned encoder minus L_mod (< 0: beats every modular code)"},
+  [RD_FIELD_MODULARITY_RELATIVE_GAP] = {"/modularity/relative_gap", 2, {P, D}, F64, MODULARITY, "1", "gap / L_mod"},
+  [RD_FIELD_MODULARITY_RECONSTRUCTION_ERROR] = {"/modularity/reconstruction_error", 2, {P, D}, F64, MODULARITY, "source^2", "mean squared reconstruction error per source over the presentation distribution"},
   [RD_FIELD_THEORY_VARIANCE_CURVE_PREDICTED] = {"/theory/variance_curve_predicted", 3, {P, S, R}, F64, THEORY, "activation^2", "predicted tr Cov h_s(t), co-rotating with the systematic rotation"},
 };
 
@@ -97,22 +146,24 @@ const char *RdStatusName(PetscInt status)
   return status >= 0 && status <= 3 ? names[status] : "unknown";
 }
 
-PetscBool RdFieldPresent(RdField field, PetscBool save_responses, PetscBool replicas)
+PetscBool RdFieldPresent(RdField field, const RdSchemaSelection *selection)
 {
   switch (rd_field_specs[field].presence) {
-  case RD_WITH_SAVE_RESPONSES: return save_responses;
-  case RD_WITH_REPLICAS: return replicas;
+  case RD_WITH_SAVE_RESPONSES: return selection->save_responses;
+  case RD_WITH_REPLICAS: return selection->replicas;
+  case RD_WITH_CLASSIFIER: return selection->classifier;
+  case RD_WITH_AUTOENCODER: return selection->autoencoder;
   default: return PETSC_TRUE;
   }
 }
 
-PetscErrorCode RdPointResultCreate(const RdDims *dims, PetscBool save_responses, PetscBool replicas, RdPointResult *result)
+PetscErrorCode RdPointResultCreate(const RdDims *dims, const RdSchemaSelection *selection, RdPointResult *result)
 {
   PetscFunctionBeginUser;
   result->point = -1;
   for (int f = 0; f < RD_NUM_FIELDS; f++) {
     result->values[f] = NULL;
-    if (rd_field_specs[f].when == RD_WRITTEN_PER_POINT && RdFieldPresent((RdField)f, save_responses, replicas)) PetscCall(PetscMalloc1(RdFieldPointElements((RdField)f, dims), &result->values[f]));
+    if (rd_field_specs[f].when == RD_WRITTEN_PER_POINT && RdFieldPresent((RdField)f, selection)) PetscCall(PetscMalloc1(RdFieldPointElements((RdField)f, dims), &result->values[f]));
   }
   PetscCall(RdPointResultReset(dims, result));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -5,7 +5,7 @@
 
 PetscInt RdSweepNumPoints(const RdSweepAxes *axes)
 {
-  return axes->n_frequency * axes->n_noise_level * axes->n_width * axes->n_lr * axes->n_seeds;
+  return axes->n_frequency * axes->n_noise_type * axes->n_noise_level * axes->n_width * axes->n_lr * axes->n_seeds;
 }
 
 PetscInt RdSweepMaxWidth(const RdSweepAxes *axes)
@@ -29,9 +29,12 @@ PetscErrorCode RdSweepGetPoint(const RdSweepAxes *axes, PetscInt index, RdPoint 
   point->i_width = rest % axes->n_width;
   rest /= axes->n_width;
   point->i_noise_level = rest % axes->n_noise_level;
-  point->i_frequency   = rest / axes->n_noise_level;
+  rest /= axes->n_noise_level;
+  point->i_noise_type  = rest % axes->n_noise_type;
+  point->i_frequency   = rest / axes->n_noise_type;
   point->frequency     = axes->frequency[point->i_frequency];
-  point->noise_level   = axes->noise_level[point->i_noise_level];
+  point->noise_type    = axes->noise_type[point->i_noise_type];
+  point->noise_level   = axes->noise_level_per_type ? axes->noise_level_of_type[point->noise_type] : axes->noise_level[point->i_noise_level];
   point->width         = axes->width[point->i_width];
   point->lr            = axes->lr[point->i_lr];
   PetscFunctionReturn(PETSC_SUCCESS);

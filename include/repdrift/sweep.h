@@ -8,21 +8,25 @@
 #define RD_MAX_AXIS_VALUES 256
 
 typedef struct {
-  PetscInt  n_frequency, n_noise_level, n_width, n_lr, n_seeds;
-  PetscReal frequency[RD_MAX_AXIS_VALUES];   /* presentation probability of stimulus 0 */
-  PetscReal noise_level[RD_MAX_AXIS_VALUES]; /* dropout probability (linear model) */
+  PetscInt  n_frequency, n_noise_type, n_noise_level, n_width, n_lr, n_seeds;
+  PetscReal frequency[RD_MAX_AXIS_VALUES];   /* presentation probability of stimulus 0 (class 0, the corner region) */
+  PetscInt  noise_type[RD_MAX_AXIS_VALUES];  /* RdNoiseType codes (include/repdrift/noise.h) */
+  PetscReal noise_level[RD_MAX_AXIS_VALUES]; /* dropout probability or noise std s */
+  PetscBool noise_level_per_type;            /* no level axis given: each type at its paper level (noise_level_of_type) */
+  PetscReal noise_level_of_type[RD_MAX_AXIS_VALUES]; /* [code] the level used when noise_level_per_type */
   PetscInt  width[RD_MAX_AXIS_VALUES];       /* hidden width m */
   PetscReal lr[RD_MAX_AXIS_VALUES];          /* SGD learning rate eta */
 } RdSweepAxes;
 
 /* One sweep point. Flattened order (documented in -help and README):
- * point = (((i_frequency * n_noise_level + i_noise_level) * n_width + i_width) * n_lr + i_lr) * n_seeds + replicate,
- * i.e. the replicate varies fastest and the frequency slowest. */
+ * point = ((((i_frequency * n_noise_type + i_noise_type) * n_noise_level + i_noise_level) * n_width + i_width) * n_lr + i_lr) * n_seeds + replicate,
+ * i.e. the replicate varies fastest and the frequency slowest (with one noise type, as for the
+ * linear model, this is the order of the first archives). */
 typedef struct {
   PetscInt  index;
-  PetscInt  i_frequency, i_noise_level, i_width, i_lr;
+  PetscInt  i_frequency, i_noise_type, i_noise_level, i_width, i_lr;
   PetscReal frequency, noise_level, lr;
-  PetscInt  width, replicate;
+  PetscInt  noise_type, width, replicate;
 } RdPoint;
 
 PetscInt       RdSweepNumPoints(const RdSweepAxes *axes);

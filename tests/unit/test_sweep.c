@@ -6,6 +6,7 @@ static void TestFlattening(void)
 {
   RdSweepAxes axes = {0};
   axes.n_frequency = 2, axes.frequency[0] = 0.1, axes.frequency[1] = 0.5;
+  axes.n_noise_type = 1, axes.noise_type[0] = 1;
   axes.n_noise_level = 3, axes.noise_level[0] = 0, axes.noise_level[1] = 0.2, axes.noise_level[2] = 0.4;
   axes.n_width = 2, axes.width[0] = 16, axes.width[1] = 64;
   axes.n_lr = 1, axes.lr[0] = 0.02;
@@ -27,6 +28,28 @@ static void TestFlattening(void)
   int all_once = 1;
   for (int p = 0; p < 60; p++) all_once &= visited[p] == 1;
   RD_CHECK(in_order && all_once, "flattening is a bijection in the documented order");
+}
+
+/* The noise-type axis sits between frequency and level; without a level axis every type runs at
+ * its own level. */
+static void TestNoiseTypeAxis(void)
+{
+  RdSweepAxes axes = {0};
+  RdPoint     point;
+  axes.n_frequency = 2, axes.frequency[0] = 0.1, axes.frequency[1] = 0.5;
+  axes.n_noise_type = 3, axes.noise_type[0] = 1, axes.noise_type[1] = 3, axes.noise_type[2] = 5;
+  axes.n_noise_level = 2, axes.noise_level[0] = 0.25, axes.noise_level[1] = 0.75;
+  axes.n_width = 1, axes.width[0] = 8;
+  axes.n_lr = 1, axes.lr[0] = 0.01;
+  axes.n_seeds = 2;
+  RD_CHECK(RdSweepNumPoints(&axes) == 24, "2 x 3 x 2 x 2 = 24 points, got %d", (int)RdSweepNumPoints(&axes));
+  /* ((f 1 * 3 + type 2) * 2 + level 1) * 2 + seed 0 = 22 */
+  PetscCallAbort(PETSC_COMM_SELF, RdSweepGetPoint(&axes, 22, &point));
+  RD_CHECK(point.frequency == 0.5 && point.noise_type == 5 && point.noise_level == 0.75 && point.replicate == 0, "point 22 = (f 0.5, type 5, level 0.75, seed 0), got (%g, %d, %g, %d)", point.frequency, (int)point.noise_type, point.noise_level, (int)point.replicate);
+  axes.n_noise_level = 1, axes.noise_level_per_type = PETSC_TRUE;
+  axes.noise_level_of_type[1] = 0.5, axes.noise_level_of_type[3] = 0.1, axes.noise_level_of_type[5] = 3.0;
+  PetscCallAbort(PETSC_COMM_SELF, RdSweepGetPoint(&axes, (0 * 3 + 1) * 2 + 1, &point));
+  RD_CHECK(point.noise_type == 3 && point.noise_level == 0.1 && point.replicate == 1, "per-type level: type 3 runs at 0.1, got type %d level %g", (int)point.noise_type, point.noise_level);
 }
 
 static void TestPlanKnownAnswer(void)
@@ -92,6 +115,7 @@ int main(int argc, char **argv)
 {
   PetscCall(SlepcInitialize(&argc, &argv, NULL, NULL));
   TestFlattening();
+  TestNoiseTypeAxis();
   TestPlanKnownAnswer();
   TestPlanMoreRanksThanPoints();
   TestPlanInvariants();

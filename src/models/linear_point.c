@@ -1,0 +1,86 @@
+/* The linear network at one sweep point, behind the model ops table: burn-in and days of online
+ * SGD, the population loss and the hidden-layer probes of each day. */
+#include <repdrift/model.h>
+#include <repdrift/models/linear.h>
+
+typedef struct {
+  const RdConfig *cfg;
+  RdPoint         point;
+  RdTask          task;
+  RdLinearNet     net;
+  RdLinearHyper   hyper;
+  RdStream        sampling, noise;
+} LinearPoint;
+
+PetscErrorCode RdLinearPointTask(const RdConfig *cfg, const RdPoint *point, RdTask *task)
+{
+  PetscFunctionBeginUser;
+  switch (cfg->data) {
+  case RD_DATA_E1: PetscCall(RdTaskCreateE1(point->frequency, task)); break;
+  case RD_DATA_E3: PetscCall(RdTaskCreateE3(point->frequency, task)); break;
+  default: PetscCall(RdTaskCreateRandom(cfg->num_stimuli, cfg->input_dim, cfg->output_dim, point->frequency, (uint64_t)cfg->seed, point->replicate, task));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode LinearCreate(const RdConfig *cfg, const RdPoint *point, void **model)
+{
+  LinearPoint *lp;
+  RdStream     init;
+  uint64_t     seed      = (uint64_t)cfg->seed;
+  uint32_t     stream_id = (uint32_t)point->replicate; /* a point's numbers depend on its replicate, never on the rank */
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(&lp));
+  lp->cfg   = cfg;
+  lp->point = *point;
+  lp->hyper = (RdLinearHyper){point->lr, cfg->weight_decay, point->noise_level, cfg->input_noise, cfg->batch};
+  PetscCall(RdLinearPointTask(cfg, point, &lp->task));
+  PetscCall(RdLinearNetCreate(cfg->input_dim, point->width, cfg->output_dim, &lp->net));
+  RdStreamInit(&init, seed, stream_id, RD_PURPOSE_INIT);
+  RdStreamInit(&lp->sampling, seed, stream_id, RD_PURPOSE_SGD_SAMPLING);
+  RdStreamInit(&lp->noise, seed, stream_id, RD_PURPOSE_TRAIN_NOISE);
+  RdLinearNetInit(&lp->net, cfg->init_scale, &init);
+  *model = lp;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode LinearTrain(void *model, PetscInt day, PetscBool *diverged)
+{
+  LinearPoint *lp    = (LinearPoint *)model;
+  PetscInt     steps = day == 0 ? lp->cfg->burnin_steps : lp->cfg->steps_per_day;
+
+  PetscFunctionBeginUser;
+  *diverged = RdLinearTrain(&lp->net, &lp->hyper, &lp->task, steps, &lp->sampling, &lp->noise) < steps;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode LinearObserve(void *model, PetscInt day, RdResponses *responses, RdPointResult *result, PetscBool *diverged)
+{
+  LinearPoint *lp   = (LinearPoint *)model;
+  double       loss = RdLinearPopulationLoss(&lp->net, &lp->hyper, &lp->task);
+  RdStream     probe;
+
+  PetscFunctionBeginUser;
+  *diverged = !isfinite(loss);
+  if (*diverged) PetscFunctionReturn(PETSC_SUCCESS);
+  result->values[RD_FIELD_TASK_LOSS][day] = loss;
+  RdStreamInit(&probe, (uint64_t)lp->cfg->seed, (uint32_t)lp->point.replicate, RD_PURPOSE(RD_PURPOSE_PROBE, day));
+  for (PetscInt k = 0; k < responses->groups; k++) RdLinearProbe(&lp->net, &lp->hyper, &lp->task, k, responses->samples, lp->cfg->probe_dropout, &probe, RdResponsesOf(responses, responses->values, day, k));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode LinearDestroy(void **model)
+{
+  LinearPoint *lp = (LinearPoint *)*model;
+
+  PetscFunctionBeginUser;
+  if (!lp) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(RdLinearNetDestroy(&lp->net));
+  PetscCall(RdTaskDestroy(&lp->task));
+  PetscCall(PetscFree(lp));
+  *model = NULL;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+const RdModelOps rd_linear_ops = {"linear", PETSC_FALSE, LinearCreate, LinearTrain, LinearObserve, NULL, LinearDestroy};
