@@ -1,5 +1,6 @@
 /* The archive: every HDF5 call of repdrift lives in this file (see archive.h for the design). */
 #include <repdrift/archive.h>
+#include <repdrift/noise.h>
 #include <repdrift/sweep.h>
 #include <slepcsys.h>
 #include <hdf5.h>
@@ -150,7 +151,15 @@ static PetscErrorCode WriteProvenanceAttributes(hid_t file, const RdConfig *cfg,
   PetscCall(WriteStringAttribute(file, "finished", ""));
   PetscCall(WriteStringAttribute(file, "status", "running"));
   PetscCall(WriteStringAttribute(file, "model", RdModelName(cfg->model)));
-  PetscCall(WriteStringAttribute(file, "noise_type", "node_dropout"));
+  {
+    /* the run's noise sources, comma-separated (per point: /sweep/noise_type) */
+    char types[256] = "";
+    for (PetscInt t = 0; t < cfg->axes.n_noise_type; t++) {
+      PetscCall(PetscStrlcat(types, t ? "," : "", sizeof types));
+      PetscCall(PetscStrlcat(types, rd_noise_type_names[cfg->axes.noise_type[t]], sizeof types));
+    }
+    PetscCall(WriteStringAttribute(file, "noise_type", types));
+  }
   PetscCall(WriteIntegerAttribute(file, "global_seed", cfg->seed));
   PetscCall(WriteIntegerAttribute(file, "mpi_ranks", provenance->mpi_ranks));
   PetscCall(PetscGetVersion(text, sizeof text));

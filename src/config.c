@@ -212,7 +212,7 @@ static PetscErrorCode Validate(const RdConfig *cfg)
   PetscCheck(axes->n_seeds >= 1, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "Empty sweep: -sweep_seeds must be >= 1 (got %" PetscInt_FMT ")", axes->n_seeds);
   PetscCheck(axes->n_seeds <= 1000000, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-sweep_seeds %" PetscInt_FMT " is too large (at most 1000000)", axes->n_seeds);
   for (PetscInt i = 0; i < axes->n_frequency; i++)
-    PetscCheck(axes->frequency[i] > 0 && axes->frequency[i] < 1, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-sweep_frequency: value %g is outside (0,1); it is the presentation probability of %s", (double)axes->frequency[i], cfg->model == RD_MODEL_LINEAR ? "stimulus 0" : cfg->model == RD_MODEL_CLASSIFIER ? "class 0" : "the corner region's samples");
+    PetscCheck((axes->frequency[i] > 0 || (cfg->model == RD_MODEL_AUTOENCODER && axes->frequency[i] == 0)) && axes->frequency[i] < 1, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-sweep_frequency: value %g is outside %s; it is the presentation probability of %s", (double)axes->frequency[i], cfg->model == RD_MODEL_AUTOENCODER ? "[0,1)" : "(0,1)", cfg->model == RD_MODEL_LINEAR ? "stimulus 0" : cfg->model == RD_MODEL_CLASSIFIER ? "class 0" : "the corner region's samples (0: the corner is cut)");
   for (PetscInt t = 0; t < axes->n_noise_type; t++) {
     RdNoise noise = {(RdNoiseType)axes->noise_type[t], 0};
     for (PetscInt i = 0; i < axes->n_noise_level; i++) {
@@ -392,7 +392,7 @@ PetscErrorCode RdConfigFromOptions(MPI_Comm comm, RdConfig *cfg)
     }
     PetscCall(PetscOptionsInt("-seed", "Global seed: every random stream derives from (seed, replicate, purpose)", NULL, cfg->seed, &cfg->seed, NULL));
 
-    PetscCall(ReadRealList(PetscOptionsObject, "-sweep_frequency", "Sweep axis: presentation probability, in (0,1), of stimulus 0 (linear; the others share the rest equally), of class 0 in training (classifier; default 1/classes), of the samples in the corner region {s1 + s2 < -2 + corner_cut} (autoencoder; default: their share, i.e. uniform)", cfg->axes.frequency, &cfg->axes.n_frequency));
+    PetscCall(ReadRealList(PetscOptionsObject, "-sweep_frequency", "Sweep axis: presentation probability, in (0,1), of stimulus 0 (linear; the others share the rest equally), of class 0 in training (classifier; default 1/classes), of the samples in the corner region {s1 + s2 < -2 + corner_cut} (autoencoder, in [0,1): 0 cuts the corner; default: their share, i.e. uniform)", cfg->axes.frequency, &cfg->axes.n_frequency));
     PetscCall(PetscOptionsHasName(NULL, NULL, "-sweep_frequency", &cfg->frequency_given));
     {
       PetscBool dropout_given, level_given;

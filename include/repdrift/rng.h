@@ -17,7 +17,10 @@ typedef enum {
   RD_PURPOSE_SGD_SAMPLING   = 4, /* which stimulus each SGD step presents */
   RD_PURPOSE_TRAIN_NOISE    = 5, /* input noise and dropout masks during training */
   RD_PURPOSE_PROBE          = 6, /* probe presentations (input noise, dropout), per day */
-  RD_PURPOSE_READOUT        = 7  /* anything random in the readout analysis */
+  RD_PURPOSE_READOUT        = 7, /* anything random in the readout analysis */
+  RD_PURPOSE_DATASET        = 8, /* classifier: the training (sub 0) and held-out test (sub 1) sets */
+  RD_PURPOSE_PROBE_NULL     = 9, /* the second probe of a day (delta t = 0 null), per day */
+  RD_PURPOSE_EVALUATION     = 10 /* noise of the per-day accuracy / loss evaluation, per day */
 } RdPurposeKind;
 
 /* Purpose word = kind in the low 8 bits, sub-index above (e.g. the day for probes). */

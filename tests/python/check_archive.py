@@ -304,7 +304,10 @@ def check_sweep_grid(results, archive, options):
     if probabilities is not None:
         if not np.allclose(probabilities.sum(axis=1), 1.0, rtol=0, atol=1e-12):
             problems.append("stimulus_probability rows do not sum to 1")
-        if not np.array_equal(probabilities[:, 0], read(archive, "/sweep/frequency")):
+        if probabilities.shape[1] == 1:  # the autoencoder's one group (the frequency is its corner's share)
+            if not np.all(probabilities == 1.0):
+                problems.append("one stimulus group, but its probability is not 1")
+        elif not np.array_equal(probabilities[:, 0], read(archive, "/sweep/frequency")):
             problems.append("stimulus_probability[:, 0] != frequency")
     results.check_all("/sweep/* follow the sweep grid of /config/options", problems, f"{len(grid)} points")
 
@@ -379,9 +382,12 @@ def check_semantics(results, archive, sizes):
             if not np.all(np.isfinite(data[path][p][1:][fit_points >= 2])):
                 padding.append(f"{where} {path} not finite after day 0")
         accuracy, angle = data["/readout/classifier_accuracy"][p], data["/readout/classifier_angle"][p]
-        if not (np.all(np.isfinite(accuracy)) and np.all((accuracy >= 0) & (accuracy <= 1))):
+        if data["/geometry/participation_ratio"].shape[2] < 2:  # one stimulus group: no stimulus 0 vs 1 readout
+            if not (np.all(np.isnan(accuracy)) and np.all(np.isnan(angle))):
+                padding.append(f"{where} /readout/* not NaN with a single stimulus group")
+        elif not (np.all(np.isfinite(accuracy)) and np.all((accuracy >= 0) & (accuracy <= 1))):
             padding.append(f"{where} /readout/classifier_accuracy not finite in [0, 1]")
-        if not (np.all(np.isfinite(angle)) and np.all((angle >= 0) & (angle <= 180)) and np.all(np.diag(angle) < 1e-5)):
+        if data["/geometry/participation_ratio"].shape[2] >= 2 and not (np.all(np.isfinite(angle)) and np.all((angle >= 0) & (angle <= 180)) and np.all(np.diag(angle) < 1e-5)):
             padding.append(f"{where} /readout/classifier_angle not finite in [0, 180] with a ~0 diagonal")
         if not (np.isfinite(data["/sweep/wall_seconds"][p]) and data["/sweep/wall_seconds"][p] >= 0):
             padding.append(f"{where} /sweep/wall_seconds not finite >= 0")

@@ -1,0 +1,253 @@
+/* The classifier at one sweep point, behind the model ops table: its data (Gaussian mixture or an
+ * HDF5 file), burn-in to a plateau, continual training in snapshots, the per-snapshot accuracy and
+ * readout rows, the feature-layer probes (and a second, independent probe of the same weights for
+ * the delta t = 0 null), and the drift signature at the end. */
+#include <repdrift/dataset.h>
+#include <repdrift/model.h>
+#include <repdrift/models/classifier.h>
+#include <repdrift/signature.h>
+
+/* Held-out examples per class for the per-snapshot accuracy (drawn once per point). */
+#define EVALUATION_PER_CLASS 100
+
+typedef struct {
+  const RdConfig   *cfg;
+  RdPoint           point;
+  PetscBool         is_mixture;
+  RdMixture         mixture;          /* -data mixture: fresh examples for probes */
+  RdDataset         train, probe_pool; /* the training set; -data FILE: the held-out pool */
+  RdDataset         evaluation;       /* fixed held-out examples for the accuracy */
+  RdClassifierNet   net;
+  RdClassifierHyper hyper;
+  RdStream          sampling, noise;
+  double           *class_cumulative; /* [C] class presentation in training */
+  double           *probe_inputs;     /* [samples][input_dim] */
+  double           *readout;          /* [days][C][width] readout rows W3 of every snapshot */
+  PetscInt          steps_per_epoch, steps_per_snapshot, burnin_epochs_run;
+} ClassifierPoint;
+
+/* A held-out evaluation set: per_class examples of every class, class-major. */
+static PetscErrorCode EvaluationSet(ClassifierPoint *cp, PetscInt per_class)
+{
+  const PetscInt C = cp->cfg->num_classes, n = cp->cfg->input_dim;
+  RdStream       stream;
+
+  PetscFunctionBeginUser;
+  RdStreamInit(&stream, (uint64_t)cp->cfg->seed, (uint32_t)cp->point.replicate, RD_PURPOSE(RD_PURPOSE_DATASET, 1));
+  PetscCall(RdDatasetCreate(C * per_class, n, C, &cp->evaluation));
+  for (PetscInt c = 0; c < C; c++) {
+    double *rows = cp->evaluation.inputs + (size_t)c * per_class * n;
+    if (cp->is_mixture) RdMixtureSample(&cp->mixture, c, per_class, &stream, rows);
+    else RdDatasetSampleClass(&cp->probe_pool, c, per_class, &stream, rows);
+    for (PetscInt i = 0; i < per_class; i++) cp->evaluation.labels[c * per_class + i] = c;
+  }
+  PetscCall(RdDatasetIndexClasses(&cp->evaluation));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode ClassifierCreate(const RdConfig *cfg, const RdPoint *point, void **model)
+{
+  ClassifierPoint *cp;
+  RdStream         init, data;
+  const PetscInt   C = cfg->num_classes;
+  uint64_t         seed      = (uint64_t)cfg->seed;
+  uint32_t         stream_id = (uint32_t)point->replicate; /* data, init and noise of a replicate are shared by every noise type and width: paired comparisons */
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(&cp));
+  cp->cfg        = cfg;
+  cp->point      = *point;
+  cp->is_mixture = cfg->data == RD_DATA_MIXTURE;
+  if (cp->is_mixture) {
+    PetscCall(RdMixtureCreate(cfg->input_dim, C, cfg->mixture_rank, cfg->mixture_separation, cfg->mixture_scale, cfg->mixture_anisotropy, seed, stream_id, &cp->mixture));
+    RdStreamInit(&data, seed, stream_id, RD_PURPOSE(RD_PURPOSE_DATASET, 0));
+    PetscCall(RdMixtureTrainingSet(&cp->mixture, cfg->train_per_class, &data, &cp->train));
+  } else {
+    RdDataset all;
+    PetscCall(RdDatasetLoad(cfg->data_file, &all));
+    PetscCall(RdDatasetSplit(&all, cfg->probe_every, &cp->train, &cp->probe_pool));
+    PetscCall(RdDatasetDestroy(&all));
+  }
+  PetscCall(EvaluationSet(cp, EVALUATION_PER_CLASS));
+
+  cp->hyper.lr          = point->lr;
+  cp->hyper.momentum    = cfg->momentum;
+  cp->hyper.l2          = cfg->weight_decay;
+  cp->hyper.batch       = cfg->batch;
+  cp->hyper.noise.type  = (RdNoiseType)point->noise_type;
+  cp->hyper.noise.level = point->noise_level;
+  PetscCall(RdClassifierNetCreate(cfg->input_dim, cfg->hidden_dim, point->width, C, PetscMax(cfg->batch, PetscMax(cfg->probe_samples, EVALUATION_PER_CLASS * C)), &cp->net));
+  RdStreamInit(&init, seed, stream_id, RD_PURPOSE_INIT);
+  RdStreamInit(&cp->sampling, seed, stream_id, RD_PURPOSE_SGD_SAMPLING);
+  RdStreamInit(&cp->noise, seed, stream_id, RD_PURPOSE_TRAIN_NOISE);
+  RdClassifierNetInit(&cp->net, &init);
+
+  /* class 0 at the swept frequency, the others share the rest (1/C each by default) */
+  PetscCall(PetscMalloc1(C, &cp->class_cumulative));
+  for (PetscInt c = 0; c < C; c++) cp->class_cumulative[c] = (c ? cp->class_cumulative[c - 1] : 0) + (c == 0 ? point->frequency : (1 - point->frequency) / (double)(C - 1));
+  cp->class_cumulative[C - 1] = 1;
+  /* an epoch is one pass over the training set in minibatches */
+  cp->steps_per_epoch    = PetscMax(1, (cp->train.n_examples + cfg->batch - 1) / cfg->batch);
+  cp->steps_per_snapshot = PetscMax(1, (cp->steps_per_epoch + cfg->snapshots_per_epoch / 2) / cfg->snapshots_per_epoch);
+  PetscCall(PetscMalloc2((size_t)cfg->probe_samples * cfg->input_dim, &cp->probe_inputs, (size_t)(cfg->days + 1) * C * point->width, &cp->readout));
+  *model = cp;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscInt Train(ClassifierPoint *cp, PetscInt steps)
+{
+  return RdClassifierTrain(&cp->net, &cp->hyper, cp->train.inputs, cp->train.labels, cp->train.n_examples, cp->class_cumulative, cp->train.class_offsets, cp->train.class_members, steps, &cp->sampling, &cp->noise);
+}
+
+static double EvaluationAccuracy(ClassifierPoint *cp, PetscInt tag, double *loss)
+{
+  RdStream noise;
+  RdStreamInit(&noise, (uint64_t)cp->cfg->seed, (uint32_t)cp->point.replicate, RD_PURPOSE(RD_PURPOSE_EVALUATION, tag));
+  return RdClassifierNetAccuracy(&cp->net, &cp->hyper, cp->evaluation.inputs, cp->evaluation.labels, cp->evaluation.n_examples, &noise, loss);
+}
+
+static PetscErrorCode ClassifierTrain(void *model, PetscInt day, PetscBool *diverged)
+{
+  ClassifierPoint *cp = (ClassifierPoint *)model;
+
+  PetscFunctionBeginUser;
+  if (day > 0) {
+    *diverged = Train(cp, cp->steps_per_snapshot) < cp->steps_per_snapshot;
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  /* burn-in: the fixed number of epochs, then (optionally) until the held-out accuracy has not
+   * improved by 0.5% for 5 epochs. Evaluation noise of the plateau search uses tags past the
+   * snapshots' so it never shares draws with them. */
+  PetscInt steps = cp->cfg->burnin_epochs * cp->steps_per_epoch;
+  *diverged      = Train(cp, steps) < steps;
+  cp->burnin_epochs_run = cp->cfg->burnin_epochs;
+  if (cp->cfg->burnin_until_plateau && !*diverged) {
+    double   best = EvaluationAccuracy(cp, cp->cfg->days + 1, NULL);
+    PetscInt since_best = 0;
+    while (!*diverged && since_best < 5 && cp->burnin_epochs_run < cp->cfg->burnin_max_epochs) {
+      *diverged = Train(cp, cp->steps_per_epoch) < cp->steps_per_epoch;
+      cp->burnin_epochs_run++;
+      double accuracy = EvaluationAccuracy(cp, cp->cfg->days + 1 + cp->burnin_epochs_run, NULL);
+      if (accuracy > best + 0.005) {
+        best       = accuracy;
+        since_best = 0;
+      } else since_best++;
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Feature-layer responses of `samples` fresh examples of class c, noise on (drawn from stream). */
+static void ProbeClass(ClassifierPoint *cp, PetscInt c, PetscInt samples, RdStream *stream, double *responses)
+{
+  if (cp->is_mixture) RdMixtureSample(&cp->mixture, c, samples, stream, cp->probe_inputs);
+  else RdDatasetSampleClass(&cp->probe_pool, c, samples, stream, cp->probe_inputs);
+  RdClassifierProbe(&cp->net, &cp->hyper, cp->probe_inputs, samples, stream, responses);
+}
+
+static PetscErrorCode ClassifierObserve(void *model, PetscInt day, RdResponses *responses, RdPointResult *result, PetscBool *diverged)
+{
+  ClassifierPoint *cp = (ClassifierPoint *)model;
+  const PetscInt   C = cp->cfg->num_classes, width = cp->point.width;
+  double           loss;
+  RdStream         probe, probe_null;
+
+  PetscFunctionBeginUser;
+  double accuracy = EvaluationAccuracy(cp, day, &loss);
+  *diverged       = !isfinite(loss);
+  if (*diverged) PetscFunctionReturn(PETSC_SUCCESS);
+  result->values[RD_FIELD_TASK_LOSS][day]           = loss;
+  result->values[RD_FIELD_SIGNATURE_ACCURACY][day] = accuracy;
+  PetscCall(PetscArraycpy(cp->readout + (size_t)day * C * width, cp->net.W3, (size_t)C * width));
+  RdStreamInit(&probe, (uint64_t)cp->cfg->seed, (uint32_t)cp->point.replicate, RD_PURPOSE(RD_PURPOSE_PROBE, day));
+  RdStreamInit(&probe_null, (uint64_t)cp->cfg->seed, (uint32_t)cp->point.replicate, RD_PURPOSE(RD_PURPOSE_PROBE_NULL, day));
+  for (PetscInt c = 0; c < responses->groups; c++) {
+    ProbeClass(cp, c, responses->samples, &probe, RdResponsesOf(responses, responses->values, day, c));
+    ProbeClass(cp, c, responses->samples, &probe_null, RdResponsesOf(responses, responses->values_null, day, c));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static void StoreSummary(const RdSignatureSummary *summary, RdPointResult *result)
+{
+  result->values[RD_FIELD_SIGNATURE_ANGLE_SLOPE][0]                    = summary->angle_slope;
+  result->values[RD_FIELD_SIGNATURE_ANGLE_R][0]                        = summary->angle_r;
+  result->values[RD_FIELD_SIGNATURE_ALONG_SLOPE][0]                    = summary->along_slope;
+  result->values[RD_FIELD_SIGNATURE_ALONG_R][0]                        = summary->along_r;
+  result->values[RD_FIELD_SIGNATURE_ANGLE_TO_PC1][0]                   = summary->angle_to_pc1;
+  result->values[RD_FIELD_SIGNATURE_VARIANCE_FLOW_LOGLOG_SLOPE][0]     = summary->variance_flow_loglog_slope;
+  result->values[RD_FIELD_SIGNATURE_VARIANCE_FLOW_RATIO_PC1][0]        = summary->variance_flow_ratio_pc1;
+  result->values[RD_FIELD_SIGNATURE_FRACTION_IN_VARIATIONAL_SPACE][0]  = summary->fraction_in_variational_space;
+  result->values[RD_FIELD_SIGNATURE_FRACTION_CHANCE][0]                = summary->fraction_chance;
+  result->values[RD_FIELD_SIGNATURE_PARTICIPATION_RATIO_PER_UNIT][0]   = summary->participation_ratio_per_unit;
+  result->values[RD_FIELD_SIGNATURE_VARIANCE_IN_VARIATIONAL_SPACE][0]  = summary->variance_in_variational_space;
+  result->values[RD_FIELD_SIGNATURE_RELATIVE_CROSS_ACCURACY][0]        = summary->relative_cross_accuracy;
+  result->values[RD_FIELD_SIGNATURE_CLASSIFIER_ANGLE][0]               = summary->classifier_angle;
+  result->values[RD_FIELD_SIGNATURE_DAY_DISCRIMINATION_ACCURACY][0]    = summary->day_discrimination_accuracy;
+  result->values[RD_FIELD_SIGNATURE_UNIT_TURNOVER_SLOPE][0]            = summary->unit_turnover_slope;
+  result->values[RD_FIELD_SIGNATURE_UNIT_TURNOVER_R][0]                = summary->unit_turnover_r;
+  result->values[RD_FIELD_SIGNATURE_READOUT_ROTATION_PER_EPOCH][0]     = summary->readout_rotation_per_epoch;
+  result->values[RD_FIELD_SIGNATURE_READOUT_ROTATION_TOTAL][0]         = summary->readout_rotation_total;
+  result->values[RD_FIELD_SIGNATURE_DRIFT_READOUT_ANGLE][0]            = summary->drift_readout_angle;
+}
+
+static void StoreNullSummary(const RdSignatureSummary *null_summary, RdPointResult *result)
+{
+  result->values[RD_FIELD_SIGNATURE_NULL_ANGLE_SLOPE][0]                   = null_summary->angle_slope;
+  result->values[RD_FIELD_SIGNATURE_NULL_ANGLE_R][0]                       = null_summary->angle_r;
+  result->values[RD_FIELD_SIGNATURE_NULL_ALONG_SLOPE][0]                   = null_summary->along_slope;
+  result->values[RD_FIELD_SIGNATURE_NULL_ALONG_R][0]                       = null_summary->along_r;
+  result->values[RD_FIELD_SIGNATURE_NULL_ANGLE_TO_PC1][0]                  = null_summary->angle_to_pc1;
+  result->values[RD_FIELD_SIGNATURE_NULL_VARIANCE_FLOW_LOGLOG_SLOPE][0]    = null_summary->variance_flow_loglog_slope;
+  result->values[RD_FIELD_SIGNATURE_NULL_VARIANCE_FLOW_RATIO_PC1][0]       = null_summary->variance_flow_ratio_pc1;
+  result->values[RD_FIELD_SIGNATURE_NULL_FRACTION_IN_VARIATIONAL_SPACE][0] = null_summary->fraction_in_variational_space;
+  result->values[RD_FIELD_SIGNATURE_NULL_DAY_DISCRIMINATION_ACCURACY][0]   = null_summary->day_discrimination_accuracy;
+  result->values[RD_FIELD_SIGNATURE_NULL_UNIT_TURNOVER_SLOPE][0]           = null_summary->unit_turnover_slope;
+  result->values[RD_FIELD_SIGNATURE_NULL_UNIT_TURNOVER_R][0]               = null_summary->unit_turnover_r;
+}
+
+static PetscErrorCode ClassifierFinish(void *model, const RdResponses *responses, PetscInt valid_days, RdPointResult *result)
+{
+  ClassifierPoint   *cp = (ClassifierPoint *)model;
+  RdSignatureInput   input = {0}; /* group_class NULL: analysed group g is class g */
+  RdSignatureSummary summary, null_summary;
+
+  PetscFunctionBeginUser;
+  if (valid_days < 2) PetscFunctionReturn(PETSC_SUCCESS);
+  input.snapshots           = valid_days;
+  input.groups              = responses->groups;
+  input.samples             = responses->samples;
+  input.units               = responses->width;
+  input.probe_a             = responses->values;
+  input.probe_b             = responses->values_null;
+  input.readout             = cp->readout;
+  input.num_classes         = cp->cfg->num_classes;
+  input.snapshots_per_epoch = (double)cp->cfg->snapshots_per_epoch;
+  input.readout_l2          = cp->cfg->readout_l2;
+  PetscCall(RdSignatureCompute(&input, &summary));
+  PetscCall(RdSignatureComputeNull(&input, &null_summary));
+  StoreSummary(&summary, result);
+  StoreNullSummary(&null_summary, result);
+  PetscCall(RdSignatureReadoutRotation(&input, result->values[RD_FIELD_SIGNATURE_READOUT_ROTATION]));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode ClassifierDestroy(void **model)
+{
+  ClassifierPoint *cp = (ClassifierPoint *)*model;
+
+  PetscFunctionBeginUser;
+  if (!cp) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(RdClassifierNetDestroy(&cp->net));
+  if (cp->is_mixture) PetscCall(RdMixtureDestroy(&cp->mixture));
+  else PetscCall(RdDatasetDestroy(&cp->probe_pool));
+  PetscCall(RdDatasetDestroy(&cp->train));
+  PetscCall(RdDatasetDestroy(&cp->evaluation));
+  PetscCall(PetscFree(cp->class_cumulative));
+  PetscCall(PetscFree2(cp->probe_inputs, cp->readout));
+  PetscCall(PetscFree(cp));
+  *model = NULL;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+const RdModelOps rd_classifier_ops = {"classifier", PETSC_TRUE, ClassifierCreate, ClassifierTrain, ClassifierObserve, ClassifierFinish, ClassifierDestroy};
