@@ -7,20 +7,6 @@
 #include <repdrift/modularity.h>
 #include "testing.h"
 
-static double MaxAbsDiff(const double *a, const double *b, size_t count)
-{
-  double diff = 0.0;
-  for (size_t i = 0; i < count; i++) diff = fmax(diff, fabs(a[i] - b[i]));
-  return diff;
-}
-
-static double MaxAbs(const double *a, size_t count)
-{
-  double v = 0.0;
-  for (size_t i = 0; i < count; i++) v = fmax(v, fabs(a[i]));
-  return v;
-}
-
 /* Every parameter ~ N(0, scale^2) from the local generator (biases included, unlike Init). */
 static void RandomParameters(RdAutoencoder *ae, double scale)
 {

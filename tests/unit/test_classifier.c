@@ -47,20 +47,6 @@ static void MakeClusters(PetscInt C, PetscInt per_class, PetscInt dim, double se
   }
 }
 
-static double MaxAbsDiff(const double *a, const double *b, size_t count)
-{
-  double diff = 0.0;
-  for (size_t i = 0; i < count; i++) diff = fmax(diff, fabs(a[i] - b[i]));
-  return diff;
-}
-
-static double MaxAbs(const double *a, size_t count)
-{
-  double v = 0.0;
-  for (size_t i = 0; i < count; i++) v = fmax(v, fabs(a[i]));
-  return v;
-}
-
 static PetscErrorCode CreateNet(PetscInt n0, PetscInt n1, PetscInt n2, PetscInt C, PetscInt max_batch, uint64_t seed, RdClassifierNet *net)
 {
   RdStream init;

@@ -15,20 +15,6 @@ static PetscErrorCode CreateRandomNet(PetscInt n, PetscInt m, PetscInt d, uint64
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static double MaxAbsDiff(const double *a, const double *b, size_t count)
-{
-  double diff = 0.0;
-  for (size_t i = 0; i < count; i++) diff = fmax(diff, fabs(a[i] - b[i]));
-  return diff;
-}
-
-static double MaxAbs(const double *a, size_t count)
-{
-  double v = 0.0;
-  for (size_t i = 0; i < count; i++) v = fmax(v, fabs(a[i]));
-  return v;
-}
-
 /* Central differences of the loss returned by RdLinearSampleGradient in every weight. */
 static PetscErrorCode TestGradient(const double *keep_scale, const char *what)
 {

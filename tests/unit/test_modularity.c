@@ -37,13 +37,6 @@ static PetscErrorCode PairOf(PetscInt n, PetscInt d, const double *sources, Pets
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static double MaxAbs(const double *a, size_t count)
-{
-  double v = 0.0;
-  for (size_t i = 0; i < count; i++) v = fmax(v, fabs(a[i]));
-  return v;
-}
-
 /* Reference values                                                                              */
 
 static PetscErrorCode TestGridReference(void)

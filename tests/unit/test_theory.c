@@ -21,13 +21,6 @@ static double RelativeDifference(double a, double b)
   return a == b ? 0.0 : fabs(a - b) / fmax(fabs(a), fabs(b));
 }
 
-static double MaxAbs(const double *a, size_t count)
-{
-  double v = 0.0;
-  for (size_t i = 0; i < count; i++) v = fmax(v, fabs(a[i]));
-  return v;
-}
-
 /* ------------------------------------------------------------------------------------------ */
 /* Kernels against references                                                                   */
 

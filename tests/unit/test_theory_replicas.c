@@ -31,13 +31,6 @@ static RdReplicaConfig E3Config(const RdTask *task, double lr, PetscInt replicas
 /* ------------------------------------------------------------------------------------------ */
 /* Kernel                                                                                       */
 
-static double MaxAbsDiff(const double *a, const double *b, size_t count)
-{
-  double diff = 0.0;
-  for (size_t i = 0; i < count; i++) diff = fmax(diff, fabs(a[i] - b[i]));
-  return diff;
-}
-
 /* The replicas start at different random weights (so that they are not all alike). */
 static PetscErrorCode RandomStart(RdReplicaSet *set, uint64_t seed)
 {

@@ -41,6 +41,21 @@ static inline double RdTestUniform(void)
 
 static inline double RdTestNormal(void) { return sqrt(-2.0 * log(RdTestUniform())) * cos(2.0 * PETSC_PI * RdTestUniform()); }
 
+/* Largest |a_i - b_i| and largest |a_i| of count values (trajectory comparisons). */
+static inline double MaxAbsDiff(const double *a, const double *b, size_t count)
+{
+  double diff = 0.0;
+  for (size_t i = 0; i < count; i++) diff = fmax(diff, fabs(a[i] - b[i]));
+  return diff;
+}
+
+static inline double MaxAbs(const double *a, size_t count)
+{
+  double v = 0.0;
+  for (size_t i = 0; i < count; i++) v = fmax(v, fabs(a[i]));
+  return v;
+}
+
 /* Prints the closing line and returns the process exit code. */
 static inline int RdTestSummary(const char *name)
 {
