@@ -110,47 +110,75 @@ static PetscErrorCode SymmetricEigen(PetscInt d, const double *A, double *eigenv
 
 /* Source statistics                                                                              */
 
-PetscErrorCode RdSourceStatsCompute(PetscInt n_samples, PetscInt n_sources, const double *sources, RdSourceStats *stats)
+PetscErrorCode RdSourceStatsComputeWeighted(PetscInt n_samples, PetscInt n_sources, const double *sources, const double *weights, RdSourceStats *stats)
 {
-  const PetscInt d = n_sources;
+  const PetscInt d          = n_sources;
+  double         weight_sum = 0.0;
 
   PetscFunctionBegin;
   PetscCheck(sources && stats, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "RdSourceStatsCompute: sources and stats must not be NULL");
-  PetscCheck(n_samples >= 2, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Modularity needs at least 2 samples of the sources, got %" PetscInt_FMT, n_samples);
   PetscCheck(d >= 1 && d <= RD_MODULARITY_MAX_SOURCES, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Number of sources must be in [1, %d], got %" PetscInt_FMT, RD_MODULARITY_MAX_SOURCES, d);
   PetscCall(PetscMemzero(stats, sizeof(*stats)));
-  stats->n_samples = n_samples;
   stats->n_sources = d;
-  for (PetscInt i = 0; i < n_samples; i++)
+  for (PetscInt i = 0; i < n_samples; i++) {
+    const double w = weights ? weights[i] : 1.0;
+    PetscCheck(isfinite(w) && w >= 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Sample weight %" PetscInt_FMT " must be finite and >= 0, got %g", i, w);
+    if (w == 0.0) continue; /* not in the support */
+    weight_sum += w;
+    stats->n_samples++;
     for (PetscInt j = 0; j < d; j++) {
       const double x = sources[RD_IDX2(i, j, d)];
       PetscCheck(isfinite(x), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Source sample %" PetscInt_FMT ", source %" PetscInt_FMT " is not finite (%g): remove or repair that sample", i, j, x);
-      stats->mean[j] += x;
+      stats->mean[j] += w * x;
     }
+  }
+  PetscCheck(stats->n_samples >= 2, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Modularity needs at least 2 samples of the sources (with positive weight), got %" PetscInt_FMT, stats->n_samples);
   for (PetscInt j = 0; j < d; j++) {
-    stats->mean[j] /= (double)n_samples;
+    stats->mean[j] /= weight_sum;
     stats->lower[j] = PETSC_INFINITY;
     stats->upper[j] = -PETSC_INFINITY;
   }
   for (PetscInt i = 0; i < n_samples; i++) {
-    double c[RD_MODULARITY_MAX_SOURCES];
+    const double w = weights ? weights[i] : 1.0;
+    double       c[RD_MODULARITY_MAX_SOURCES];
+    if (w == 0.0) continue;
     for (PetscInt j = 0; j < d; j++) {
       c[j]            = sources[RD_IDX2(i, j, d)] - stats->mean[j];
       stats->lower[j] = fmin(stats->lower[j], c[j]);
       stats->upper[j] = fmax(stats->upper[j], c[j]);
     }
     for (PetscInt j = 0; j < d; j++)
-      for (PetscInt k = 0; k < d; k++) stats->covariance[RD_IDX2(j, k, d)] += c[j] * c[k];
+      for (PetscInt k = 0; k < d; k++) stats->covariance[RD_IDX2(j, k, d)] += w * c[j] * c[k];
   }
-  for (PetscInt j = 0; j < d * d; j++) stats->covariance[j] /= (double)n_samples;
+  for (PetscInt j = 0; j < d * d; j++) stats->covariance[j] /= weight_sum;
   for (PetscInt j = 0; j < d; j++) {
-    PetscCheck(stats->upper[j] > stats->lower[j], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Source %" PetscInt_FMT " is constant (%g) in all %" PetscInt_FMT " samples: drop it, a constant cannot be coded", j, stats->mean[j], n_samples);
+    PetscCheck(stats->upper[j] > stats->lower[j], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Source %" PetscInt_FMT " is constant (%g) in all %" PetscInt_FMT " samples: drop it, a constant cannot be coded", j, stats->mean[j], stats->n_samples);
     /* e_j = min(|a_j|, b_j): the cheaper side of the range to put the unit's threshold on. Using
      * |a_j| alone (the classic bug) overstates S_jj whenever the source is skewed (b_j < |a_j|). */
     stats->range_margin[j] = fmax(0.0, fmin(fabs(stats->lower[j]), stats->upper[j]));
   }
   for (PetscInt j = 0; j < d; j++)
     for (PetscInt k = 0; k < d; k++) stats->gain_matrix[RD_IDX2(j, k, d)] = j == k ? stats->range_margin[j] * stats->range_margin[j] : -stats->covariance[RD_IDX2(j, k, d)];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdSourceStatsCompute(PetscInt n_samples, PetscInt n_sources, const double *sources, RdSourceStats *stats)
+{
+  PetscFunctionBegin;
+  PetscCall(RdSourceStatsComputeWeighted(n_samples, n_sources, sources, NULL, stats));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdSourcesCenterSupport(PetscInt n_samples, PetscInt n_sources, const double *sources, const double *weights, const double *mean, PetscInt *n_support, double *centered)
+{
+  PetscFunctionBegin;
+  PetscCheck(sources && mean && centered && n_support, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "RdSourcesCenterSupport: sources, mean, n_support and centered must not be NULL");
+  *n_support = 0;
+  for (PetscInt i = 0; i < n_samples; i++) {
+    if (weights && weights[i] == 0.0) continue;
+    for (PetscInt j = 0; j < n_sources; j++) centered[RD_IDX2(*n_support, j, n_sources)] = sources[RD_IDX2(i, j, n_sources)] - mean[j];
+    (*n_support)++;
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -977,7 +1005,15 @@ static double FacetEnumerationCost(PetscInt n, PetscInt k)
 
 PetscErrorCode RdKappaCompute(PetscInt n_samples, PetscInt n_sources, const double *sources, RdKappaResult *result)
 {
+  PetscFunctionBegin;
+  PetscCall(RdKappaComputeWeighted(n_samples, n_sources, sources, NULL, result));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdKappaComputeWeighted(PetscInt n_all, PetscInt n_sources, const double *sources, const double *weights, RdKappaResult *result)
+{
   const PetscInt d = n_sources;
+  PetscInt       n_samples; /* the support: samples with positive weight */
   const uint64_t search_seed = 1;
   double        *centered;
   double         max_margin2 = 0.0;
@@ -985,12 +1021,12 @@ PetscErrorCode RdKappaCompute(PetscInt n_samples, PetscInt n_sources, const doub
   PetscFunctionBegin;
   PetscCheck(result, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "RdKappaCompute: result must not be NULL");
   PetscCall(PetscMemzero(result, sizeof(*result)));
-  PetscCall(RdSourceStatsCompute(n_samples, d, sources, &result->stats));
+  PetscCall(RdSourceStatsComputeWeighted(n_all, d, sources, weights, &result->stats));
   const RdSourceStats *stats = &result->stats;
   for (PetscInt j = 0; j < d; j++) max_margin2 = fmax(max_margin2, stats->range_margin[j] * stats->range_margin[j]);
   result->tolerance = RD_KAPPA_RELATIVE_TOLERANCE * max_margin2;
-  PetscCall(PetscMalloc1((size_t)n_samples * d, &centered));
-  PetscCall(RdSourcesCenter(n_samples, d, sources, stats->mean, centered));
+  PetscCall(PetscMalloc1((size_t)n_all * d, &centered));
+  PetscCall(RdSourcesCenterSupport(n_all, d, sources, weights, stats->mean, &n_samples, centered));
   result->kappa_exact       = PETSC_TRUE;
   result->verdict_certified = PETSC_TRUE;
   if (d == 1) {

@@ -105,24 +105,33 @@ static PetscErrorCode ReducedProblemSetUp(const RdSourceStats *stats, double lam
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode RdReducedLoss(PetscInt n_samples, PetscInt n_sources, const double *sources, PetscInt n_units, const double *W, double lambda_in, double lambda_out, double *loss, double *gradient)
+PetscErrorCode RdReducedLossWeighted(PetscInt n_samples, PetscInt n_sources, const double *sources, const double *weights, PetscInt n_units, const double *W, double lambda_in, double lambda_out, double *loss, double *gradient)
 {
   RdSourceStats  stats;
   ReducedProblem problem;
   double        *centered;
+  PetscInt       n_support;
   PetscBool      ok;
 
   PetscFunctionBegin;
   PetscCheck(W && loss, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "RdReducedLoss: W and loss must not be NULL");
-  PetscCall(RdSourceStatsCompute(n_samples, n_sources, sources, &stats));
+  PetscCall(RdSourceStatsComputeWeighted(n_samples, n_sources, sources, weights, &stats));
   PetscCheck(n_units >= n_sources, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "The encoder needs at least as many units as sources (perfect reconstruction), got %" PetscInt_FMT " units for %" PetscInt_FMT " sources", n_units, n_sources);
   for (size_t i = 0; i < (size_t)n_units * (size_t)n_sources; i++) PetscCheck(isfinite(W[i]), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "RdReducedLoss: encoder entry %zu is not finite", i);
   PetscCall(PetscMalloc1((size_t)n_samples * n_sources, &centered));
-  PetscCall(RdSourcesCenter(n_samples, n_sources, sources, stats.mean, centered));
-  PetscCall(ReducedProblemSetUp(&stats, lambda_in, lambda_out, n_samples, centered, &problem));
+  PetscCall(RdSourcesCenterSupport(n_samples, n_sources, sources, weights, stats.mean, &n_support, centered));
+  PetscCall(ReducedProblemSetUp(&stats, lambda_in, lambda_out, n_support, centered, &problem));
   PetscCall(ReducedEvaluate(&problem, n_units, W, loss, gradient, &ok));
   PetscCall(PetscFree(centered));
-  PetscCheck(ok, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "The encoder W (%" PetscInt_FMT " x %" PetscInt_FMT ") is rank-deficient: W^T W is not positive definite, so no decoder reconstructs the sources", n_units, n_sources);
+  if (!ok) *loss = RD_NAN;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdReducedLoss(PetscInt n_samples, PetscInt n_sources, const double *sources, PetscInt n_units, const double *W, double lambda_in, double lambda_out, double *loss, double *gradient)
+{
+  PetscFunctionBegin;
+  PetscCall(RdReducedLossWeighted(n_samples, n_sources, sources, NULL, n_units, W, lambda_in, lambda_out, loss, gradient));
+  PetscCheck(!isnan(*loss), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "The encoder W (%" PetscInt_FMT " x %" PetscInt_FMT ") is rank-deficient: W^T W is not positive definite, so no decoder reconstructs the sources", n_units, n_sources);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

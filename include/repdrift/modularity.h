@@ -36,6 +36,14 @@ typedef struct {
 /* Statistics above. Errors (naming what to fix) for fewer than 2 samples, d outside
  * [1, RD_MODULARITY_MAX_SOURCES], non-finite values, or a constant source. */
 PetscErrorCode RdSourceStatsCompute(PetscInt n_samples, PetscInt n_sources, const double *sources, RdSourceStats *stats);
+/* The same for a weighted sample (a presentation distribution): weights [n_samples] finite, >= 0,
+ * normalised here (NULL = equal, RdSourceStatsCompute). Mean and Sigma are weighted; the support
+ * is the samples of positive weight, so a, b and e_j (the range) are over those only, and
+ * stats->n_samples counts them. */
+PetscErrorCode RdSourceStatsComputeWeighted(PetscInt n_samples, PetscInt n_sources, const double *sources, const double *weights, RdSourceStats *stats);
+/* The support's samples (weight > 0; weights NULL = all), demeaned by mean, packed into centered
+ * [n_support][n_sources] (room for n_samples rows). */
+PetscErrorCode RdSourcesCenterSupport(PetscInt n_samples, PetscInt n_sources, const double *sources, const double *weights, const double *mean, PetscInt *n_support, double *centered);
 /* centered = sources - mean (same layout; may not alias). */
 PetscErrorCode RdSourcesCenter(PetscInt n_samples, PetscInt n_sources, const double *sources, const double *mean, double *centered);
 /* Modular optimum of the reduced problem: L_mod = sum_j 2 sqrt(lambda_out (Sigma_jj + e_j^2 + lambda_in)). */
@@ -130,6 +138,9 @@ typedef struct {
  * (lower bound when the data are coplanar); d >= 4 facet test when S is PSD, the data are
  * full-dimensional and C(N, d) N <= 2e7, otherwise the lower bound. Random parts use seed 1. */
 PetscErrorCode RdKappaCompute(PetscInt n_samples, PetscInt n_sources, const double *sources, RdKappaResult *result);
+/* kappa of a weighted sample (weights as in RdSourceStatsComputeWeighted): the condition with the
+ * weighted Sigma on the support of positive weight; same methods and result as RdKappaCompute. */
+PetscErrorCode RdKappaComputeWeighted(PetscInt n_samples, PetscInt n_sources, const double *sources, const double *weights, RdKappaResult *result);
 const char    *RdKappaMethodName(RdKappaMethod method);
 
 /* Metrics of a learned code                                                                    */
@@ -191,6 +202,10 @@ PetscErrorCode RdSourcesParityTetrahedron(PetscInt *n_samples, double **sources)
  * gradient [n_units][n_sources] may be NULL; at ties of the min it is one sub-gradient. Errors when
  * M is not positive definite (W rank-deficient). O(N d n). */
 PetscErrorCode RdReducedLoss(PetscInt n_samples, PetscInt n_sources, const double *sources, PetscInt n_units, const double *W, double lambda_in, double lambda_out, double *loss, double *gradient);
+/* The same for a weighted sample (weights as in RdSourceStatsComputeWeighted: weighted Sigma, the
+ * biases' min over the support), except that a rank-deficient W is not an error here: *loss is
+ * NaN (gradient untouched), for callers that score whatever a training run produced. */
+PetscErrorCode RdReducedLossWeighted(PetscInt n_samples, PetscInt n_sources, const double *sources, const double *weights, PetscInt n_units, const double *W, double lambda_in, double lambda_out, double *loss, double *gradient);
 
 typedef struct {
   PetscInt n_units;           /* width n >= d */

@@ -6,6 +6,7 @@
  * Determinism: every reduction has an order fixed in the source (strict C11, so no FMA
  * contraction), so a run is bit-reproducible. The fast kernel and the reference sum and apply Adam
  * in different orders, so they agree to rounding only. */
+#include <repdrift/dense.h>
 #include <repdrift/models/autoencoder.h>
 #include <repdrift/modularity.h>
 #include <math.h>
@@ -34,12 +35,7 @@ static size_t AutoencoderWorkCarve(PetscInt n_sources, PetscInt width, PetscInt 
   const size_t d = (size_t)n_sources, n = (size_t)width, B = (size_t)max_batch, P = 2 * n * d + n + d;
   double     **region[] = {&w->fast_source, &w->fast_z, &w->fast_keep, &w->fast_error, &w->fast_grad, &w->fast_back, &w->ref_keep, &w->ref_grad, &w->ref_sum, &w->sample_z, &w->sample_zd, &w->sample_error, &w->sample_back, &w->loss_grad};
   const size_t length[] = {B * d, B * n, B * n, B * d, P, n, n, P, P, n, n, d, n, P};
-  size_t       offset   = 0;
-  for (size_t r = 0; r < sizeof(length) / sizeof(length[0]); r++) {
-    *region[r] = base ? base + offset : NULL;
-    offset += length[r];
-  }
-  return offset;
+  return RdCarve(base, region, length, sizeof(length) / sizeof(length[0]));
 }
 
 static AutoencoderWork AutoencoderWorkViews(const RdAutoencoder *ae)
@@ -422,56 +418,11 @@ void RdAutoencoderEncode(const RdAutoencoder *ae, const RdAutoencoderHyper *hype
 /* ------------------------------------------------------------------------------------------ */
 /* Gap to the modular optimum.                                                                   */
 
-/* RdSourceStatsCompute with sample weights (normalised, >= 0): weighted mean and Sigma; lower,
- * upper and the range margins e_j over the support (weight > 0); n_samples = support size. */
-static PetscErrorCode WeightedSourceStats(PetscInt n_samples, PetscInt d, const double *sources, const double *weights, double weight_sum, RdSourceStats *stats)
-{
-  PetscFunctionBeginUser;
-  PetscCall(PetscMemzero(stats, sizeof(*stats)));
-  stats->n_sources = d;
-  for (PetscInt i = 0; i < n_samples; i++) {
-    if (weights[i] == 0.0) continue;
-    stats->n_samples++;
-    for (PetscInt j = 0; j < d; j++) {
-      const double x = sources[RD_IDX2(i, j, d)];
-      PetscCheck(isfinite(x), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Source sample %" PetscInt_FMT ", source %" PetscInt_FMT " is not finite (%g): remove or repair that sample", i, j, x);
-      stats->mean[j] += (weights[i] / weight_sum) * x;
-    }
-  }
-  PetscCheck(stats->n_samples >= 2, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "The modular gap needs at least 2 samples with positive weight, got %" PetscInt_FMT, stats->n_samples);
-  for (PetscInt j = 0; j < d; j++) {
-    stats->lower[j] = PETSC_INFINITY;
-    stats->upper[j] = -PETSC_INFINITY;
-  }
-  for (PetscInt i = 0; i < n_samples; i++) {
-    if (weights[i] == 0.0) continue;
-    const double p = weights[i] / weight_sum;
-    double       centered[RD_MODULARITY_MAX_SOURCES];
-    for (PetscInt j = 0; j < d; j++) {
-      centered[j]     = sources[RD_IDX2(i, j, d)] - stats->mean[j];
-      stats->lower[j] = fmin(stats->lower[j], centered[j]);
-      stats->upper[j] = fmax(stats->upper[j], centered[j]);
-    }
-    for (PetscInt j = 0; j < d; j++)
-      for (PetscInt k = 0; k < d; k++) stats->covariance[RD_IDX2(j, k, d)] += p * centered[j] * centered[k];
-  }
-  for (PetscInt j = 0; j < d; j++) {
-    PetscCheck(stats->upper[j] > stats->lower[j], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Source %" PetscInt_FMT " is constant (%g) on the %" PetscInt_FMT " samples with positive weight: drop it, a constant cannot be coded", j, stats->mean[j], stats->n_samples);
-    stats->range_margin[j] = fmax(0.0, fmin(fabs(stats->lower[j]), stats->upper[j]));
-  }
-  for (PetscInt j = 0; j < d; j++)
-    for (PetscInt k = 0; k < d; k++) stats->gain_matrix[RD_IDX2(j, k, d)] = j == k ? stats->range_margin[j] * stats->range_margin[j] : -stats->covariance[RD_IDX2(j, k, d)];
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 PetscErrorCode RdAutoencoderModularGap(const RdAutoencoder *ae, const RdAutoencoderHyper *hyper, const double *sources, PetscInt n_samples, const double *weights, double *gap, double *relative_gap)
 {
   const PetscInt d = ae ? ae->n_sources : 0, n = ae ? ae->width : 0;
-  const int      dim = (int)d;
   RdSourceStats  stats;
-  double         weight_sum = 0.0, lambda, loss_modular, loss = 0.0;
-  double         M[RD_MODULARITY_MAX_SOURCES * RD_MODULARITY_MAX_SOURCES], M_inverse[RD_MODULARITY_MAX_SOURCES * RD_MODULARITY_MAX_SOURCES];
-  int            info = 0;
+  double         lambda, loss_modular, loss;
 
   PetscFunctionBeginUser;
   PetscCheck(ae && hyper && sources && gap && relative_gap, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "RdAutoencoderModularGap: ae, hyper, sources, gap and relative_gap must not be NULL");
@@ -479,50 +430,14 @@ PetscErrorCode RdAutoencoderModularGap(const RdAutoencoder *ae, const RdAutoenco
   PetscCheck(isfinite(hyper->activity_l2) && hyper->activity_l2 > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "The modular gap maps the trained loss to the reduced problem through activity_l2, which must be finite and > 0 (got %g)", hyper->activity_l2);
   PetscCheck(isfinite(hyper->weight_l2) && hyper->weight_l2 > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "The modular gap needs weight_l2 > 0 (lambda_out = weight_l2 / activity_l2 keeps the decoder bounded), got %g", hyper->weight_l2);
   lambda = hyper->weight_l2 / hyper->activity_l2;
-  if (weights) {
-    for (PetscInt i = 0; i < n_samples; i++) {
-      PetscCheck(isfinite(weights[i]) && weights[i] >= 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Sample weight %" PetscInt_FMT " must be finite and >= 0, got %g", i, weights[i]);
-      weight_sum += weights[i];
-    }
-    PetscCheck(weight_sum > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "The sample weights sum to 0: give some sample a positive weight");
-    PetscCall(WeightedSourceStats(n_samples, d, sources, weights, weight_sum, &stats));
-  } else PetscCall(RdSourceStatsCompute(n_samples, d, sources, &stats));
+  PetscCall(RdSourceStatsComputeWeighted(n_samples, d, sources, weights, &stats));
   PetscCall(RdModularLoss(&stats, lambda, lambda, &loss_modular));
 
   *gap = *relative_gap = RD_NAN;
   if (n < d) PetscFunctionReturn(PETSC_SUCCESS); /* rank-deficient by construction */
   for (size_t i = 0; i < (size_t)n * (size_t)d; i++)
     if (!isfinite(ae->W[i])) PetscFunctionReturn(PETSC_SUCCESS);
-  for (PetscInt j = 0; j < d; j++)
-    for (PetscInt k = 0; k < d; k++) {
-      double s = 0.0;
-      for (PetscInt u = 0; u < n; u++) s += ae->W[RD_IDX2(u, j, d)] * ae->W[RD_IDX2(u, k, d)];
-      M[RD_IDX2(j, k, d)]         = s;
-      M_inverse[RD_IDX2(j, k, d)] = j == k ? 1.0 : 0.0;
-    }
-  {
-    double factor[RD_MODULARITY_MAX_SOURCES * RD_MODULARITY_MAX_SOURCES];
-    PetscCall(PetscArraycpy(factor, M, d * d));
-    dposv_("U", &dim, &dim, factor, &dim, M_inverse, &dim, &info); /* symmetric: row/column major alike */
-  }
-  if (info != 0) PetscFunctionReturn(PETSC_SUCCESS);
-  /* tr((Sigma + lambda I) M) + lambda tr(M^-1) */
-  for (PetscInt j = 0; j < d; j++) {
-    loss += lambda * M_inverse[RD_IDX2(j, j, d)] + lambda * M[RD_IDX2(j, j, d)];
-    for (PetscInt k = 0; k < d; k++) loss += stats.covariance[RD_IDX2(j, k, d)] * M[RD_IDX2(j, k, d)];
-  }
-  /* best biases beta(w_u) = -min over the support of w_u . (s_i - mean) */
-  for (PetscInt u = 0; u < n; u++) {
-    const double *w_u    = ae->W + RD_IDX2(u, 0, d);
-    double        lowest = PETSC_INFINITY;
-    for (PetscInt i = 0; i < n_samples; i++) {
-      if (weights && weights[i] == 0.0) continue;
-      double projection = 0.0;
-      for (PetscInt k = 0; k < d; k++) projection += w_u[k] * (sources[RD_IDX2(i, k, d)] - stats.mean[k]);
-      lowest = fmin(lowest, projection);
-    }
-    loss += lowest * lowest;
-  }
+  PetscCall(RdReducedLossWeighted(n_samples, d, sources, weights, n, ae->W, lambda, lambda, &loss, NULL)); /* NaN when rank-deficient */
   if (!isfinite(loss)) PetscFunctionReturn(PETSC_SUCCESS);
   *gap          = loss - loss_modular;
   *relative_gap = *gap / loss_modular;

@@ -787,6 +787,44 @@ static PetscErrorCode TestInputChecks(void)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Weighted samples (a presentation distribution): integer weights give exactly the kappa of the
+ * repeated sample, a zero weight removes the sample from the support (the cut corner), and equal
+ * weights give the unweighted answer; the 2-D exact method decides all three. */
+static PetscErrorCode TestWeightedKappa(void)
+{
+  PetscInt      n, n_cut, n_repeated = 0;
+  double       *grid, *cut, *weights, *repeated;
+  RdKappaResult weighted, reference;
+
+  PetscFunctionBeginUser;
+  PetscCall(RdSourcesGrid(11, &n, &grid));
+  PetscCall(PetscMalloc2(n, &weights, 3 * 2 * n, &repeated));
+  for (PetscInt i = 0; i < n; i++) {
+    weights[i] = (double)(1 + i % 3);
+    for (PetscInt copy = 0; copy < 1 + i % 3; copy++, n_repeated++) PetscCall(PetscArraycpy(repeated + 2 * n_repeated, grid + 2 * i, 2));
+  }
+  PetscCall(RdKappaComputeWeighted(n, 2, grid, weights, &weighted));
+  PetscCall(RdKappaCompute(n_repeated, 2, repeated, &reference));
+  RD_CHECK_CLOSE(weighted.kappa, reference.kappa, 1e-12, "integer weights: kappa of the repeated sample");
+  RD_CHECK_CLOSE(weighted.stats.covariance[1], reference.stats.covariance[1], 1e-14, "integer weights: Sigma_12 of the repeated sample");
+  /* zero weight on the corner {i + j < 4}: the corner-cut grid */
+  PetscCall(RdSourcesGridCornerCut(11, 0.8, &n_cut, &cut));
+  for (PetscInt i = 0; i < n; i++) weights[i] = (i / 11 + i % 11) < 4 ? 0.0 : 2.5;
+  PetscCall(RdKappaComputeWeighted(n, 2, grid, weights, &weighted));
+  PetscCall(RdKappaCompute(n_cut, 2, cut, &reference));
+  RD_CHECK(weighted.stats.n_samples == n_cut, "zero weights leave the support: %d samples, the cut grid has %d", (int)weighted.stats.n_samples, (int)n_cut);
+  RD_CHECK_CLOSE(weighted.kappa, reference.kappa, 1e-12, "zero weight on the corner: kappa of the corner-cut grid");
+  RD_CHECK(weighted.kappa > 1e-3 && !weighted.modular, "the cut corner mixes (kappa %g)", weighted.kappa);
+  for (PetscInt i = 0; i < n; i++) weights[i] = 0.25;
+  PetscCall(RdKappaComputeWeighted(n, 2, grid, weights, &weighted));
+  PetscCall(RdKappaCompute(n, 2, grid, &reference));
+  RD_CHECK_CLOSE(weighted.kappa, reference.kappa, 1e-14, "equal weights: the unweighted kappa");
+  PetscCall(PetscFree2(weights, repeated));
+  PetscCall(PetscFree(grid));
+  PetscCall(PetscFree(cut));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 int main(int argc, char **argv)
 {
   PetscCall(SlepcInitialize(&argc, &argv, NULL, NULL));
@@ -810,6 +848,7 @@ int main(int argc, char **argv)
   PetscCall(TestInfoModularity());
   PetscCall(TestSourceSets());
   PetscCall(TestInputChecks());
+  PetscCall(TestWeightedKappa());
   printf("test_modularity: %.2f s\n", WallSeconds() - start);
   int code = RdTestSummary("test_modularity");
   PetscCall(SlepcFinalize());
