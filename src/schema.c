@@ -116,6 +116,8 @@ const RdFieldSpec rd_field_specs[RD_NUM_FIELDS] = {
   [RD_FIELD_SIGNATURE_NULL_DAY_DISCRIMINATION_ACCURACY] = {"/signature/null_day_discrimination_accuracy", 1, {P}, F64, SIGNATURE, "1", "day discrimination within one probe set (split halves; ~0.5)"},
   [RD_FIELD_SIGNATURE_NULL_UNIT_TURNOVER_SLOPE] = {"/signature/null_unit_turnover_slope", 1, {P}, F64, SIGNATURE, "1", "unit_turnover_slope of the delta t = 0 null"},
   [RD_FIELD_SIGNATURE_NULL_UNIT_TURNOVER_R] = {"/signature/null_unit_turnover_r", 1, {P}, F64, SIGNATURE, "1", "unit_turnover_r of the delta t = 0 null"},
+  [RD_FIELD_SIGNATURE_NULL_RELATIVE_CROSS_ACCURACY] = {"/signature/null_relative_cross_accuracy", 1, {P}, F64, SIGNATURE, "1", "a_rel of the delta t = 0 null: class 0 vs 1 classifier of probe set A tested on set B of the same snapshot"},
+  [RD_FIELD_SIGNATURE_NULL_CLASSIFIER_ANGLE] = {"/signature/null_classifier_angle", 1, {P}, F64, SIGNATURE, "degree", "angle between the classifiers of probe sets A and B of the same snapshot"},
   [RD_FIELD_MODULARITY_KAPPA] = {"/modularity/kappa", 1, {P}, F64, MODULARITY, "source^2", "kappa of the point's source distribution (presentation-weighted covariance, support of the samples): > 0 predicts a mixed optimal code"},
   [RD_FIELD_MODULARITY_KAPPA_NORMALIZED] = {"/modularity/kappa_normalized", 1, {P}, F64, MODULARITY, "1", "kappa / max_j e_j^2"},
   [RD_FIELD_MODULARITY_KAPPA_EXACT] = {"/modularity/kappa_exact", 1, {P}, I8, MODULARITY, "1", "1: kappa is exact, 0: a certified lower bound"},

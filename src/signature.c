@@ -359,7 +359,13 @@ PetscErrorCode RdSignatureCompute(const RdSignatureInput *input, RdSignatureSumm
       MeanAdd(&work.day_discrimination, accuracy);
     }
   }
-  if (input->groups >= 2)
+  if (input->groups >= 2 && input->cross_accuracy && input->cross_angle)
+    for (PetscInt s = 0; s + 1 < S; s++) { /* the foundation fitted these classifiers already */
+      const double same = input->cross_accuracy[RD_IDX2(s + 1, s + 1, S)];
+      MeanAdd(&work.relative_cross, same > 0.0 ? input->cross_accuracy[RD_IDX2(s, s + 1, S)] / same : RD_NAN);
+      MeanAdd(&work.classifier_angle, input->cross_angle[RD_IDX2(s, s + 1, S)]);
+    }
+  else if (input->groups >= 2)
     for (PetscInt s = 0; s < S; s++) { /* each snapshot's classifier serves two pairs too */
       const PetscInt earlier = (s + 1) % 2, later = s % 2;
       const double  *block   = SnapshotBlock(input, input->probe_a, s);

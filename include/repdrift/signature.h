@@ -30,6 +30,11 @@
  *     = no readout (the readout fields are then NaN).
  *   group_class [groups]: the readout class of each group (index into the rows of readout); NULL =
  *     group g is class g. Only read when readout is given.
+ *   cross_accuracy, cross_angle [snapshots][snapshots]: the foundation's cross-day readout of
+ *     groups 0 vs 1 (/readout/classifier_accuracy and _angle: trained on the first half of the row
+ *     snapshot's probes, tested on the second half of the column snapshot's), the same protocol
+ *     this module uses; when given, RdSignatureCompute takes a_rel and the classifier angle from
+ *     them instead of fitting the classifiers again. NULL = fit them here.
  * Requirements (checked; PETSC_ERR_USER_INPUT unless said): snapshots, groups, units >= 1;
  * samples >= 4 (the null splits a probe set in halves and trains on half of each half); readout_l2
  * finite and > 0; with a readout: num_classes >= 1, snapshots_per_epoch finite and > 0 and every
@@ -42,6 +47,7 @@ typedef struct {
   double          snapshots_per_epoch; /* for per-epoch rates */
   double          readout_l2;          /* L2 penalty of the logistic classifiers (> 0) */
   const PetscInt *group_class;         /* [groups] readout class of each group; NULL = identity */
+  const double   *cross_accuracy, *cross_angle; /* [snapshots][snapshots] already computed, or NULL */
 } RdSignatureInput;
 
 /* The pairs of RdSignatureCompute are the consecutive snapshots (s, s+1) of probe set A,

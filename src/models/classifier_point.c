@@ -2,6 +2,7 @@
  * HDF5 file), burn-in to a plateau, continual training in snapshots, the per-snapshot accuracy and
  * readout rows, the feature-layer probes (and a second, independent probe of the same weights for
  * the delta t = 0 null), and the drift signature at the end. */
+#include <stddef.h>
 #include <repdrift/dataset.h>
 #include <repdrift/model.h>
 #include <repdrift/models/classifier.h>
@@ -76,7 +77,8 @@ static PetscErrorCode ClassifierCreate(const RdConfig *cfg, const RdPoint *point
   cp->hyper.batch       = cfg->batch;
   cp->hyper.noise.type  = (RdNoiseType)point->noise_type;
   cp->hyper.noise.level = point->noise_level;
-  PetscCall(RdClassifierNetCreate(cfg->input_dim, cfg->hidden_dim, point->width, C, PetscMax(cfg->batch, PetscMax(cfg->probe_samples, EVALUATION_PER_CLASS * C)), &cp->net));
+  PetscCall(RdClassifierNetCreate(cfg->input_dim, cfg->hidden_dim, point->width, C, cfg->batch, &cp->net)); /* probes and accuracy go example by example */
+  PetscCall(RdClassifierHyperCheck(&cp->net, &cp->hyper));
   RdStreamInit(&init, seed, stream_id, RD_PURPOSE_INIT);
   RdStreamInit(&cp->sampling, seed, stream_id, RD_PURPOSE_SGD_SAMPLING);
   RdStreamInit(&cp->noise, seed, stream_id, RD_PURPOSE_TRAIN_NOISE);
@@ -168,43 +170,35 @@ static PetscErrorCode ClassifierObserve(void *model, PetscInt day, RdResponses *
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static void StoreSummary(const RdSignatureSummary *summary, RdPointResult *result)
-{
-  result->values[RD_FIELD_SIGNATURE_ANGLE_SLOPE][0]                    = summary->angle_slope;
-  result->values[RD_FIELD_SIGNATURE_ANGLE_R][0]                        = summary->angle_r;
-  result->values[RD_FIELD_SIGNATURE_ALONG_SLOPE][0]                    = summary->along_slope;
-  result->values[RD_FIELD_SIGNATURE_ALONG_R][0]                        = summary->along_r;
-  result->values[RD_FIELD_SIGNATURE_ANGLE_TO_PC1][0]                   = summary->angle_to_pc1;
-  result->values[RD_FIELD_SIGNATURE_VARIANCE_FLOW_LOGLOG_SLOPE][0]     = summary->variance_flow_loglog_slope;
-  result->values[RD_FIELD_SIGNATURE_VARIANCE_FLOW_RATIO_PC1][0]        = summary->variance_flow_ratio_pc1;
-  result->values[RD_FIELD_SIGNATURE_FRACTION_IN_VARIATIONAL_SPACE][0]  = summary->fraction_in_variational_space;
-  result->values[RD_FIELD_SIGNATURE_FRACTION_CHANCE][0]                = summary->fraction_chance;
-  result->values[RD_FIELD_SIGNATURE_PARTICIPATION_RATIO_PER_UNIT][0]   = summary->participation_ratio_per_unit;
-  result->values[RD_FIELD_SIGNATURE_VARIANCE_IN_VARIATIONAL_SPACE][0]  = summary->variance_in_variational_space;
-  result->values[RD_FIELD_SIGNATURE_RELATIVE_CROSS_ACCURACY][0]        = summary->relative_cross_accuracy;
-  result->values[RD_FIELD_SIGNATURE_CLASSIFIER_ANGLE][0]               = summary->classifier_angle;
-  result->values[RD_FIELD_SIGNATURE_DAY_DISCRIMINATION_ACCURACY][0]    = summary->day_discrimination_accuracy;
-  result->values[RD_FIELD_SIGNATURE_UNIT_TURNOVER_SLOPE][0]            = summary->unit_turnover_slope;
-  result->values[RD_FIELD_SIGNATURE_UNIT_TURNOVER_R][0]                = summary->unit_turnover_r;
-  result->values[RD_FIELD_SIGNATURE_READOUT_ROTATION_PER_EPOCH][0]     = summary->readout_rotation_per_epoch;
-  result->values[RD_FIELD_SIGNATURE_READOUT_ROTATION_TOTAL][0]         = summary->readout_rotation_total;
-  result->values[RD_FIELD_SIGNATURE_DRIFT_READOUT_ANGLE][0]            = summary->drift_readout_angle;
-}
+/* Where each summary number goes: the field, and the field of its delta t = 0 null (-1 where the
+ * null has none: the network readout's numbers, and chance, D/n and the variance share, which
+ * describe one probe set rather than a change). */
+static const struct {
+  size_t  offset;
+  RdField field, null_field;
+} signature_fields[] = {
+  {offsetof(RdSignatureSummary, angle_slope), RD_FIELD_SIGNATURE_ANGLE_SLOPE, RD_FIELD_SIGNATURE_NULL_ANGLE_SLOPE},
+  {offsetof(RdSignatureSummary, angle_r), RD_FIELD_SIGNATURE_ANGLE_R, RD_FIELD_SIGNATURE_NULL_ANGLE_R},
+  {offsetof(RdSignatureSummary, along_slope), RD_FIELD_SIGNATURE_ALONG_SLOPE, RD_FIELD_SIGNATURE_NULL_ALONG_SLOPE},
+  {offsetof(RdSignatureSummary, along_r), RD_FIELD_SIGNATURE_ALONG_R, RD_FIELD_SIGNATURE_NULL_ALONG_R},
+  {offsetof(RdSignatureSummary, angle_to_pc1), RD_FIELD_SIGNATURE_ANGLE_TO_PC1, RD_FIELD_SIGNATURE_NULL_ANGLE_TO_PC1},
+  {offsetof(RdSignatureSummary, variance_flow_loglog_slope), RD_FIELD_SIGNATURE_VARIANCE_FLOW_LOGLOG_SLOPE, RD_FIELD_SIGNATURE_NULL_VARIANCE_FLOW_LOGLOG_SLOPE},
+  {offsetof(RdSignatureSummary, variance_flow_ratio_pc1), RD_FIELD_SIGNATURE_VARIANCE_FLOW_RATIO_PC1, RD_FIELD_SIGNATURE_NULL_VARIANCE_FLOW_RATIO_PC1},
+  {offsetof(RdSignatureSummary, fraction_in_variational_space), RD_FIELD_SIGNATURE_FRACTION_IN_VARIATIONAL_SPACE, RD_FIELD_SIGNATURE_NULL_FRACTION_IN_VARIATIONAL_SPACE},
+  {offsetof(RdSignatureSummary, fraction_chance), RD_FIELD_SIGNATURE_FRACTION_CHANCE, (RdField)-1},
+  {offsetof(RdSignatureSummary, participation_ratio_per_unit), RD_FIELD_SIGNATURE_PARTICIPATION_RATIO_PER_UNIT, (RdField)-1},
+  {offsetof(RdSignatureSummary, variance_in_variational_space), RD_FIELD_SIGNATURE_VARIANCE_IN_VARIATIONAL_SPACE, (RdField)-1},
+  {offsetof(RdSignatureSummary, relative_cross_accuracy), RD_FIELD_SIGNATURE_RELATIVE_CROSS_ACCURACY, RD_FIELD_SIGNATURE_NULL_RELATIVE_CROSS_ACCURACY},
+  {offsetof(RdSignatureSummary, classifier_angle), RD_FIELD_SIGNATURE_CLASSIFIER_ANGLE, RD_FIELD_SIGNATURE_NULL_CLASSIFIER_ANGLE},
+  {offsetof(RdSignatureSummary, day_discrimination_accuracy), RD_FIELD_SIGNATURE_DAY_DISCRIMINATION_ACCURACY, RD_FIELD_SIGNATURE_NULL_DAY_DISCRIMINATION_ACCURACY},
+  {offsetof(RdSignatureSummary, unit_turnover_slope), RD_FIELD_SIGNATURE_UNIT_TURNOVER_SLOPE, RD_FIELD_SIGNATURE_NULL_UNIT_TURNOVER_SLOPE},
+  {offsetof(RdSignatureSummary, unit_turnover_r), RD_FIELD_SIGNATURE_UNIT_TURNOVER_R, RD_FIELD_SIGNATURE_NULL_UNIT_TURNOVER_R},
+  {offsetof(RdSignatureSummary, readout_rotation_per_epoch), RD_FIELD_SIGNATURE_READOUT_ROTATION_PER_EPOCH, (RdField)-1},
+  {offsetof(RdSignatureSummary, readout_rotation_total), RD_FIELD_SIGNATURE_READOUT_ROTATION_TOTAL, (RdField)-1},
+  {offsetof(RdSignatureSummary, drift_readout_angle), RD_FIELD_SIGNATURE_DRIFT_READOUT_ANGLE, (RdField)-1},
+};
 
-static void StoreNullSummary(const RdSignatureSummary *null_summary, RdPointResult *result)
-{
-  result->values[RD_FIELD_SIGNATURE_NULL_ANGLE_SLOPE][0]                   = null_summary->angle_slope;
-  result->values[RD_FIELD_SIGNATURE_NULL_ANGLE_R][0]                       = null_summary->angle_r;
-  result->values[RD_FIELD_SIGNATURE_NULL_ALONG_SLOPE][0]                   = null_summary->along_slope;
-  result->values[RD_FIELD_SIGNATURE_NULL_ALONG_R][0]                       = null_summary->along_r;
-  result->values[RD_FIELD_SIGNATURE_NULL_ANGLE_TO_PC1][0]                  = null_summary->angle_to_pc1;
-  result->values[RD_FIELD_SIGNATURE_NULL_VARIANCE_FLOW_LOGLOG_SLOPE][0]    = null_summary->variance_flow_loglog_slope;
-  result->values[RD_FIELD_SIGNATURE_NULL_VARIANCE_FLOW_RATIO_PC1][0]       = null_summary->variance_flow_ratio_pc1;
-  result->values[RD_FIELD_SIGNATURE_NULL_FRACTION_IN_VARIATIONAL_SPACE][0] = null_summary->fraction_in_variational_space;
-  result->values[RD_FIELD_SIGNATURE_NULL_DAY_DISCRIMINATION_ACCURACY][0]   = null_summary->day_discrimination_accuracy;
-  result->values[RD_FIELD_SIGNATURE_NULL_UNIT_TURNOVER_SLOPE][0]           = null_summary->unit_turnover_slope;
-  result->values[RD_FIELD_SIGNATURE_NULL_UNIT_TURNOVER_R][0]               = null_summary->unit_turnover_r;
-}
+static double SummaryValue(const RdSignatureSummary *summary, size_t offset) { return *(const double *)((const char *)summary + offset); }
 
 static PetscErrorCode ClassifierFinish(void *model, const RdResponses *responses, PetscInt valid_days, RdPointResult *result)
 {
@@ -224,11 +218,25 @@ static PetscErrorCode ClassifierFinish(void *model, const RdResponses *responses
   input.num_classes         = cp->cfg->num_classes;
   input.snapshots_per_epoch = (double)cp->cfg->snapshots_per_epoch;
   input.readout_l2          = cp->cfg->readout_l2;
+  /* the foundation's cross-day readout (same protocol): its valid block, so nothing is refitted */
+  const PetscInt days = responses->days;
+  double        *cross;
+  PetscCall(PetscMalloc1(2 * (size_t)valid_days * valid_days, &cross));
+  for (PetscInt s = 0; s < valid_days; s++)
+    for (PetscInt later = 0; later < valid_days; later++) {
+      cross[RD_IDX2(s, later, valid_days)]                                   = result->values[RD_FIELD_READOUT_CLASSIFIER_ACCURACY][RD_IDX2(s, later, days)];
+      cross[(size_t)valid_days * valid_days + RD_IDX2(s, later, valid_days)] = result->values[RD_FIELD_READOUT_CLASSIFIER_ANGLE][RD_IDX2(s, later, days)];
+    }
+  input.cross_accuracy = cross;
+  input.cross_angle    = cross + (size_t)valid_days * valid_days;
   PetscCall(RdSignatureCompute(&input, &summary));
   PetscCall(RdSignatureComputeNull(&input, &null_summary));
-  StoreSummary(&summary, result);
-  StoreNullSummary(&null_summary, result);
+  for (size_t i = 0; i < sizeof signature_fields / sizeof signature_fields[0]; i++) {
+    result->values[signature_fields[i].field][0] = SummaryValue(&summary, signature_fields[i].offset);
+    if ((int)signature_fields[i].null_field >= 0) result->values[signature_fields[i].null_field][0] = SummaryValue(&null_summary, signature_fields[i].offset);
+  }
   PetscCall(RdSignatureReadoutRotation(&input, result->values[RD_FIELD_SIGNATURE_READOUT_ROTATION]));
+  PetscCall(PetscFree(cross));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -515,6 +515,28 @@ static PetscErrorCode TestAgainstPlain(PetscInt m, PetscInt n, const char *what)
   }
   CHECK_REL(got.readout_rotation_per_epoch, rotation_step * input.snapshots_per_epoch, 1e-12, "%s: readout rotation per epoch", what);
   CHECK_REL(got.readout_rotation_total, rotation_total, 1e-12, "%s: readout rotation total", what);
+  {
+    /* the foundation's cross-day readout matrices (run.c: trained on the first half of row s, tested
+     * on the second half of column s'), given instead of refitting: the same a_rel and angle */
+    double            *accuracy, *cross_angle, *weights, *bias;
+    RdSignatureSummary from_matrices;
+    const PetscInt     half = m / 2;
+    PetscCall(PetscMalloc4(S * S, &accuracy, S * S, &cross_angle, S * n, &weights, S, &bias));
+    for (PetscInt s = 0; s < S; s++) PetscCall(RdLogisticFit(syn.probe_a + s * G * m * n, half, syn.probe_a + (s * G + 1) * m * n, half, n, l2, weights + s * n, &bias[s]));
+    for (PetscInt s = 0; s < S; s++)
+      for (PetscInt later_s = 0; later_s < S; later_s++) {
+        const double *test0 = syn.probe_a + (later_s * G * m + half) * n, *test1 = syn.probe_a + ((later_s * G + 1) * m + half) * n;
+        accuracy[s * S + later_s]    = RdClassifierAccuracy(weights + s * n, bias[s], test0, m - half, test1, m - half, n);
+        cross_angle[s * S + later_s] = AngleDeg(weights + s * n, weights + later_s * n, n);
+      }
+    input.cross_accuracy = accuracy;
+    input.cross_angle    = cross_angle;
+    PetscCall(RdSignatureCompute(&input, &from_matrices));
+    CHECK_REL(from_matrices.relative_cross_accuracy, got.relative_cross_accuracy, 1e-12, "%s: a_rel from the given readout matrices %.15g vs refitted %.15g", what, from_matrices.relative_cross_accuracy, got.relative_cross_accuracy);
+    CHECK_REL(from_matrices.classifier_angle, got.classifier_angle, 1e-10, "%s: classifier angle from the given matrices %.15g vs refitted %.15g", what, from_matrices.classifier_angle, got.classifier_angle);
+    input.cross_accuracy = input.cross_angle = NULL;
+    PetscCall(PetscFree4(accuracy, cross_angle, weights, bias));
+  }
 
   /* the null: pairs (A of s, B of s), spectra of every A and B, split-half discrimination of A */
   t = 0;
