@@ -102,7 +102,7 @@ PetscErrorCode RdRunCheckMemory(MPI_Comm comm, const RdConfig *cfg, const RdDims
 
   PetscFunctionBeginUser;
   for (int f = 0; f < RD_NUM_FIELDS; f++) result_values += (double)RdFieldPointElements((RdField)f, dims);
-  double responses = days * (double)cfg->num_stimuli * samples * width;
+  double responses = (RdModelOpsOf(cfg)->has_null_probe ? 2 : 1) * days * (double)cfg->num_stimuli * samples * width; /* with the delta t = 0 null's second probe */
   double pca       = days * ((double)dims->size[RD_DIM_PC] * width + 2 * samples * width);
   double bytes     = 8 * (responses + result_values + pca + 3 * side * side + width * (double)(cfg->input_dim + cfg->output_dim));
   double physical  = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
@@ -114,8 +114,10 @@ PetscErrorCode RdRunCheckMemory(MPI_Comm comm, const RdConfig *cfg, const RdDims
 PetscErrorCode RdRunSweepDescription(const RdConfig *cfg, const RdDims *dims, double *values[RD_NUM_FIELDS])
 {
   PetscInt n_points = dims->size[RD_DIM_POINT], K = cfg->num_stimuli;
+  double   corner_share = 0; /* autoencoder without -sweep_frequency: the same for every point */
 
   PetscFunctionBeginUser;
+  if (cfg->model == RD_MODEL_AUTOENCODER && !cfg->frequency_given) PetscCall(RdAutoencoderCornerShare(cfg, &corner_share));
   for (PetscInt p = 0; p < n_points; p++) {
     RdPoint point;
     PetscCall(RdSweepGetPoint(&cfg->axes, p, &point));
@@ -128,7 +130,7 @@ PetscErrorCode RdRunSweepDescription(const RdConfig *cfg, const RdDims *dims, do
     if (cfg->model == RD_MODEL_AUTOENCODER) {
       /* one group; without -sweep_frequency the samples are presented uniformly, so the corner
        * region is seen with its share of the samples */
-      if (!cfg->frequency_given) PetscCall(RdAutoencoderCornerShare(cfg, &values[RD_FIELD_SWEEP_FREQUENCY][p]));
+      if (!cfg->frequency_given) values[RD_FIELD_SWEEP_FREQUENCY][p] = corner_share;
       values[RD_FIELD_SWEEP_STIMULUS_PROBABILITY][p] = 1;
       continue;
     }

@@ -24,7 +24,6 @@ run() { # NAME FILE CLASSES EPOCHS
   "$python" - "$work/$1-run.h5" "$3" <<'PY' || failed=1
 import sys, h5py, numpy as np
 f = h5py.File(sys.argv[1], "r"); classes = int(sys.argv[2])
-options = dict(l.split(None, 1) for l in f["/config/options"][()].decode().splitlines() if " " in l)
 status, accuracy = f["/sweep/status"][:], f["/signature/accuracy"][:]
 ok = np.all(status == 1) and accuracy.min() > 1.0 / classes + 0.3 and f["/sweep/stimulus_probability"].shape[1] == min(classes, 10)
 print(("ok  " if ok else "FAIL"), sys.argv[1], "status", status.tolist(), "accuracy min %.3f (chance %.3f)" % (accuracy.min(), 1.0 / classes))

@@ -5,6 +5,18 @@
 #include <repdrift/common.h>
 #include <math.h>
 
+/* Carves one scratch allocation into consecutive regions: *regions[r] = base + (sum of the
+ * lengths before r), or NULL when base is NULL (a sizing pass). Returns the total length. */
+static inline size_t RdCarve(double *base, double **const regions[], const size_t lengths[], size_t count)
+{
+  size_t offset = 0;
+  for (size_t r = 0; r < count; r++) {
+    *regions[r] = base ? base + offset : NULL;
+    offset += lengths[r];
+  }
+  return offset;
+}
+
 /* Dot product with four partial sums: independent chains the compiler can pipeline. The summation
  * order is fixed, so results are deterministic. */
 static inline double RdDot(const double *a, const double *b, PetscInt n)

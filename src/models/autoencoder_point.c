@@ -19,7 +19,6 @@ typedef struct {
   RdAutoencoder       ae;
   RdAutoencoderHyper  hyper;
   RdStream            sampling, noise;
-  PetscBool           uniform_presentation; /* every kept sample equally likely */
 } AutoencoderPoint;
 
 /* The -sources sample (the same for every point: it depends on -seed only). */
@@ -97,74 +96,25 @@ static PetscErrorCode Presentation(AutoencoderPoint *ap)
     ap->cumulative[kept]  = ap->cumulative[i];
     kept++;
   }
-  ap->n_samples                 = kept;
-  ap->cumulative[kept - 1]      = 1;
-  ap->uniform_presentation      = PETSC_TRUE;
-  for (PetscInt i = 1; i < kept; i++) ap->uniform_presentation &= ap->probability[i] == ap->probability[0];
+  ap->n_samples            = kept;
+  ap->cumulative[kept - 1] = 1;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* kappa and L_mod of the presented distribution: the support is the presented samples' (how often
- * a sample is seen does not change the range), the mean and covariance are presentation-weighted.
- * Uniform presentation is the equal-weight problem of modularity.md, decided by RdKappaCompute's
- * best method; otherwise the exact 2-D / 3-D methods on the weighted gain matrix (a certified lower
- * bound beyond). */
+ * a sample is seen does not change the range), the mean and covariance are presentation-weighted. */
 static PetscErrorCode StoreKappa(AutoencoderPoint *ap, RdPointResult *result)
 {
-  const PetscInt n = ap->n_samples, d = ap->n_sources;
-  const double   lambda = ap->cfg->weight_decay / ap->cfg->activity_l2;
-  RdSourceStats  stats;
-  double         kappa = RD_NAN, direction[RD_MODULARITY_MAX_SOURCES], *centered, loss_modular;
-  PetscBool      exact = PETSC_FALSE;
+  const double  lambda = ap->cfg->weight_decay / ap->cfg->activity_l2;
+  RdKappaResult kappa;
+  double        loss_modular;
 
   PetscFunctionBeginUser;
-  if (ap->uniform_presentation) {
-    RdKappaResult kr;
-    PetscCall(RdKappaCompute(n, d, ap->sources, &kr));
-    stats = kr.stats;
-    kappa = kr.kappa;
-    exact = kr.kappa_exact;
-  } else {
-    PetscCall(RdSourceStatsCompute(n, d, ap->sources, &stats)); /* sizes; the weighted moments replace its own */
-    for (PetscInt j = 0; j < d; j++) {
-      stats.mean[j] = 0;
-      for (PetscInt i = 0; i < n; i++) stats.mean[j] += ap->probability[i] * ap->sources[(size_t)i * d + j];
-    }
-    PetscCall(PetscMalloc1((size_t)n * d, &centered));
-    PetscCall(RdSourcesCenter(n, d, ap->sources, stats.mean, centered));
-    for (PetscInt j = 0; j < d; j++) {
-      stats.lower[j] = stats.upper[j] = 0;
-      for (PetscInt i = 0; i < n; i++) {
-        stats.lower[j] = PetscMin(stats.lower[j], centered[(size_t)i * d + j]);
-        stats.upper[j] = PetscMax(stats.upper[j], centered[(size_t)i * d + j]);
-      }
-      stats.range_margin[j] = PetscMin(-stats.lower[j], stats.upper[j]);
-    }
-    for (PetscInt j = 0; j < d; j++)
-      for (PetscInt k = 0; k < d; k++) {
-        double sigma = 0;
-        for (PetscInt i = 0; i < n; i++) sigma += ap->probability[i] * centered[(size_t)i * d + j] * centered[(size_t)i * d + k];
-        stats.covariance[j * d + k]  = sigma;
-        stats.gain_matrix[j * d + k] = j == k ? stats.range_margin[j] * stats.range_margin[j] : -sigma;
-      }
-    if (d == 1) kappa = 0, exact = PETSC_TRUE;
-    else if (d == 2) {
-      PetscCall(RdKappa2DExact(n, centered, stats.gain_matrix, &kappa, direction));
-      exact = PETSC_TRUE;
-    } else {
-      PetscBool full = PETSC_FALSE;
-      if (d == 3) PetscCall(RdKappa3DExact(n, centered, stats.gain_matrix, &kappa, direction, &full));
-      exact = full;
-      if (!full) PetscCall(RdKappaLowerBound(n, d, centered, stats.gain_matrix, 0, 1, &kappa, direction));
-    }
-    PetscCall(PetscFree(centered));
-  }
-  double max_margin = 0;
-  for (PetscInt j = 0; j < d; j++) max_margin = PetscMax(max_margin, stats.range_margin[j] * stats.range_margin[j]);
-  PetscCall(RdModularLoss(&stats, lambda, lambda, &loss_modular));
-  result->values[RD_FIELD_MODULARITY_KAPPA][0]            = kappa;
-  result->values[RD_FIELD_MODULARITY_KAPPA_NORMALIZED][0] = max_margin > 0 ? kappa / max_margin : RD_NAN;
-  result->values[RD_FIELD_MODULARITY_KAPPA_EXACT][0]      = exact ? 1 : 0;
+  PetscCall(RdKappaComputeWeighted(ap->n_samples, ap->n_sources, ap->sources, ap->probability, &kappa));
+  PetscCall(RdModularLoss(&kappa.stats, lambda, lambda, &loss_modular));
+  result->values[RD_FIELD_MODULARITY_KAPPA][0]            = kappa.kappa;
+  result->values[RD_FIELD_MODULARITY_KAPPA_NORMALIZED][0] = kappa.kappa_normalized;
+  result->values[RD_FIELD_MODULARITY_KAPPA_EXACT][0]      = kappa.kappa_exact ? 1 : 0;
   result->values[RD_FIELD_MODULARITY_LOSS_MODULAR][0]     = loss_modular;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -191,7 +141,8 @@ static PetscErrorCode AutoencoderCreate(const RdConfig *cfg, const RdPoint *poin
   ap->hyper.dropout     = point->noise_level;
   ap->hyper.batch       = cfg->batch;
   ap->hyper.optimizer   = cfg->optimizer == RD_OPTIMIZER_SGD ? RD_AE_OPTIMIZER_SGD : RD_AE_OPTIMIZER_ADAM;
-  PetscCall(RdAutoencoderCreate(ap->n_sources, point->width, PetscMax(cfg->batch, PetscMax(cfg->probe_samples, ap->n_samples)), &ap->ae));
+  PetscCall(RdAutoencoderCreate(ap->n_sources, point->width, cfg->batch, &ap->ae)); /* encoding is not batched */
+  PetscCall(RdAutoencoderHyperCheck(&ap->hyper, &ap->ae));
   RdStreamInit(&init, seed, stream_id, RD_PURPOSE_INIT);
   RdStreamInit(&ap->sampling, seed, stream_id, RD_PURPOSE_SGD_SAMPLING);
   RdStreamInit(&ap->noise, seed, stream_id, RD_PURPOSE_TRAIN_NOISE);

@@ -7,6 +7,7 @@
  * batched kernel keeps every sum in the reference's order (over the inner index ascending for the
  * forward pass and for back-propagation, over the examples of the batch ascending for the
  * gradients), so the two usually agree bit for bit; the tests allow rounding differences. */
+#include <repdrift/dense.h>
 #include <repdrift/models/classifier.h>
 #include <math.h>
 #include <string.h>
@@ -70,12 +71,7 @@ static size_t ClassifierWorkCarve(PetscInt input_dim, PetscInt hidden_dim, Petsc
   const size_t P        = Layout(input_dim, hidden_dim, feature_dim, num_classes).total;
   double     **region[] = {&w->x, &w->xT, &w->label, &w->h1T, &w->h1, &w->h2T, &w->h2, &w->gateT, &w->factor, &w->offset, &w->logitT, &w->dh2T, &w->dh1T, &w->grad, &w->ref_grad, &w->mask, &w->e_z1, &w->e_h1, &w->e_z2, &w->e_h2, &w->e_factor, &w->e_offset, &w->e_logit, &w->e_delta3, &w->e_dh2, &w->e_dh1};
   const size_t length[] = {B * n0, n0 * B, B, n1 * B, B * n1, n2 * B, B * n2, n2 * B, B * n2, B * n2, nc * B, n2 * B, n1 * B, P, P, n2 * n1, n1, n1, n2, n2, n2, n2, nc, nc, n2, n1};
-  size_t       offset   = 0;
-  for (size_t r = 0; r < sizeof(length) / sizeof(length[0]); r++) {
-    *region[r] = base ? base + offset : NULL;
-    offset += length[r];
-  }
-  return offset;
+  return RdCarve(base, region, length, sizeof(length) / sizeof(length[0]));
 }
 
 static ClassifierWork ClassifierWorkViews(const RdClassifierNet *net)

@@ -50,12 +50,7 @@ static size_t LinearWorkCarve(PetscInt input_dim, PetscInt width, PetscInt outpu
   const size_t n = (size_t)input_dim, m = (size_t)width, d = (size_t)output_dim;
   double     **region[] = {&w->x, &w->x_next, &w->keep, &w->h, &w->hd, &w->e, &w->back, &w->acc_W1, &w->acc_W2, &w->grad_W1, &w->grad_W2, &w->sg_h, &w->sg_hd, &w->sg_e, &w->sg_back, &w->pl_A, &w->pl_col, &w->pl_row};
   const size_t length[] = {n, n, m, m, m, d, m, m * n, d * m, m * n, d * m, m, m, d, m, d * n, m, m};
-  size_t       offset   = 0;
-  for (size_t r = 0; r < sizeof(length) / sizeof(length[0]); r++) {
-    *region[r] = base ? base + offset : NULL;
-    offset += length[r];
-  }
-  return offset;
+  return RdCarve(base, region, length, sizeof(length) / sizeof(length[0]));
 }
 
 static LinearWork LinearWorkViews(const RdLinearNet *net)
