@@ -105,3 +105,15 @@ set_tests_properties(theory_archive_schema_check PROPERTIES LABELS "integration;
 add_test(NAME kappa_cli
   COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/kappa_cli.sh $<TARGET_FILE:repdrift-kappa> ${REPDRIFT_PYTHON} ${REPDRIFT_TEST_DIR}/kappa)
 set_tests_properties(kappa_cli PROPERTIES LABELS "integration;modularity")
+
+# Bit-identity across revisions: per-dataset SHA-256 of the four small sweeps (linear days, replica
+# theory, classifier, autoencoder), made from the archives of an earlier revision by
+# tests/golden/make_checksums.sh, recomputed from this build's runs above.
+foreach(pair "small;small_1ranks" "theory-e3;theory_3ranks" "classifier-small;classifier_3ranks" "autoencoder-small;autoencoder_3ranks")
+  list(GET pair 0 name)
+  list(GET pair 1 fixture)
+  add_test(NAME archive_checksums_${name}
+    COMMAND ${REPDRIFT_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/golden/archive_checksums.py
+            ${REPDRIFT_TEST_DIR}/${fixture}.h5 --check ${CMAKE_CURRENT_SOURCE_DIR}/golden/${name}.sha256)
+  set_tests_properties(archive_checksums_${name} PROPERTIES LABELS integration FIXTURES_REQUIRED ${fixture})
+endforeach()
