@@ -41,7 +41,7 @@ set_tests_properties(report_of_archive PROPERTIES LABELS integration FIXTURES_RE
 
 add_test(NAME bad_input
   COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/bad_input.sh $<TARGET_FILE:repdrift> $<TARGET_FILE:repdrift-report>
-          ${REPDRIFT_TEST_DIR}/bad_input ${REPDRIFT_PYTHON} ${REPDRIFT_TEST_DIR}/small_1ranks.h5)
+          ${REPDRIFT_TEST_DIR}/bad_input ${REPDRIFT_PYTHON} ${REPDRIFT_TEST_DIR}/small_1ranks.h5 ${MPIEXEC_EXECUTABLE})
 set_tests_properties(bad_input PROPERTIES LABELS integration ENVIRONMENT "${REPDRIFT_MPI_ENV}" FIXTURES_REQUIRED small_1ranks)
 
 # Golden -terse output: stable rounded numbers, no timings (regenerate with tests/golden/update.sh).

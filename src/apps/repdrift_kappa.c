@@ -1,6 +1,7 @@
 /* repdrift-kappa: will the optimal non-negative, energy-efficient code of these sources be modular
  * or mixed, and by how much? (Dorrell et al., "Range, not independence, drives modularity".) */
 #include <repdrift/archive.h>
+#include <repdrift/errors.h>
 #include <repdrift/modularity.h>
 
 static const char help[] =
@@ -99,22 +100,29 @@ static PetscErrorCode Report(PetscInt n, PetscInt d, const double *sources, cons
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-int main(int argc, char **argv)
+static PetscErrorCode Run(const char *path)
 {
-  const char  *path = (argc > 1 && argv[1][0] != '-') ? argv[1] : NULL;
   KappaOptions options;
   PetscInt     n, d;
   double      *sources;
   PetscBool    help_requested;
 
-  PetscCall(PetscInitialize(&argc, &argv, NULL, help));
+  PetscFunctionBeginUser;
   PetscCall(ReadOptions(&options));
   PetscCall(PetscOptionsHasHelp(NULL, &help_requested));
-  if (!help_requested) {
-    PetscCall(LoadSources(path, &options, &n, &d, &sources));
-    PetscCall(Report(n, d, sources, &options));
-    PetscCall(PetscFree(sources));
-  }
-  PetscCall(PetscFinalize());
-  return 0;
+  if (help_requested) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(LoadSources(path, &options, &n, &d, &sources));
+  PetscCall(Report(n, d, sources, &options));
+  PetscCall(PetscFree(sources));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* A user error (options, a bad source file) prints one line, exit status 2. */
+int main(int argc, char **argv)
+{
+  const char *path = (argc > 1 && argv[1][0] != '-') ? argv[1] : NULL;
+
+  RdMainCall(RdInitialize(&argc, &argv, "repdrift-kappa", help, PETSC_FALSE));
+  RdMainCall(Run(path));
+  return RdFinalize();
 }
