@@ -33,10 +33,10 @@ static const RdOption run_options[] = {
   {.name = "-seed", .type = RD_OPTION_INT, AT(seed), .default_value = "1", .range = ">= 0", .help = "Global seed: every random stream derives from (seed, replicate, purpose)"},
   {.name = "-save_responses", .type = RD_OPTION_BOOL, AT(save_responses), .default_value = "false", .help = "Store every probe response in /responses/probe"},
   {.name = "-sweep_frequency", .type = RD_OPTION_REAL_LIST, AXIS(frequency, n_frequency), .default_value = "0.1,0.25,0.5", .help = "Sweep axis: presentation probability of stimulus 0 (of what, and its range: the model's section)", .written = WrittenFrequency},
-  {.name = "-noise", .type = RD_OPTION_CHOICE, .choices = noise_type_choices, .alias_of = "-sweep_noise_type", .help = "Noise source (one value; -sweep_noise_type for an axis), models with noise sources", NEVER},
+  {.name = "-noise", .type = RD_OPTION_CHOICE, AXIS(noise_type, n_noise_type), .choices = noise_type_choices, .alias_of = "-sweep_noise_type", .help = "Noise source (one value; -sweep_noise_type for an axis), models with noise sources", NEVER},
   {.name = "-sweep_noise_type", .type = RD_OPTION_CHOICE_LIST, AXIS(noise_type, n_noise_type), .choices = noise_type_choices, .default_value = "node_dropout", .help = "Sweep axis: noise sources (comma list of -noise values), models with noise sources", .written = WrittenNoiseTypes},
   {.name = "-sweep_dropout", .type = RD_OPTION_REAL_LIST, AXIS(noise_level, n_noise_level), .default_value = "0,0.2", .help = "Sweep axis: hidden-unit (inverted) dropout probability, in [0,1) (models without noise sources; the same axis as -sweep_noise_level)", .written = WrittenDropouts},
-  {.name = "-sweep_noise_level", .type = RD_OPTION_REAL_LIST, .alias_of = "-sweep_dropout", .flags = RD_OPTION_AXIS, .help = "Sweep axis: noise level: dropout probability in [0,1) or Gaussian std s >= 0 (models with noise sources: default, each source at its model's level)", .written = WrittenNoiseLevels},
+  {.name = "-sweep_noise_level", .type = RD_OPTION_REAL_LIST, AXIS(noise_level, n_noise_level), .alias_of = "-sweep_dropout", .help = "Sweep axis: noise level: dropout probability in [0,1) or Gaussian std s >= 0 (models with noise sources: default, each source at its model's level)", .written = WrittenNoiseLevels},
   {.name = "-sweep_width", .type = RD_OPTION_INT_LIST, AXIS(width, n_width), .default_value = "16,64,256", .range = "[1, 65536]", .help = "Sweep axis: hidden width (the width of the layer whose drift is measured)"},
   {.name = "-sweep_seeds", .type = RD_OPTION_INT, AT(axes.n_seeds), .default_value = "2", .range = "[1, 1000000]", .help = "Sweep axis: replicates 0..N-1 (each has its own data, init and noise)"},
   {NULL},
@@ -44,7 +44,7 @@ static const RdOption run_options[] = {
 
 /* Training and probing, shared by every model: in /config/options after the model's options. */
 static const RdOption training_options[] = {
-  {.name = "-lr", .type = RD_OPTION_REAL, .alias_of = "-sweep_lr", .range = "> 0", .help = "SGD learning rate eta (one value; -sweep_lr for an axis)", NEVER},
+  {.name = "-lr", .type = RD_OPTION_REAL, AXIS(lr, n_lr), .alias_of = "-sweep_lr", .range = "> 0", .help = "SGD learning rate eta (one value; -sweep_lr for an axis)", NEVER},
   {.name = "-sweep_lr", .type = RD_OPTION_REAL_LIST, AXIS(lr, n_lr), .default_value = "0.02", .range = "> 0", .help = "Sweep axis: SGD learning rate eta (default: the single value of -lr)"},
   {.name = "-weight_decay", .type = RD_OPTION_REAL, AT(weight_decay), .default_value = "1e-3", .range = ">= 0", .help = "Weight decay: the L2 penalty of the weights (its exact form: the model's section)"},
   {.name = "-batch", .type = RD_OPTION_INT, AT(batch), .default_value = "1", .range = "[1, 1000000]", .help = "Presentations (examples) averaged per SGD step"},

@@ -32,10 +32,17 @@ PetscErrorCode RdOptionGiven(const char *name, PetscBool *given)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* The row whose destination an option writes: an alias writes its target's. */
-static const RdOption *Destination(const RdOption table[], const RdOption *option)
+/* An alias must share its target's destination (its offsets are the target's). */
+static PetscErrorCode CheckAlias(const RdOption table[], const RdOption *option)
 {
-  return option->alias_of ? RdOptionsFind(table, option->alias_of) : option;
+  const RdOption *target;
+
+  PetscFunctionBeginUser;
+  if (!option->alias_of) PetscFunctionReturn(PETSC_SUCCESS);
+  target = RdOptionsFind(table, option->alias_of);
+  PetscCheck(target && !target->alias_of, PETSC_COMM_SELF, PETSC_ERR_PLIB, "Option %s is an alias of %s, which its table lacks", option->name, option->alias_of);
+  PetscCheck(target->offset == option->offset && target->count_offset == option->count_offset, PETSC_COMM_SELF, PETSC_ERR_PLIB, "Option %s must have the offsets of %s, of which it is an alias", option->name, option->alias_of);
+  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* ---------- ranges: "[a, b]", "(a, b)", "[a, b)", "(a, b]", ">= a", "> a", "<= b", "< b" ---------- */
@@ -185,7 +192,7 @@ PetscErrorCode RdOptionsSetDefault(const RdOption table[], void *base, const cha
 
   PetscFunctionBeginUser;
   PetscCheck(option, PETSC_COMM_SELF, PETSC_ERR_PLIB, "No option %s to give a default", name);
-  PetscCall(SetFromText(Destination(table, option), base, value));
+  PetscCall(SetFromText(option, base, value));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -232,10 +239,9 @@ PetscErrorCode RdOptionFormat(const RdOption *option, const void *base, char *li
 /* ---------- validation ---------- */
 
 /* Range of every value the destination of option holds (a list: every entry; axes: distinct). */
-static PetscErrorCode CheckStored(const RdOption table[], const RdOption *option, const void *base)
+static PetscErrorCode CheckStored(const RdOption *option, const void *base)
 {
-  const RdOption *destination = Destination(table, option);
-  const void     *value       = AtConst(base, destination->offset);
+  const void *value = AtConst(base, option->offset);
 
   PetscFunctionBeginUser;
   switch (option->type) {
@@ -244,7 +250,7 @@ static PetscErrorCode CheckStored(const RdOption table[], const RdOption *option
   case RD_OPTION_INT_LIST:
   case RD_OPTION_REAL_LIST:
   case RD_OPTION_CHOICE_LIST: {
-    const PetscInt n = *(const PetscInt *)AtConst(base, destination->count_offset);
+    const PetscInt n = *(const PetscInt *)AtConst(base, option->count_offset);
     for (PetscInt i = 0; i < n; i++) {
       if (option->type == RD_OPTION_INT_LIST) PetscCall(CheckValue(option, (double)((const PetscInt *)value)[i], PETSC_FALSE));
       if (option->type == RD_OPTION_REAL_LIST) PetscCall(CheckValue(option, (double)((const PetscReal *)value)[i], PETSC_TRUE));
@@ -269,7 +275,7 @@ PetscErrorCode RdOptionsCheckAll(const RdOption table[], const void *base)
 {
   PetscFunctionBeginUser;
   for (const RdOption *option = table; option->name; option++)
-    if (!option->alias_of) PetscCall(CheckStored(table, option, base));
+    if (!option->alias_of) PetscCall(CheckStored(option, base));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -292,7 +298,7 @@ static PetscErrorCode ReportParseError(PetscErrorCode failed, const char *name)
 
 /* The help line of -help: the row's help, its choices, and a list's whole current value (PETSc
  * shows a list's first entry only). */
-static PetscErrorCode HelpText(const RdOption *option, const void *current_base, const RdOption *destination, char *text, size_t size)
+static PetscErrorCode HelpText(const RdOption *option, const void *base, char *text, size_t size)
 {
   PetscFunctionBeginUser;
   PetscCall(PetscStrncpy(text, option->help ? option->help : "", size));
@@ -306,7 +312,7 @@ static PetscErrorCode HelpText(const RdOption *option, const void *current_base,
   }
   if (IsList(option->type)) {
     char value[RD_OPTION_MAX_VALUES * 26];
-    PetscCall(FormatValue(destination, current_base, value, sizeof value));
+    PetscCall(FormatValue(option, base, value, sizeof value));
     PetscCall(PetscStrlcat(text, " [now ", size));
     PetscCall(PetscStrlcat(text, value, size));
     PetscCall(PetscStrlcat(text, "]", size));
@@ -315,15 +321,13 @@ static PetscErrorCode HelpText(const RdOption *option, const void *current_base,
 }
 
 /* Reads one row; *set when the user gave it. */
-static PetscErrorCode ReadOne(PetscOptionItems *PetscOptionsObject, const RdOption table[], const RdOption *option, void *base, PetscBool *set)
+static PetscErrorCode ReadOne(PetscOptionItems *PetscOptionsObject, const RdOption *option, void *base, PetscBool *set)
 {
-  const RdOption *destination = Destination(table, option);
-  void           *value       = At(base, destination->offset);
-  char            help[2048];
+  void *value = At(base, option->offset);
+  char  help[2048];
 
   PetscFunctionBeginUser;
-  PetscCheck(destination, PETSC_COMM_SELF, PETSC_ERR_PLIB, "Option %s is an alias of %s, which the table lacks", option->name, option->alias_of);
-  PetscCall(HelpText(option, base, destination, help, sizeof help));
+  PetscCall(HelpText(option, base, help, sizeof help));
   *set = PETSC_FALSE;
   switch (option->type) {
   case RD_OPTION_BOOL: PetscCall(PetscOptionsBool(option->name, help, NULL, *(PetscBool *)value, (PetscBool *)value, set)); break;
@@ -333,7 +337,7 @@ static PetscErrorCode ReadOne(PetscOptionItems *PetscOptionsObject, const RdOpti
     PetscReal real = *(PetscReal *)value; /* an alias of a list: its first entry */
     PetscCall(PetscOptionsReal(option->name, help, NULL, real, &real, set));
     *(PetscReal *)value = real;
-    if (*set && destination != option) *(PetscInt *)At(base, destination->count_offset) = 1;
+    if (*set && option->alias_of) *(PetscInt *)At(base, option->count_offset) = 1; /* the list's only value */
   } break;
   case RD_OPTION_CHOICE: {
     char     text[256];
@@ -343,14 +347,14 @@ static PetscErrorCode ReadOne(PetscOptionItems *PetscOptionsObject, const RdOpti
     if (*set) {
       PetscCall(ChoiceIndex(option, text, &index));
       *(PetscInt *)value = index;
-      if (destination != option) *(PetscInt *)At(base, destination->count_offset) = 1;
+      if (option->alias_of) *(PetscInt *)At(base, option->count_offset) = 1;
     }
   } break;
   default: {
     const PetscInt max = MaxCount(option);
     const char    *raw = NULL;
     PetscBool      named;
-    PetscInt       n = max + 1, *count = (PetscInt *)At(base, destination->count_offset);
+    PetscInt       n = max + 1, *count = (PetscInt *)At(base, option->count_offset);
     if (option->type == RD_OPTION_CHOICE_LIST) {
       char *names[RD_OPTION_MAX_VALUES + 1];
       PetscCall(PetscOptionsStringArray(option->name, help, NULL, names, &n, set));
@@ -402,8 +406,9 @@ PetscErrorCode RdOptionsRead(PetscOptionItems *PetscOptionsObject, const RdOptio
   for (const RdOption *option = table; option->name; option++) {
     PetscBool      set;
     PetscErrorCode failed;
+    PetscCall(CheckAlias(table, option));
     PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
-    failed = ReadOne(PetscOptionsObject, table, option, base, &set);
+    failed = ReadOne(PetscOptionsObject, option, base, &set);
     PetscCall(PetscPopErrorHandler());
     if (failed == PETSC_ERR_USER_INPUT) {
       char *specific = NULL, message[1024];
@@ -412,7 +417,7 @@ PetscErrorCode RdOptionsRead(PetscOptionItems *PetscOptionsObject, const RdOptio
       SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s", message);
     }
     if (failed) PetscCall(ReportParseError(failed, option->name));
-    if (set && check) PetscCall(CheckStored(table, option, base));
+    if (set && check) PetscCall(CheckStored(option, base));
     if (option->alias_of) {
       PetscBool alias_given, target_given;
       PetscCall(RdOptionGiven(option->name, &alias_given));

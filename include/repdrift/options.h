@@ -57,10 +57,10 @@ typedef struct {
   const char        *help;          /* one line for -help */
   PetscInt           max_count;     /* lists: most entries (0: RD_OPTION_MAX_VALUES) */
   unsigned           flags;         /* RD_OPTION_AXIS */
-  const char        *alias_of;      /* another row of the table that this one sets too: a single
-                                       value (-lr) gives that list (-sweep_lr) its only value, a
-                                       list is the same list under another name; both given is an
-                                       error */
+  const char        *alias_of;      /* another row of the table whose destination (the same
+                                       offsets) this one sets too: a single value (-lr) gives that
+                                       list (-sweep_lr) its only value, a list is the same list
+                                       under another name; both given is an error */
   /* /config/options holds the options that decide the results: written unless this says no
    * (NULL: always; RdOptionNotWritten: never, e.g. -output) */
   PetscBool (*written)(const struct RdConfig *cfg);
