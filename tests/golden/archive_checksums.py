@@ -4,13 +4,16 @@
 Usage:
     archive_checksums.py ARCHIVE.h5                 prints one line per dataset
     archive_checksums.py ARCHIVE.h5 --check LIST    compares with a list printed earlier
+    archive_checksums.py ARCHIVE.h5 --options TEXT  /config/options must equal TEXT byte for byte
 
 A line is `SHA256  PATH SHAPE DTYPE` for every dataset outside /config (which records the command
 line) except /sweep/wall_seconds (timings); the digest is taken over the dataset's raw bytes in C
 order, so NaN payloads, padding and the sign of zero count. A stored list made from the archives of
 one revision (tests/golden/make_checksums.sh) lets a later revision prove that its archives are
 bit-identical without keeping the archives themselves. --check prints `ok`/`FAIL` per dataset and
-exits 0 only when the archive has exactly the listed datasets with the listed digests.
+exits 0 only when the archive has exactly the listed datasets with the listed digests. --options
+checks the one part of /config that must not change either: the effective options, which -resume
+compares and which serve as an -options_file (tests/golden/<name>.options, written by main).
 """
 import argparse
 import hashlib
@@ -47,7 +50,22 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("archive")
     parser.add_argument("--check", metavar="LIST", help="stored checksum list to compare with")
+    parser.add_argument("--options", metavar="TEXT", help="file holding the expected /config/options")
     args = parser.parse_args()
+    if args.options:
+        with h5py.File(args.archive, "r") as archive:
+            stored = archive["/config/options"][()]
+        stored = stored.decode() if isinstance(stored, bytes) else str(stored)
+        with open(args.options) as expected_file:
+            expected = expected_file.read()
+        same = stored == expected
+        print(f"{'ok  ' if same else 'FAIL'} /config/options of {args.archive} {'equals' if same else 'differs from'} {args.options}")
+        if not same:
+            print("archive:\n" + stored + "expected:\n" + expected)
+        if not args.check:
+            return 0 if same else 1
+        if not same:
+            return 1
     actual = checksums(args.archive)
     if not args.check:
         for path in sorted(actual):
