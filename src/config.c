@@ -10,8 +10,10 @@
 
 _Static_assert(RD_OPTION_MAX_VALUES == RD_MAX_AXIS_VALUES, "a sweep axis is a list option");
 
-/* the values of -noise and -sweep_noise_type (rd_noise_type_names, NULL-ended; filled once) */
+/* the values of -noise and -sweep_noise_type (rd_noise_type_names), of -model (the registry's
+ * names): NULL-ended, filled when options are read */
 static const char *noise_type_choices[RD_NUM_NOISE_TYPES + 1];
+static const char *model_choices[RD_MAX_MODELS + 1];
 
 static PetscBool WrittenFrequency(const RdConfig *cfg) { return cfg->frequency_given || !cfg->model->frequency_optional; }
 static PetscBool WrittenNoiseTypes(const RdConfig *cfg) { return cfg->model->sweeps_noise_type; }
@@ -24,7 +26,7 @@ static PetscBool WrittenDropouts(const RdConfig *cfg) { return !cfg->model->swee
 
 /* The run and its sweep: in /config/options before the model's options. */
 static const RdOption run_options[] = {
-  {.name = "-model", .type = RD_OPTION_STRING, AT(model_name), .help = "Model trained continually (default: the first registered; each has its section below)"},
+  {.name = "-model", .type = RD_OPTION_STRING, AT(model_name), .choices = model_choices, .help = "Model trained continually (each has its section below)"},
   {.name = "-output", .type = RD_OPTION_STRING, AT(output), .default_value = "repdrift.h5", .help = "Archive to write (refused if it exists, see -overwrite)", NEVER},
   {.name = "-overwrite", .type = RD_OPTION_BOOL, AT(overwrite), .default_value = "false", .help = "Replace an existing -output file", NEVER},
   {.name = "-terse", .type = RD_OPTION_BOOL, AT(terse), .default_value = "false", .help = "Stable rounded output without timings (golden tests)", NEVER},
@@ -59,11 +61,13 @@ static const RdOption training_options[] = {
 const RdOption *RdConfigRunOptions(void) { return run_options; }
 const RdOption *RdConfigTrainingOptions(void) { return training_options; }
 
-static PetscErrorCode FillNoiseTypeChoices(void)
+static PetscErrorCode FillChoices(void)
 {
   PetscFunctionBeginUser;
   for (int t = 0; t < RD_NUM_NOISE_TYPES; t++) noise_type_choices[t] = rd_noise_type_names[t];
   noise_type_choices[RD_NUM_NOISE_TYPES] = NULL;
+  for (PetscInt i = 0; i < RdModelCount(); i++) model_choices[i] = RdModelAt(i)->name;
+  model_choices[RdModelCount()] = NULL;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -124,17 +128,27 @@ static PetscErrorCode RefuseOtherOptions(const RdConfig *cfg)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* A model's section of the options: its -help paragraph and title, then its table. */
+/* A model's section of the options: its title and table, then (-help) its notes. */
 static PetscErrorCode ReadModelOptions(MPI_Comm comm, const RdModelOps *model, void *options, PetscBool help)
 {
   char title[256];
 
   PetscFunctionBeginUser;
-  if (help && model->help) PetscCall(PetscPrintf(comm, "\n-model %s: %s\n", model->name, model->help));
   PetscCall(PetscSNPrintf(title, sizeof title, "-model %s: %s", model->name, model->summary ? model->summary : ""));
   PetscOptionsBegin(comm, NULL, title, NULL);
   if (model->options) PetscCall(RdOptionsRead(PetscOptionsObject, model->options, options, !help));
   PetscOptionsEnd();
+  if (help && model->help) {
+    char notes[4096], *line = notes;
+    PetscCall(PetscStrncpy(notes, model->help, sizeof notes));
+    PetscCall(PetscPrintf(comm, "  Notes on -model %s:\n", model->name));
+    while (line && *line) {
+      char *end = strchr(line, '\n');
+      if (end) *end = '\0';
+      PetscCall(PetscPrintf(comm, "    %s\n", line));
+      line = end ? end + 1 : NULL;
+    }
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -170,8 +184,8 @@ static PetscErrorCode ReadAndCheck(MPI_Comm comm, RdConfig *cfg)
   PetscBool dropout_given, level_given;
 
   PetscFunctionBeginUser;
-  PetscCall(FillNoiseTypeChoices());
   PetscCall(RdModelRegisterAll());
+  PetscCall(FillChoices());
   PetscCall(PetscMemzero(cfg, sizeof *cfg));
   PetscCall(RdOptionsSetDefaults(run_options, cfg));
   PetscCall(RdOptionsSetDefaults(training_options, cfg));

@@ -198,7 +198,8 @@ PetscErrorCode RdOptionsSetDefault(const RdOption table[], void *base, const cha
 
 /* ---------- text of a value ---------- */
 
-static PetscErrorCode FormatValue(const RdOption *option, const void *base, char *text, size_t size)
+/* exact: reals with 17 significant digits (the text reads back to the same double); else %g. */
+static PetscErrorCode FormatValue(const RdOption *option, const void *base, PetscBool exact, char *text, size_t size)
 {
   const void *value = AtConst(base, option->offset);
 
@@ -215,7 +216,7 @@ static PetscErrorCode FormatValue(const RdOption *option, const void *base, char
     for (PetscInt i = 0; i < n; i++) {
       char item[64];
       if (option->type == RD_OPTION_INT_LIST) PetscCall(PetscSNPrintf(item, sizeof item, "%" PetscInt_FMT, ((const PetscInt *)value)[i]));
-      else if (option->type == RD_OPTION_REAL_LIST) PetscCall(PetscSNPrintf(item, sizeof item, "%.17g", (double)((const PetscReal *)value)[i]));
+      else if (option->type == RD_OPTION_REAL_LIST) snprintf(item, sizeof item, exact ? "%.17g" : "%g", (double)((const PetscReal *)value)[i]);
       else PetscCall(PetscStrncpy(item, option->choices[((const PetscInt *)value)[i]], sizeof item));
       PetscCall(PetscStrlcat(text, i ? "," : "", size));
       PetscCall(PetscStrlcat(text, item, size));
@@ -232,7 +233,7 @@ PetscErrorCode RdOptionFormat(const RdOption *option, const void *base, char *li
   PetscFunctionBeginUser;
   PetscCall(PetscSNPrintf(line, size, "%s ", option->name));
   PetscCall(PetscStrlen(line, &length));
-  PetscCall(FormatValue(option, base, line + length, size - length));
+  PetscCall(FormatValue(option, base, PETSC_TRUE, line + length, size - length));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -296,8 +297,8 @@ static PetscErrorCode ReportParseError(PetscErrorCode failed, const char *name)
   SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s %s: %s", name, raw ? raw : "", message);
 }
 
-/* The help line of -help: the row's help, its choices, and a list's whole current value (PETSc
- * shows a list's first entry only). */
+/* The help line of -help: the row's help, its choices, its range, and a list's whole current
+ * value (PETSc shows a list's first entry only). */
 static PetscErrorCode HelpText(const RdOption *option, const void *base, char *text, size_t size)
 {
   PetscFunctionBeginUser;
@@ -310,9 +311,14 @@ static PetscErrorCode HelpText(const RdOption *option, const void *base, char *t
     }
     PetscCall(PetscStrlcat(text, ")", size));
   }
+  if (option->range) {
+    PetscCall(PetscStrlcat(text, " (valid: ", size));
+    PetscCall(PetscStrlcat(text, option->range, size));
+    PetscCall(PetscStrlcat(text, ")", size));
+  }
   if (IsList(option->type)) {
     char value[RD_OPTION_MAX_VALUES * 26];
-    PetscCall(FormatValue(option, base, value, sizeof value));
+    PetscCall(FormatValue(option, base, PETSC_FALSE, value, sizeof value));
     PetscCall(PetscStrlcat(text, " [now ", size));
     PetscCall(PetscStrlcat(text, value, size));
     PetscCall(PetscStrlcat(text, "]", size));
