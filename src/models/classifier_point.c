@@ -1,4 +1,4 @@
-/* The classifier at one sweep point, behind the model ops table: its data (Gaussian mixture or an
+/* The classifier of Aitken et al. (2022) at one sweep point in the days protocol (classifier_model.h):
  * HDF5 file), burn-in to a plateau, continual training in snapshots, the per-snapshot accuracy and
  * readout rows, the feature-layer probes (and a second, independent probe of the same weights for
  * the delta t = 0 null), and the drift signature at the end. */
