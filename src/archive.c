@@ -211,7 +211,8 @@ static PetscErrorCode CreateField(hid_t file, RdField field, const RdDims *dims,
   PetscFunctionBeginUser;
   for (int i = 0; i < spec->rank; i++) {
     shape[i] = (hsize_t)dims->size[spec->dims[i]];
-    /* one chunk per point and day for the (large) probe responses, as the spec asks */
+    /* one chunk per point and day for the (large) probe responses: reading one day of one point
+     * touches one chunk */
     chunk[i] = (i <= 1) ? 1 : shape[i];
   }
   RdH5Call(space = H5Screate_simple(spec->rank, shape, NULL));
