@@ -99,6 +99,7 @@ cat > "$tmp/bin/srun" <<'EOF'
 [ "${1:-}" = --mpi=pmix ] && shift
 exec mpirun -n 2 "$@"
 EOF
+chmod 0755 "$tmp/bin/srun"
 chmod -R a+rX "$tmp/modulefiles" "$tmp/bin" "$tmp/no-pkgconfig"
 
 # What the user types, in a login shell (which defines `module`).
@@ -150,7 +151,8 @@ chmod 0644 "$tmp/user.sh"
 start=$(date +%s)
 env -i HOME="$home" USER="$user" LOGNAME="$user" SHELL=/bin/bash PATH=/usr/bin:/bin TMPDIR="$home" \
   OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_rmaps_base_oversubscribe=1 HDF5_USE_FILE_LOCKING=FALSE \
-  setpriv --reuid="$user" --regid="$user" --init-groups bash --login "$tmp/user.sh" "$tmp" "$petsc_version" "$slepc_version"
+  setpriv --reuid="$user" --regid="$user" --init-groups bash --login "$tmp/user.sh" "$tmp" "$petsc_version" "$slepc_version" &
+wait $! # (in the background, so that INT/TERM run the cleanup at once)
 code=$?
 echo "cluster_build: as user $user, $(( $(date +%s) - start )) s"
 [ $code -eq 0 ] || exit 1
