@@ -20,22 +20,20 @@ set(REPDRIFT_MIN_MPI 3.0)
 
 find_package(PkgConfig REQUIRED)
 
-# A location hint: -DNAME= if given, else the environment's NAME, cached once it is not empty.
-function(repdrift_location_hint name type doc)
+# A location hint: -DNAME= or the value a successful configure cached, else the environment's NAME.
+function(repdrift_location_hint name)
   if(DEFINED CACHE{${name}})
     if(NOT "$ENV{${name}}" STREQUAL "" AND NOT "$ENV{${name}}" STREQUAL "${${name}}")
       message(WARNING "repdrift: the environment's ${name}=$ENV{${name}} is ignored: this build directory "
         "was configured with ${name}=\"${${name}}\". Use a fresh build directory, or -D${name}=$ENV{${name}}.")
     endif()
-  elseif("$ENV{${name}}" STREQUAL "")
-    set(${name} "" PARENT_SCOPE)
   else()
-    set(${name} "$ENV{${name}}" CACHE ${type} "${doc}")
+    set(${name} "$ENV{${name}}" PARENT_SCOPE)
   endif()
 endfunction()
-repdrift_location_hint(PETSC_DIR PATH "PETSc installation prefix, or source tree with PETSC_ARCH (empty: pkg-config's search path)")
-repdrift_location_hint(PETSC_ARCH STRING "PETSc build directory below PETSC_DIR (source-tree builds; empty for an installed PETSc)")
-repdrift_location_hint(SLEPC_DIR PATH "SLEPc installation prefix, or source tree with PETSC_ARCH (empty: pkg-config's search path)")
+repdrift_location_hint(PETSC_DIR)
+repdrift_location_hint(PETSC_ARCH)
+repdrift_location_hint(SLEPC_DIR)
 
 # repdrift_petsc_style_package(NAME DIR_VAR PREFIX): finds NAME (PETSc or SLEPc) in the directory
 # DIR_VAR names, else on pkg-config's search path, with pkg_check_modules(PREFIX ...) and the imported
@@ -61,15 +59,12 @@ function(repdrift_petsc_style_package name dir_var prefix min_version)
     endforeach()
     if(pc_dir STREQUAL "")
       list(JOIN candidates " nor in " tried)
-      # forget the bad value, so that the next configure reads the (corrected) environment again
-      unset(${dir_var} CACHE)
       message(FATAL_ERROR "${dir_var}=${dir} does not contain ${name}: no ${name}.pc in ${tried}. "
         "Set ${dir_var} to ${name}'s installation prefix (or its source tree, with PETSC_ARCH; loading "
         "its module usually does), or unset ${dir_var} to use pkg-config's search path.")
     endif()
-    # pkg-config searches PKG_CONFIG_PATH before its default path; SLEPc.pc requires PETSc.pc, so
-    # the PETSc directory, added first, stays on the path.
-    # (the environment of this configure run only)
+    # pkg-config searches PKG_CONFIG_PATH (here: this configure run's environment only) before its
+    # default path; SLEPc.pc requires PETSc.pc, so the PETSc directory, added first, stays on it.
     if("$ENV{PKG_CONFIG_PATH}" STREQUAL "")
       set(ENV{PKG_CONFIG_PATH} "${pc_dir}")
     else()
@@ -88,7 +83,7 @@ function(repdrift_petsc_style_package name dir_var prefix min_version)
     message(STATUS "repdrift: ${name} location changed (was ${REPDRIFT_${prefix}_SOURCE}): looking again")
     get_property(cached DIRECTORY PROPERTY CACHE_VARIABLES)
     foreach(variable IN LISTS cached)
-      if(variable MATCHES "^(__pkg_config_checked_${prefix}|pkgcfg_lib_${prefix}_.*)$")
+      if(variable MATCHES "^(__pkg_config_checked_${prefix}|pkgcfg_lib_${prefix}_.*|REPDRIFT_${prefix}_PC)$")
         unset(${variable} CACHE)
       endif()
     endforeach()
@@ -105,8 +100,11 @@ function(repdrift_petsc_style_package name dir_var prefix min_version)
       "Set ${dir_var} to ${name}'s installation prefix (loading its module usually does), or install "
       "it (Debian: jobs/install-deps.sh).")
   endif()
-  pkg_get_variable(pc_file_dir ${module} pcfiledir)
-  message(STATUS "repdrift: ${name} ${${prefix}_VERSION} from ${source} (${pc_file_dir}/${module}.pc, prefix ${${prefix}_PREFIX})")
+  pkg_get_variable(pc_file_dir ${module} pcfiledir) # empty when pkg_check_modules answered from the cache
+  if(pc_file_dir)
+    set(REPDRIFT_${prefix}_PC "${pc_file_dir}/${module}.pc" CACHE INTERNAL "the .pc file ${name} was found by")
+  endif()
+  message(STATUS "repdrift: ${name} ${${prefix}_VERSION} from ${source} (${REPDRIFT_${prefix}_PC}, prefix ${${prefix}_PREFIX})")
 endfunction()
 
 # PETSc and SLEPc first: a wrong PETSC_DIR fails at once, before the slower MPI and HDF5 checks.
@@ -125,6 +123,13 @@ foreach(include_dir IN LISTS PETSC_INCLUDE_DIRS PETSC_INCLUDEDIR)
   endif()
 endforeach()
 repdrift_petsc_style_package(SLEPc SLEPC_DIR SLEPC ${REPDRIFT_MIN_SLEPC})
+# Found: remember the locations taken from the environment (a failed configure remembers nothing,
+# so that the next one reads the corrected environment).
+foreach(name PETSC_DIR PETSC_ARCH SLEPC_DIR)
+  if(NOT DEFINED CACHE{${name}} AND NOT "${${name}}" STREQUAL "")
+    set(${name} "${${name}}" CACHE STRING "${name} this build directory was configured with (empty: pkg-config's search path)")
+  endif()
+endforeach()
 
 find_package(MPI ${REPDRIFT_MIN_MPI} REQUIRED COMPONENTS C)
 list(GET MPI_C_LIBRARIES 0 mpi_library)
