@@ -6,6 +6,7 @@
 #include <repdrift/run.h>
 #include <repdrift/signals.h>
 #include <repdrift/sweep.h>
+#include <repdrift/version.h>
 #include <slepcsys.h>
 #include <string.h>
 
@@ -135,6 +136,7 @@ int main(int argc, char **argv)
   PetscInt  n_todo, *todo;
   PetscBool interrupted;
 
+  if (RdVersionRequested(argc, argv)) return RdPrintVersion(stdout); /* before anything else prints */
   PetscCall(Initialize(&argc, &argv));
   RdSignalsInstall();
   /* options */
