@@ -8,6 +8,7 @@
 #include <repdrift/run.h>
 #include <repdrift/signals.h>
 #include <repdrift/sweep.h>
+#include <repdrift/version.h>
 #include <slepcsys.h>
 #include <string.h>
 
@@ -133,6 +134,7 @@ int main(int argc, char **argv)
   PetscInt  n_todo, *todo;
   PetscBool interrupted;
 
+  if (RdVersionRequested(argc, argv)) return RdPrintVersion(stdout); /* before anything else prints */
   RdMainCall(RdInitialize(&argc, &argv, "repdrift", help, PETSC_TRUE));
   RdMainCall(RdModelRegisterAll());
   RdSignalsInstall();

@@ -1,6 +1,6 @@
 /* repdrift-kappa: will the optimal non-negative, energy-efficient code of these sources be modular
  * or mixed, and by how much? (Dorrell et al., "Range, not independence, drives modularity".) */
-#include <repdrift/archive.h>
+#include <repdrift/h5input.h>
 #include <repdrift/errors.h>
 #include <repdrift/options.h>
 #include <repdrift/modularity.h>

@@ -4,7 +4,7 @@
  * of that distribution, training by Adam/SGD, and per day the learned code's modularity and the
  * probes of its hidden code. */
 #include "autoencoder_model.h"
-#include <repdrift/archive.h>
+#include <repdrift/h5input.h>
 #include <repdrift/models/autoencoder.h>
 #include <repdrift/modularity.h>
 
