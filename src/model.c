@@ -2,6 +2,7 @@
  * and the collective call of a model's setup. */
 #include <repdrift/model.h>
 #include <repdrift/errors.h>
+#include <repdrift/parallel.h>
 #include <string.h>
 
 static const RdModelOps *registered[RD_MAX_MODELS];
