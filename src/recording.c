@@ -255,7 +255,7 @@ static PetscErrorCode Select(const RdRecordingRaw *raw, const RdRecordingOptions
 
   PetscFunctionBeginUser;
   PetscCheck(options->n_sessions >= 0 && options->n_stimuli >= 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: negative selection counts", raw->path);
-  PetscCheck(options->min_trials >= 2, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "The minimum number of valid trials per group must be >= 2 (PCA needs 2), got %" PetscInt_FMT, options->min_trials);
+  PetscCheck(options->min_trials >= 2, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: the minimum number of valid trials per group must be >= 2 (PCA needs 2), got %" PetscInt_FMT, raw->path, options->min_trials);
   PetscCall(PetscMalloc2(n_sessions, &recording->session_index, n_stimuli, &recording->stimulus_index));
   for (PetscInt s = 0; s < n_sessions; s++) {
     const PetscInt index = options->n_sessions > 0 ? options->sessions[s] : s;
