@@ -5,6 +5,7 @@
  * handle before it checks anything. */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <hdf5.h>
@@ -175,11 +176,12 @@ static PetscErrorCode ReadStringValue(hid_t object, hid_t type, PetscBool is_att
 
 static PetscErrorCode ReadAttribute(hid_t file, const char *path, const char *name, RdInputAttribute *attribute)
 {
-  hid_t        handle, type, space;
-  hssize_t     points;
-  char         what[256];
-  const char  *class_name;
-  PetscErrorCode ierr = PETSC_SUCCESS;
+  hid_t          handle, type, space;
+  hssize_t       points;
+  char           what[256];
+  const char    *class_name;
+  PetscBool      read_failed = PETSC_FALSE;
+  PetscErrorCode ierr        = PETSC_SUCCESS;
 
   PetscFunctionBeginUser;
   PetscCall(PetscSNPrintf(what, sizeof what, "root attribute %s", name));
@@ -189,26 +191,26 @@ static PetscErrorCode ReadAttribute(hid_t file, const char *path, const char *na
   points = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
   attribute->type_class = type >= 0 ? ClassOf(H5Tget_class(type), &class_name) : RD_INPUT_OTHER;
   if (type < 0 || points != 1) {
-    ierr = PETSC_ERR_FILE_UNEXPECTED;
+    /* refused below, after the handles are closed */
   } else if (attribute->type_class == RD_INPUT_STRING) {
     ierr = ReadStringValue(handle, type, PETSC_TRUE, path, what, attribute->text, sizeof attribute->text);
-  } else if (attribute->type_class == RD_INPUT_INTEGER || attribute->type_class == RD_INPUT_FLOAT) {
+  } else if (attribute->type_class == RD_INPUT_INTEGER) {
     long long integer = 0;
-    if (attribute->type_class == RD_INPUT_INTEGER && H5Aread(handle, H5T_NATIVE_LLONG, &integer) >= 0) {
-      attribute->number   = (double)integer;
-      attribute->integral = (PetscBool)((long long)attribute->number == integer);
-      PetscCall(PetscSNPrintf(attribute->text, sizeof attribute->text, "%lld", integer));
-    } else if (attribute->type_class == RD_INPUT_FLOAT && H5Aread(handle, H5T_NATIVE_DOUBLE, &attribute->number) >= 0) {
-      attribute->integral = (PetscBool)(attribute->number == floor(attribute->number) && fabs(attribute->number) < 9007199254740992.0);
-      PetscCall(PetscSNPrintf(attribute->text, sizeof attribute->text, "%.17g", attribute->number));
-    } else ierr = PETSC_ERR_FILE_READ;
+    read_failed       = (PetscBool)(H5Aread(handle, H5T_NATIVE_LLONG, &integer) < 0);
+    attribute->number   = (double)integer;
+    attribute->integral = (PetscBool)((long long)attribute->number == integer);
+    (void)snprintf(attribute->text, sizeof attribute->text, "%lld", integer);
+  } else if (attribute->type_class == RD_INPUT_FLOAT) {
+    read_failed         = (PetscBool)(H5Aread(handle, H5T_NATIVE_DOUBLE, &attribute->number) < 0);
+    attribute->integral = (PetscBool)(attribute->number == floor(attribute->number) && fabs(attribute->number) < 9007199254740992.0);
+    (void)snprintf(attribute->text, sizeof attribute->text, "%.17g", attribute->number);
   }
   if (space >= 0) H5Sclose(space);
   if (type >= 0) H5Tclose(type);
   H5Aclose(handle);
-  PetscCheck(ierr != PETSC_ERR_FILE_UNEXPECTED, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: %s must hold one value, it holds %lld", path, what, (long long)points);
-  PetscCheck(ierr != PETSC_ERR_FILE_READ, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: reading %s failed (damaged file?)", path, what);
   PetscCall(ierr);
+  PetscCheck(type >= 0 && !read_failed, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: reading %s failed (damaged file?)", path, what);
+  PetscCheck(points == 1, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: %s must hold one value, it holds %lld", path, what, (long long)points);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -3,6 +3,7 @@
  * HDF5 is read only through the input functions (RdInputReadArray and h5input_recording.h); this
  * file checks what they return. Every refusal names the file and the dataset. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -198,13 +199,25 @@ static PetscErrorCode CheckValues(const RdRecordingRaw *raw)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* A number for a message, as C prints it (PETSc's formatting appends "." to whole numbers). */
+typedef struct {
+  char text[32];
+} Number;
+
+static Number Format(double value)
+{
+  Number number;
+  (void)snprintf(number.text, sizeof number.text, "%.10g", value);
+  return number;
+}
+
 static PetscErrorCode CheckSessionDays(const RdRecordingRaw *raw)
 {
   PetscFunctionBeginUser;
   if (!raw->session_day) PetscFunctionReturn(PETSC_SUCCESS);
   for (PetscInt s = 0; s < raw->sessions; s++) {
-    PetscCheck(isfinite(raw->session_day[s]) && raw->session_day[s] >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /session_day[%" PetscInt_FMT "] is %g: days since the first session are finite and >= 0", raw->path, s, raw->session_day[s]);
-    PetscCheck(s == 0 || raw->session_day[s] > raw->session_day[s - 1], PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /session_day is not strictly increasing (session %" PetscInt_FMT ": %g after %g): sessions are stored in time order", raw->path, s, raw->session_day[s], raw->session_day[s - 1]);
+    PetscCheck(isfinite(raw->session_day[s]) && raw->session_day[s] >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /session_day[%" PetscInt_FMT "] is %s: days since the first session are finite and >= 0", raw->path, s, Format(raw->session_day[s]).text);
+    PetscCheck(s == 0 || raw->session_day[s] > raw->session_day[s - 1], PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /session_day is not strictly increasing (session %" PetscInt_FMT ": %s after %s): sessions are stored in time order", raw->path, s, Format(raw->session_day[s]).text, Format(raw->session_day[s - 1]).text);
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -230,8 +243,8 @@ static PetscErrorCode CheckNeuronIds(const RdRecordingRaw *raw)
   if (!raw->neuron_id) PetscFunctionReturn(PETSC_SUCCESS);
   for (PetscInt i = 0; i < raw->neurons; i++) {
     const double id = raw->neuron_id[i];
-    PetscCheck(isfinite(id) && id == floor(id), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /neuron_id[%" PetscInt_FMT "] is %g, not an integer", raw->path, i, id);
-    PetscCheck(fabs(id) < RD_RECORDING_MAX_EXACT_ID, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /neuron_id[%" PetscInt_FMT "] is %.17g: ids must be below 2^53 in magnitude", raw->path, i, id);
+    PetscCheck(isfinite(id) && id == floor(id), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /neuron_id[%" PetscInt_FMT "] is %s, not an integer", raw->path, i, Format(id).text);
+    PetscCheck(fabs(id) < RD_RECORDING_MAX_EXACT_ID, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /neuron_id[%" PetscInt_FMT "] is %s: ids must be below 2^53 in magnitude", raw->path, i, Format(id).text);
   }
   PetscCall(PetscMalloc1(raw->neurons, &entries));
   for (PetscInt i = 0; i < raw->neurons; i++) entries[i] = (IdEntry){raw->neuron_id[i], i};

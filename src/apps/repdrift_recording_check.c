@@ -4,14 +4,15 @@
 #include <repdrift/recording.h>
 
 static const char help[] =
-  "repdrift-recording-check FILE.h5 [-sessions i,j,..] [-stimuli i,j,..] [-min_trials N] [-zscore] [-print_responses]\n"
-  "Reads FILE.h5 as a repdrift-recording (version 1: /responses [session, stimulus, trial, neuron],\n"
+  "repdrift-recording-check FILE.h5 [FILE.h5 ...] [-sessions i,j,..] [-stimuli i,j,..] [-min_trials N] [-zscore] [-print_responses]\n"
+  "Reads each FILE.h5 as a repdrift-recording (version 1: /responses [session, stimulus, trial, neuron],\n"
   "NaN = missing trial; optional /session_day, /stimulus_name, /neuron_id; root attributes format,\n"
   "version, response_units, source) exactly as -model recording will, and prints what the analyses\n"
   "get: the selection, the trials per group (every group uses the smallest valid count, its valid\n"
   "trials subsampled evenly), dropped partial trials. -print_responses also prints every prepared\n"
   "response, one line per (session, stimulus, trial): the file trial index, then the neurons.\n"
-  "Exit status: 0 readable, 2 refused (one line naming the file, the dataset and the problem).\n";
+  "A refused file gets one line on stderr naming the file, the dataset and the problem; the other\n"
+  "files are still checked. Exit status: 0 every file readable, 2 any refused (or a bad option).\n";
 
 #define RD_MAX_SELECTION 4096
 
@@ -101,39 +102,54 @@ static PetscErrorCode Describe(const RdRecording *rec, PetscBool print_responses
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* The check itself, its refusals returned rather than printed with a traceback. */
+/* One file: read, describe, free. */
 static PetscErrorCode Check(const char *path, const CheckOptions *options)
 {
   RdRecording recording;
 
   PetscFunctionBeginUser;
-  PetscCheck(path, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Give the recording file: repdrift-recording-check FILE.h5 (see -help)");
   PetscCall(RdRecordingRead(path, &options->reader, &recording));
   PetscCall(Describe(&recording, options->print_responses));
   PetscCall(RdRecordingDestroy(&recording));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* A refusal as one line on stderr (instead of PETSc's traceback). */
+static void PrintRefusal(PetscErrorCode failed)
+{
+  const char *generic = "unknown error";
+  char       *specific = NULL;
+  (void)PetscErrorMessage(failed, &generic, &specific);
+  fprintf(stderr, "repdrift-recording-check: %s\n", specific && specific[0] ? specific : generic);
+}
+
 int main(int argc, char **argv)
 {
-  const char    *path = (argc > 1 && argv[1][0] != '-') ? argv[1] : NULL;
+  int            n_files = 0, refused = 0;
+  char         **files;
   CheckOptions   options;
   PetscBool      help_requested;
   PetscErrorCode failed;
 
+  /* the files come first: PETSc would read a name after an option as that option's value */
+  while (n_files + 1 < argc && argv[n_files + 1][0] != '-') n_files++;
+  files = argv + 1;
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
   PetscCall(PetscOptionsHasHelp(NULL, &help_requested));
   PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
   failed = ReadOptions(&options);
   if (!failed && !help_requested) failed = CheckUnusedOptions();
-  if (!failed && !help_requested) failed = Check(path, &options);
-  PetscCall(PetscPopErrorHandler());
+  if (!failed && !help_requested && n_files == 0) failed = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, PETSC_ERR_USER_INPUT, PETSC_ERROR_INITIAL, "Give the recording file(s): repdrift-recording-check FILE.h5 ... (see -help)");
   if (failed) {
-    const char *generic;
-    char       *specific = NULL;
-    PetscCall(PetscErrorMessage(failed, &generic, &specific));
-    fprintf(stderr, "repdrift-recording-check: %s\n", specific && specific[0] ? specific : generic);
+    PrintRefusal(failed);
+    refused = 1;
   }
+  for (int f = 0; f < n_files && !failed && !help_requested; f++) {
+    PetscErrorCode file_failed = Check(files[f], &options);
+    if (file_failed) PrintRefusal(file_failed);
+    refused += file_failed ? 1 : 0;
+  }
+  PetscCall(PetscPopErrorHandler());
   PetscCall(PetscFinalize());
-  return failed ? 2 : 0;
+  return refused ? 2 : 0;
 }
