@@ -69,7 +69,8 @@ def read_session(path, options):
         ids_path = f"{PIPELINE}/ImageSegmentation/cell_specimen_ids"
         ids = common.unique_integer_ids(common.read_numbers(f, ids_path, "one cell_specimen_id per cell"), path, ids_path)
         if ids.shape[0] != cells:
-            raise common.ConversionError(f"{path}: {ids_path}: {ids.shape[0]} ids for {cells} cells (rows) of {dff_path}/data")
+            hint = " (is the dF/F array stored [frames, cells]? the Allen layout is [cells, frames])" if ids.shape[0] == frames else ""
+            raise common.ConversionError(f"{path}: {ids_path}: {ids.shape[0]} ids for {cells} cells (rows) of {dff_path}/data{hint}")
         shown = common.read_numbers(f, f"{stimulus_path}/data", "movie frame of each presentation")
         if shown.ndim == 2 and shown.shape[1] == 1:
             shown = shown[:, 0]
