@@ -23,6 +23,7 @@ The converters of jobs/ against inputs whose answer is known by construction (ge
 """
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 
@@ -375,7 +376,8 @@ def bad_matlab(jobs, work):
 
 def main():
     jobs, check_exe, work = (os.path.abspath(a) for a in sys.argv[1:4])
-    os.makedirs(work, exist_ok=True)
+    shutil.rmtree(work, ignore_errors=True)  # a rerun starts from nothing
+    os.makedirs(work)
     for script in ("convert-allen-nwb1.py", "convert-nwb2-ophys.py", "convert-matlab.py")[: 3 if len(sys.argv) <= 4 or sys.argv[4] != "bad" else 0]:
         result = convert(jobs, script, "-h")
         report(result.returncode == 0 and "usage" in result.stdout and "repdrift-recording" in result.stdout, f"{script} -h explains itself")

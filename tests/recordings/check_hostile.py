@@ -10,6 +10,7 @@ refuses everything.
 """
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 
@@ -170,7 +171,8 @@ def refusal_lines(stderr, path):
 
 def main():
     exe, work = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    os.makedirs(work, exist_ok=True)
+    shutil.rmtree(work, ignore_errors=True)  # a rerun starts from nothing
+    os.makedirs(work)
     paths = []
     for name, writer, _ in CASES:
         paths.append(os.path.join(work, f"{name}.h5"))

@@ -21,6 +21,7 @@ Tolerances: 1e-9 relative (plus 1e-10 absolute for quantities in [0, 1], 1e-6 de
 """
 import math
 import os
+import shutil
 import subprocess
 import sys
 
@@ -238,7 +239,8 @@ def check_uneven(exe, work):
 
 def main():
     exe, work = sys.argv[1], sys.argv[2]
-    os.makedirs(work, exist_ok=True)
+    shutil.rmtree(work, ignore_errors=True)  # a rerun starts from nothing
+    os.makedirs(work)
     check_planted(exe, work)
     check_uneven(exe, work)
     print(f"check_planted: {passed} passed, {failed} failed")
