@@ -11,7 +11,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.layout_engine import ConstrainedLayoutEngine  # noqa: E402
 
 from .figures import Panel  # noqa: E402
 
@@ -36,6 +35,15 @@ def image_size(spec, table):
     return (round(PANEL_INCHES[0] * columns * DPI), round((PANEL_INCHES[1] * rows + TITLE_INCHES + FOOTER_INCHES) * DPI))
 
 
+def _margins(columns, rows, width, height):
+    """Fixed margins in inches (cheaper than a layout engine, and the same for every figure)."""
+    left, right, top, bottom, between_x, between_y = 0.75, 0.15, TITLE_INCHES + 0.3, FOOTER_INCHES + 0.75, 0.85, 1.1
+    axes_width = (width - left - right - (columns - 1) * between_x) / columns
+    axes_height = (height - top - bottom - (rows - 1) * between_y) / rows
+    return dict(left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height,
+                wspace=between_x / axes_width, hspace=between_y / axes_height)
+
+
 def _panel_spec(spec, name):
     for panel in spec.panels:
         if panel.title == name:
@@ -55,11 +63,9 @@ def draw_table(table, spec, footer):
     names, columns, rows = grid(spec, table)
     width, height = image_size(spec, table)
     fig = plt.figure(figsize=(width / DPI, height / DPI), dpi=DPI)
-    bottom = FOOTER_INCHES * DPI / height
-    fig.set_layout_engine(ConstrainedLayoutEngine(rect=(0, bottom, 1, 1 - bottom)))
-    fig.suptitle(spec.title, fontsize=11)
+    fig.suptitle(spec.title, fontsize=11, y=1 - 0.1 / (height / DPI), va="top")
     fig.text(0.005, 0.005, footer, fontsize=6, va="bottom", ha="left", wrap=True, color="0.3")
-    axes = fig.subplots(rows, columns, squeeze=False)
+    axes = fig.subplots(rows, columns, squeeze=False, gridspec_kw=_margins(columns, rows, width / DPI, height / DPI))
     colors = {}
     for row in table.rows:
         if row[2] in ("mean", "measured", "point", "fit", "predicted") and row[1] not in colors:
