@@ -37,7 +37,7 @@ def image_size(spec, table):
 
 def _margins(columns, rows, width, height):
     """Fixed margins in inches (cheaper than a layout engine, and the same for every figure)."""
-    left, right, top, bottom, between_x, between_y = 0.75, 0.15, TITLE_INCHES + 0.3, FOOTER_INCHES + 0.75, 0.85, 1.1
+    left, right, top, bottom, between_x, between_y = 0.95, 0.15, TITLE_INCHES + 0.3, FOOTER_INCHES + 0.7, 1.0, 1.1
     axes_width = (width - left - right - (columns - 1) * between_x) / columns
     axes_height = (height - top - bottom - (rows - 1) * between_y) / rows
     return dict(left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height,
@@ -106,7 +106,9 @@ def _draw_panel(ax, panel, rows, colors, legend):
         elif kind == "fit":
             ax.plot(xs, ys, linestyle="-", color=color, linewidth=1, alpha=0.8, label=label)
         elif kind == "predicted":
-            ax.plot(xs, ys, linestyle="--", color=color, linewidth=1.2, marker="x" if len(xs) == 1 else "", label=label)
+            connect = panel.connect and len(xs) > 1
+            ax.plot(xs, ys, linestyle="--" if connect else "none", color=color, linewidth=1.2, marker="" if connect else "x",
+                    label=label)
         elif kind == "point":
             ax.errorbar(xs, ys, yerr=bars, color=color, linestyle="none", marker="o", markersize=4, capsize=2, label=label)
         elif kind == "null":
@@ -114,7 +116,7 @@ def _draw_panel(ax, panel, rows, colors, legend):
                         marker="o", markerfacecolor="none", markersize=4, capsize=2, label=label)
         elif kind == "paper":
             ax.errorbar(xs, ys, yerr=bars, color="C3", linestyle="none", marker="*", markersize=10, label=label)
-        elif not panel.connect:  # means as markers with error bars
+        elif not panel.connect:  # means or measured values as markers with error bars
             ax.errorbar(xs, ys, yerr=bars, color=color, linestyle="none", marker="o", markersize=3, capsize=2, label=label)
         else:  # mean, measured: a curve
             if has_bars and len(xs) > MANY_POINTS:

@@ -596,7 +596,7 @@ DAY = "day (0 = end of burn-in)"
 FIGURES = (
     Figure(
         name="angle_to_pc",
-        title="Drift is aligned with the most variable directions (angle of drift to each PC)",
+        title="Angle of the drift to each PC against the PC's explained variance",
         needs=("/drift/angle_to_pc", "/geometry/explained_variance_ratio", "/drift/angle_slope"),
         compute=compute_angle_to_pc,
         panels=(Panel("angle of drift to PC i vs its explained variance", "explained variance ratio v_i of day d-1",
@@ -615,7 +615,7 @@ FIGURES = (
                 "and 5e,h."),
     Figure(
         name="variance_flow",
-        title="Flow of variance out of the top PCs (log-log)",
+        title="Flow of variance between consecutive days (log-log)",
         needs=("/drift/variance_flow", "/geometry/explained_variance_ratio"),
         compute=compute_variance_flow,
         panels=(Panel("variance along PC i on the next day vs v_i", "explained variance ratio v_i of day d-1",
@@ -647,7 +647,7 @@ FIGURES = (
                 "2022, Figs 2h and 5c."),
     Figure(
         name="drift_vs_frequency",
-        title="Frequent stimuli drift slower",
+        title="Drift per day against stimulus frequency",
         needs=("/drift/angle_between_means", "/sweep/stimulus_probability"),
         compute=compute_drift_vs_frequency,
         columns=1,
@@ -662,7 +662,7 @@ FIGURES = (
                 "2023, the frequency dependence of the diffusion coefficient)."),
     Figure(
         name="cross_day_accuracy",
-        title="Readouts survive the drift: cross-day classifier accuracy and angle against the lag",
+        title="Cross-day classifier accuracy and angle against the lag",
         needs=("/readout/classifier_accuracy", "/readout/classifier_angle"),
         compute=compute_cross_day_accuracy,
         panels=(Panel("accuracy of day d's classifier on day d + lag", "lag (days)", "accuracy (stimulus 0 vs 1)"),
@@ -676,7 +676,7 @@ FIGURES = (
                 "Figs 3e-f and 6a-b."),
     Figure(
         name="task_loss",
-        title="Task performance stays stable while the code drifts",
+        title="Task loss over days",
         needs=("/task/loss",),
         compute=compute_task_loss,
         columns=1,
@@ -713,14 +713,15 @@ FIGURES = (
         protocol="replicas",
         panels=(Panel("F_s: measured / predicted", "presentation probability p_s", "measured / predicted"),
                 Panel("sigma_s: measured / predicted", "presentation probability p_s", "measured / predicted"),
-                Panel("F_s vs presentation probability", "presentation probability p_s", "F_s (activation^2)", yscale="log"),
+                Panel("F_s vs presentation probability", "presentation probability p_s", "F_s (activation^2)", yscale="log",
+                      connect=False),
                 Panel("sigma_s vs presentation probability", "presentation probability p_s", "sigma_s (activation^2 / step)",
-                      yscale="log")),
+                      yscale="log", connect=False)),
         caption="Top: measured / predicted fluctuation F_s (/theory/fluctuation_measured / _predicted) and diffusion "
                 "slope sigma_s (/theory/diffusion_slope_*) of every stimulus of every done point, against the "
                 "stimulus' presentation probability p_s (/sweep/stimulus_probability); bars: the jackknife standard "
                 "error (/theory/*_stderr) divided by the prediction; dotted: agreement (1). Bottom: the same "
-                "coefficients on their own scale, measured (markers, +- standard error) and predicted (dashed). Both "
+                "coefficients on their own scale, measured (dots, +- standard error) and predicted (crosses). Both "
                 "fall as p_s rises: a frequently presented stimulus fluctuates and diffuses less. Points where the "
                 "theory gives no prediction (dropout or input noise > 0) appear only as measured values. "
                 "Pashakhanloo & Koulakov 2023."),

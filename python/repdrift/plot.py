@@ -1,4 +1,4 @@
-"""repdrift-plot ARCHIVE [-o DIR] [--format png,pdf,svg] [--only NAME,...] [--list]
+"""repdrift-plot ARCHIVE [-o DIR] [--format png,pdf,svg] [--only NAME,...] | repdrift-plot --list
 
 Writes the figures of a repdrift archive into DIR (default: ARCHIVE without .h5, plus
 "-figures"): for each figure NAME.png (and .pdf/.svg as asked), NAME.csv with exactly the plotted
@@ -38,12 +38,14 @@ class _Parser(argparse.ArgumentParser):
 def _parse(argv):
     parser = _Parser(prog="repdrift-plot", description=__doc__.split("\n\n")[1],
                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("archive", help="a repdrift archive (.h5)")
+    parser.add_argument("archive", nargs="?", help="a repdrift archive (.h5)")
     parser.add_argument("-o", "--output", help="output directory (created; existing figures in it are replaced)")
     parser.add_argument("--format", default="png", help="comma list of png, pdf, svg (default png)")
     parser.add_argument("--only", help="comma list of figure names (default: all; --list shows them)")
     parser.add_argument("--list", action="store_true", help="list the figure names and exit")
     args = parser.parse_args(argv)
+    if args.archive is None and not args.list:
+        raise UsageError("the following arguments are required: archive")
     args.formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
     bad = [f for f in args.formats if f not in FORMATS]
     if bad or not args.formats:
@@ -54,7 +56,7 @@ def _parse(argv):
         unknown = [n for n in args.names if n not in FIGURE_NAMES]
         if unknown or not args.names:
             raise UsageError(f"--only: unknown figure '{unknown[0] if unknown else args.only}' (figures: {', '.join(FIGURE_NAMES)})")
-    if args.output is None:
+    if args.output is None and args.archive is not None:
         stem = args.archive[:-3] if args.archive.endswith(".h5") else args.archive
         args.output = stem + "-figures"
     return args
@@ -80,7 +82,8 @@ def _write_atomic(path, write):
 
 
 def _number(x):
-    return "" if isinstance(x, float) and math.isnan(x) else ("%.17g" % x if isinstance(x, float) else str(x))
+    """A CSV cell: floats in the shortest form that reads back as the same double, NaN empty."""
+    return "" if isinstance(x, float) and math.isnan(x) else (repr(x) if isinstance(x, float) else str(x))
 
 
 def write_csv(path, table, header_lines):

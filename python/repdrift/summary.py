@@ -120,8 +120,9 @@ def summary_csv_header():
 
 
 def summary_csv_rows(ds):
-    """The rows of a `summary()` Dataset in the sweep's order, as lists of strings (floats %.17g,
-    NaN as 'nan'; noise_type by name; noise_level the level the points ran at)."""
+    """The rows of a `summary()` Dataset in the sweep's order, as lists of strings (floats in the
+    shortest form that reads back as the same double, NaN as 'nan'; noise_type by name;
+    noise_level the level the points ran at)."""
     rows = []
     per_type = "noise_level_of_type" in ds.coords
     shape = [ds.sizes[d] for d in SUMMARY_DIMS]
@@ -140,4 +141,4 @@ def summary_csv_rows(ds):
 
 def _number(x):
     x = float(x)
-    return "nan" if math.isnan(x) else "%.17g" % x
+    return "nan" if math.isnan(x) else repr(x)
