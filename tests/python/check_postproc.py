@@ -720,7 +720,7 @@ def run_figures(results, plot, archive, workdir, expect, formats="png"):
 def run_sweep(results, repdrift, merge, report, plot, workdir):
     shutil.rmtree(workdir, ignore_errors=True)
     os.makedirs(workdir)
-    options = ["-sweep_frequency", "0.3,0.6", "-sweep_dropout", "0,0.2", "-sweep_width", "8", "-sweep_lr", "0.02,0.55",
+    options = ["-sweep_frequency", "0.3,0.6", "-sweep_dropout", "0,0.2", "-sweep_width", "8", "-sweep_lr", "0.02,0.6",
                "-sweep_seeds", "3", "-burnin_steps", "4000", "-days", "3", "-steps_per_day", "1000", "-probe_samples", "40",
                "-terse"]
     slices = []
