@@ -37,3 +37,6 @@ add_test(NAME postproc_bad_input
   COMMAND ${CHECK_POSTPROC} errors ${REPDRIFT_PLOT} ${REPDRIFT_TEST_DIR}/small_1ranks.h5 ${REPDRIFT_TEST_DIR}/postproc_errors)
 set_tests_properties(postproc_bad_input PROPERTIES LABELS "python;postproc" ENVIRONMENT "${REPDRIFT_POSTPROC_ENV}"
   FIXTURES_REQUIRED small_1ranks)
+
+add_test(NAME postproc_stats COMMAND ${CHECK_POSTPROC} stats)
+set_tests_properties(postproc_stats PROPERTIES LABELS "python;postproc" ENVIRONMENT "${REPDRIFT_POSTPROC_ENV}")

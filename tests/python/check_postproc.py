@@ -5,6 +5,7 @@ Usage:
     check_postproc.py figures PLOT ARCHIVE WORKDIR --expect NAME,... [--format png,svg,pdf]
     check_postproc.py sweep REPDRIFT MERGE REPORT PLOT WORKDIR
     check_postproc.py errors PLOT ARCHIVE WORKDIR
+    check_postproc.py stats
 
 figures: runs `PLOT ARCHIVE -o WORKDIR --format FORMATS` (default png), then
   - the index lists exactly the figures of --expect as drawn and every other one as skipped with a
@@ -30,6 +31,8 @@ sweep: a linear sweep with 3 seeds and two learning rates, the larger of which d
 errors: a text file, an HDF5 file that is not a repdrift archive, a directory, a missing path, an
   archive whose /sweep is not the Cartesian product of its options, an unknown --only / --format,
   an output path that is a file: exit 2 with one line on stderr, nothing written, the file intact.
+stats: repdrift.stats (numpy only) against scipy: Student's t quantile, the 95 % interval of a
+  mean, the least-squares fit.
 
 Prints `ok`/`FAIL` lines (check_archive.Results) and `check_postproc: N passed, M failed`.
 """
@@ -820,6 +823,29 @@ def run_errors(results, plot, archive, workdir):
         results.check("/nonsense" in str(error), "open_archive names an unknown group", str(error))
 
 
+def run_stats(results):
+    """repdrift.stats against scipy: the t quantile, the interval, the least-squares fit."""
+    from repdrift import stats as rs
+    worst = max(abs(rs.student_t_quantile(q, dof) / stats.t.ppf(q, dof) - 1)
+                for dof in list(range(1, 201)) + [500, 1000, 10000] for q in (0.6, 0.9, 0.975, 0.995))
+    results.check(worst < 1e-8, "student_t_quantile equals scipy.stats.t.ppf for 1..200, 500, 1000, 10000 dof", f"worst {worst:.1e}")
+    rng = np.random.default_rng(7)
+    for n in (2, 3, 10, 57):
+        v = rng.normal(size=n)
+        v_nan = np.concatenate([v, [np.nan, np.inf]])
+        m, lo, hi, count = rs.mean_ci95(v_nan)
+        want = stats.t.interval(0.95, n - 1, loc=v.mean(), scale=stats.sem(v))
+        results.check(count == n and close(m, v.mean()) and abs(lo - want[0]) < 1e-9 and abs(hi - want[1]) < 1e-9,
+                      f"mean_ci95 of {n} values (non-finite ones left out) equals scipy's t interval")
+        x = rng.normal(size=n)
+        fit = stats.linregress(x, 2 * x + v)
+        a, b, r, count = rs.linear_fit(np.append(x, np.nan), np.append(2 * x + v, 1.0))
+        results.check(count == n and abs(a - fit.intercept) < 1e-12 and abs(b - fit.slope) < 1e-12 and abs(r - fit.rvalue) < 1e-12,
+                      f"linear_fit of {n} pairs equals scipy.stats.linregress")
+    m, se, count = rs.mean_se([1.0])
+    results.check(count == 1 and m == 1.0 and math.isnan(se), "mean_se of one value: mean, NaN standard error")
+
+
 def main():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
@@ -835,14 +861,17 @@ def main():
     p = sub.add_parser("errors")
     for name in ("plot", "archive", "workdir"):
         p.add_argument(name)
+    sub.add_parser("stats")
     args = parser.parse_args()
     results = Results()
     if args.command == "figures":
         run_figures(results, args.plot, args.archive, args.workdir, [n for n in args.expect.split(",") if n], args.format)
     elif args.command == "sweep":
         run_sweep(results, args.repdrift, args.merge, args.report, args.plot, args.workdir)
-    else:
+    elif args.command == "errors":
         run_errors(results, args.plot, args.archive, args.workdir)
+    else:
+        run_stats(results)
     print(f"check_postproc: {results.passed} passed, {results.failed} failed")
     return 1 if results.failed else 0
 
