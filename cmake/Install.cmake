@@ -1,5 +1,5 @@
 # `cmake --install build --prefix DIR` (README, "On a cluster") installs:
-#   DIR/bin/                       repdrift, repdrift-report, repdrift-merge, repdrift-kappa
+#   DIR/bin/                       repdrift, repdrift-report, repdrift-merge, repdrift-kappa, repdrift-recording-check
 #                                  (and repdrift-plot, a link into the Python directory, when python/ exists)
 #   DIR/share/repdrift/jobs/       sweep.sbatch, array.sbatch, merge.sbatch, local.sh,
 #                                  make-digits-dataset.py, configs/*.yaml
@@ -8,7 +8,7 @@
 # (cmake/InstallJobScripts.cmake); the programs keep the link paths of PETSc, SLEPc, MPI and HDF5
 # as their run path (CMAKE_INSTALL_RPATH_USE_LINK_PATH, set before the targets), so they run
 # without the modules they were built with.
-install(TARGETS repdrift repdrift-report repdrift-merge repdrift-kappa RUNTIME DESTINATION bin)
+install(TARGETS repdrift repdrift-report repdrift-merge repdrift-kappa repdrift-recording-check RUNTIME DESTINATION bin)
 
 install(PROGRAMS jobs/sweep.sbatch jobs/array.sbatch jobs/merge.sbatch jobs/local.sh jobs/make-digits-dataset.py
         DESTINATION share/repdrift/jobs)

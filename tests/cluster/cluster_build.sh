@@ -133,9 +133,8 @@ for program in repdrift repdrift-report repdrift-merge repdrift-kappa; do
   [ -x "$prefix/bin/$program" ] || fail "$prefix/bin/$program not installed"
 done
 readelf -d "$prefix/bin/repdrift" | grep -E "RUNPATH|RPATH" | grep -q "$PETSC_DIR/$PETSC_ARCH/lib" || fail "the installed repdrift lost the run path to PETSc's libraries"
-if [ -d "$prefix/lib/repdrift/python/repdrift" ]; then
-  PYTHONPATH=$prefix/lib/repdrift/python python3 -c "import repdrift" || fail "the installed Python package does not import"
-fi
+PYTHONPATH=$prefix/lib/repdrift/python python3 -c "import repdrift" || fail "the installed Python package does not import"
+[ -x "$prefix/bin/repdrift-plot" ] || fail "$prefix/bin/repdrift-plot not installed"
 "$prefix/bin/repdrift" -version > version.txt || fail "repdrift -version exit status"
 cat version.txt
 grep -q "^built with PETSc: $petsc_version$" version.txt || fail "-version does not name PETSc $petsc_version"
@@ -144,6 +143,8 @@ mkdir run && cd run
 PATH=$tmp/bin:$PATH REPDRIFT_CONFIG=$HOME/sweep.yaml REPDRIFT_OUTPUT=$HOME/run/sweep.h5 \
   bash "$prefix/share/repdrift/jobs/sweep.sbatch" > sweep.out 2>&1 || { tail -n 30 sweep.out; fail "the installed jobs/sweep.sbatch"; }
 grep -q "final_loss" sweep.out || { tail -n 30 sweep.out; fail "the installed sweep.sbatch did not run the installed repdrift-report"; }
+"$prefix/bin/repdrift-plot" "$HOME/run/sweep.h5" -o figures > plot.out 2>&1 || { cat plot.out; fail "the installed repdrift-plot"; }
+[ -s figures/index.html ] || fail "the installed repdrift-plot wrote no index.html"
 echo "cluster_build: installed sweep.sbatch ran $(grep -c '^\[' sweep.out) progress lines, report printed"
 EOF
 chmod 0644 "$tmp/user.sh"
