@@ -37,14 +37,13 @@ struct _n_RdArchiveReader {
   char  path[PETSC_MAX_PATH_LEN];
 };
 
-static PetscBool IsInFile(RdField field, const RdConfig *cfg)
+static PetscBool IsInFile(RdField field, const RdArchiveSettings *cfg)
 {
-  RdSchemaSelection selection = RdConfigSchemaSelection(cfg);
-  return RdFieldPresent(field, &selection);
+  return RdFieldPresent(field, &cfg->selection);
 }
 
 /* Bytes the archive will occupy: all storage is allocated when the schema is created. */
-static double ArchiveBytes(const RdDims *dims, const RdConfig *cfg)
+static double ArchiveBytes(const RdDims *dims, const RdArchiveSettings *cfg)
 {
   double bytes = 0;
   for (int f = 0; f < RD_NUM_FIELDS; f++) {
@@ -131,7 +130,7 @@ static PetscErrorCode WriteStringDataset(hid_t file, const char *path, const cha
 
 /* ---------- schema creation (rank 0, serial) ---------- */
 
-static PetscErrorCode WriteProvenanceAttributes(hid_t file, const RdConfig *cfg, const RdArchiveProvenance *provenance)
+static PetscErrorCode WriteProvenanceAttributes(hid_t file, const RdArchiveSettings *cfg, const RdArchiveProvenance *provenance)
 {
   char     text[1024], now[64];
   unsigned major, minor, release;
@@ -147,16 +146,8 @@ static PetscErrorCode WriteProvenanceAttributes(hid_t file, const RdConfig *cfg,
   PetscCall(WriteStringAttribute(file, "created", now));
   PetscCall(WriteStringAttribute(file, "finished", ""));
   PetscCall(WriteStringAttribute(file, "status", "running"));
-  PetscCall(WriteStringAttribute(file, "model", RdModelName(cfg->model)));
-  {
-    /* the run's noise sources, comma-separated (per point: /sweep/noise_type) */
-    char types[256] = "";
-    for (PetscInt t = 0; t < cfg->axes.n_noise_type; t++) {
-      PetscCall(PetscStrlcat(types, t ? "," : "", sizeof types));
-      PetscCall(PetscStrlcat(types, rd_noise_type_names[cfg->axes.noise_type[t]], sizeof types));
-    }
-    PetscCall(WriteStringAttribute(file, "noise_type", types));
-  }
+  PetscCall(WriteStringAttribute(file, "model", cfg->model));
+  PetscCall(WriteStringAttribute(file, "noise_type", cfg->noise_types)); /* per point: /sweep/noise_type */
   PetscCall(WriteIntegerAttribute(file, "global_seed", cfg->seed));
   PetscCall(WriteIntegerAttribute(file, "mpi_ranks", provenance->mpi_ranks));
   PetscCall(PetscGetVersion(text, sizeof text));
@@ -250,7 +241,7 @@ static PetscErrorCode CreateField(hid_t file, RdField field, const RdDims *dims,
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode CreateSchema(const char *path, const RdConfig *cfg, const RdDims *dims, const double *const plan_values[RD_NUM_FIELDS], const RdArchiveProvenance *provenance)
+static PetscErrorCode CreateSchema(const char *path, const RdArchiveSettings *cfg, const RdDims *dims, const double *const plan_values[RD_NUM_FIELDS], const RdArchiveProvenance *provenance)
 {
   hid_t file, scale[RD_NUM_DIMS];
 
@@ -271,7 +262,7 @@ static PetscErrorCode CreateSchema(const char *path, const RdConfig *cfg, const 
 }
 
 /* Checks (rank 0) that -output may be created, without touching an existing file. */
-static void CheckOutputPath(const RdConfig *cfg, char *message, size_t size)
+static void CheckOutputPath(const RdArchiveSettings *cfg, char *message, size_t size)
 {
   char directory_buffer[PETSC_MAX_PATH_LEN];
   message[0] = '\0';
@@ -291,7 +282,7 @@ static void CheckOutputPath(const RdConfig *cfg, char *message, size_t size)
 }
 
 /* Checks (rank 0) that the file system holds the whole archive, allocated up front. */
-static void CheckFreeSpace(const RdConfig *cfg, const RdDims *dims, char *message, size_t size)
+static void CheckFreeSpace(const RdArchiveSettings *cfg, const RdDims *dims, char *message, size_t size)
 {
   char           directory_buffer[PETSC_MAX_PATH_LEN];
   struct statvfs file_system;
@@ -328,19 +319,19 @@ static PetscErrorCode OpenParallel(RdArchive archive, const char *path, const Rd
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode NewArchive(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims, RdArchive *archive)
+static PetscErrorCode NewArchive(MPI_Comm comm, const RdArchiveSettings *cfg, const RdDims *dims, RdArchive *archive)
 {
   PetscFunctionBeginUser;
   PetscCall(PetscNew(archive));
   (*archive)->comm           = comm;
   (*archive)->dims           = *dims;
-  (*archive)->selection = RdConfigSchemaSelection(cfg);
+  (*archive)->selection = cfg->selection;
   PetscCall(PetscStrncpy((*archive)->path, cfg->output, sizeof (*archive)->path));
   PetscCallMPI(MPI_Comm_rank(comm, &(*archive)->rank));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode RdArchiveCreate(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims, const double *const plan_values[RD_NUM_FIELDS], const RdArchiveProvenance *provenance, RdArchive *archive_out)
+PetscErrorCode RdArchiveCreate(MPI_Comm comm, const RdArchiveSettings *cfg, const RdDims *dims, const double *const plan_values[RD_NUM_FIELDS], const RdArchiveProvenance *provenance, RdArchive *archive_out)
 {
   RdArchive archive;
   char      message[RD_MESSAGE_SIZE] = "";
@@ -613,7 +604,7 @@ static void FirstDifference(const char *a, const char *b, char *line_a, char *li
 }
 
 /* Rank 0: everything -resume needs to trust an existing archive. Message empty when it matches. */
-static PetscErrorCode CheckResumable(const RdConfig *cfg, const char *options_text, const RdDims *dims, PetscInt *status, char *message, size_t size)
+static PetscErrorCode CheckResumable(const RdArchiveSettings *cfg, const char *options_text, const RdDims *dims, PetscInt *status, char *message, size_t size)
 {
   RdArchiveReader reader;
   char           *stored_options;
@@ -654,7 +645,7 @@ static PetscErrorCode CheckResumable(const RdConfig *cfg, const char *options_te
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode RdArchiveResumeCheck(MPI_Comm comm, const RdConfig *cfg, const char *options_text, const RdDims *dims, PetscInt *status)
+PetscErrorCode RdArchiveResumeCheck(MPI_Comm comm, const RdArchiveSettings *cfg, const char *options_text, const RdDims *dims, PetscInt *status)
 {
   char        message[RD_MESSAGE_SIZE] = "";
   PetscMPIInt rank;
@@ -668,7 +659,7 @@ PetscErrorCode RdArchiveResumeCheck(MPI_Comm comm, const RdConfig *cfg, const ch
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode RdArchiveReopen(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims, RdArchive *archive_out)
+PetscErrorCode RdArchiveReopen(MPI_Comm comm, const RdArchiveSettings *cfg, const RdDims *dims, RdArchive *archive_out)
 {
   RdArchive archive;
   char      message[RD_MESSAGE_SIZE] = "";

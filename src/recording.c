@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <repdrift/recording.h>
-#include <repdrift/archive.h> /* RdInputReadArray (moving to h5input.h) */
+#include <repdrift/h5input.h> /* RdInputReadArray */
 #include "h5input_recording.h"
 
 #define RD_RECORDING_MAX_EXACT_ID 9007199254740992.0 /* 2^53: ids beyond are not exact in float64 */

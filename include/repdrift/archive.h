@@ -10,13 +10,19 @@
 #ifndef REPDRIFT_ARCHIVE_H
 #define REPDRIFT_ARCHIVE_H
 
-#include <repdrift/config.h>
 #include <repdrift/schema.h>
-/* Transitional: RdInputReadMatrix / RdInputReadArray moved to h5input.h; kept visible here until
- * every caller (config.c, models/autoencoder_point.c, apps/repdrift_kappa.c) includes h5input.h. */
-#include <repdrift/h5input.h>
 
 typedef struct _n_RdArchive *RdArchive;
+
+/* What the archive needs to know of a run (filled from its options by RdRunArchiveSettings). */
+typedef struct {
+  char              output[PETSC_MAX_PATH_LEN]; /* the file (-output) */
+  PetscBool         overwrite;                  /* replace an existing file (-overwrite) */
+  char              model[64];                  /* root attribute "model" */
+  char              noise_types[256];           /* root attribute "noise_type": the run's noise sources, comma-separated */
+  PetscInt          seed;                       /* root attribute "global_seed" */
+  RdSchemaSelection selection;                  /* the optional groups the file has */
+} RdArchiveSettings;
 
 /* What the archive records besides the data: run-level provenance filled by the caller. */
 typedef struct {
@@ -28,13 +34,13 @@ typedef struct {
 
 /* Collective. Refuses an existing -output unless -overwrite; plan_values[f] (full arrays including
  * the point dimension) are given for every RD_WRITTEN_AT_CREATION field. */
-PetscErrorCode RdArchiveCreate(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims, const double *const plan_values[RD_NUM_FIELDS], const RdArchiveProvenance *provenance, RdArchive *archive);
+PetscErrorCode RdArchiveCreate(MPI_Comm comm, const RdArchiveSettings *cfg, const RdDims *dims, const double *const plan_values[RD_NUM_FIELDS], const RdArchiveProvenance *provenance, RdArchive *archive);
 /* Collective (-resume): checks that -output is a repdrift archive of this schema version whose
  * /config/options equal options_text and whose dimensions equal dims, then gives every rank the
  * /sweep/status of every point (status[n_points]). Clear error, file untouched, otherwise. */
-PetscErrorCode RdArchiveResumeCheck(MPI_Comm comm, const RdConfig *cfg, const char *options_text, const RdDims *dims, PetscInt *status);
+PetscErrorCode RdArchiveResumeCheck(MPI_Comm comm, const RdArchiveSettings *cfg, const char *options_text, const RdDims *dims, PetscInt *status);
 /* Collective (-resume): reopens the checked archive for writing; its root status becomes "running". */
-PetscErrorCode RdArchiveReopen(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims, RdArchive *archive);
+PetscErrorCode RdArchiveReopen(MPI_Comm comm, const RdArchiveSettings *cfg, const RdDims *dims, RdArchive *archive);
 /* Collective: writes result (NULL on ranks without a finished point this round) and makes it
  * durable: data first, flushed, then its status, flushed. */
 PetscErrorCode RdArchiveWriteRound(RdArchive archive, const RdPointResult *result);

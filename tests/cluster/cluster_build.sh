@@ -126,7 +126,7 @@ cmake -S src -B build -DCMAKE_BUILD_TYPE=Release > configure.log 2>&1 || { cat c
 grep "^-- repdrift:" configure.log
 grep -q "^-- repdrift: PETSc $petsc_version from PETSC_DIR=$PETSC_DIR PETSC_ARCH=$PETSC_ARCH " configure.log || fail "configure did not take PETSc from PETSC_DIR + PETSC_ARCH"
 grep -q "^-- repdrift: SLEPc $slepc_version from SLEPC_DIR=$SLEPC_DIR " configure.log || fail "configure did not take SLEPc from SLEPC_DIR"
-cmake --build build -j 2 --target repdrift repdrift-report repdrift-merge repdrift-kappa > build.log 2>&1 || { tail -n 30 build.log; fail "build"; }
+cmake --build build -j 2 --target repdrift repdrift-report repdrift-merge repdrift-kappa repdrift-recording-check > build.log 2>&1 || { tail -n 30 build.log; fail "build"; }
 cmake --install build --prefix "$prefix" > install.log 2>&1 || { cat install.log; fail "install"; }
 rm -rf src build # the installed tree stands alone
 for program in repdrift repdrift-report repdrift-merge repdrift-kappa; do
