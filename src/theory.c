@@ -182,7 +182,10 @@ static PetscErrorCode TheoryMinimum(const RdTheoryInput *in, Theory *th, RdTheor
   PetscFunctionBeginUser;
   if (in->W1_start) {
     PetscCall(RdTheoryMinimumFrom(th->task, w, &th->hyper, in->W1_start, in->W2_start, res->W1_star, res->W2_star, &res->L_star, &res->grad_norm));
-    PetscCall(HiddenSubspace(th, res->W1_star, res->W2_star, res->hidden_basis));
+    if (mc < w) PetscCall(HiddenSubspace(th, res->W1_star, res->W2_star, res->hidden_basis));
+    else /* at full width the units themselves (dropout is not rotation invariant) */
+      for (PetscInt i = 0; i < w; i++)
+        for (PetscInt c = 0; c < mc; c++) res->hidden_basis[RD_IDX2(i, c, mc)] = i == c ? 1.0 : 0.0;
   } else {
     PetscCall(RdTheoryMinimum(th->task, w, &th->hyper, in->seed, in->replicate, res->W1_star, res->W2_star, &res->L_star, &res->grad_norm));
     for (PetscInt i = 0; i < w; i++)
@@ -571,6 +574,7 @@ static PetscErrorCode ModesAllocate(const Theory *th, RdTheoryResult *res)
 
   PetscFunctionBeginUser;
   PetscCall(PetscCalloc3(N, &res->relaxation_rate, N * N, &res->mode_covariance, (size_t)th->K * (size_t)th->m * N, &res->mode_loading));
+  PetscCall(PetscCalloc1((size_t)PetscMax(th->t, 1) * (size_t)(th->m * th->m), &res->generators));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -650,6 +654,7 @@ static PetscErrorCode TheorySteps(const RdTheoryInput *in, Theory *th, RdTheoryR
   PetscCall(StimulusDrift(th, res));
   for (PetscInt i = 0; i < th->N; i++) res->relaxation_rate[i] = th->k[i];
   PetscCall(PetscArraycpy(res->mode_covariance, th->S, th->N * th->N));
+  PetscCall(PetscArraycpy(res->generators, th->Om, th->t * th->m * th->m));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -678,5 +683,6 @@ PetscErrorCode RdTheoryResultDestroy(RdTheoryResult *res)
   PetscCall(PetscFree2(res->velocity, res->diffusion_matrix));
   PetscCall(PetscFree3(res->h_star, res->rotation_generator, res->diffusion_metric));
   PetscCall(PetscFree3(res->relaxation_rate, res->mode_covariance, res->mode_loading));
+  PetscCall(PetscFree(res->generators));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -135,6 +135,7 @@ typedef struct {
   double *h_star;             /* [K][mc] h_s* */
   double *rotation_generator; /* [mc][mc] V = sum_c v_c Om_c: mean motion h(t) = exp(V t) h* */
   double *diffusion_metric;   /* [mc][mc] M = sum_cc' 2D_cc' Om_c^T Om_c': sigma_s = h_s*^T M h_s* */
+  double *generators;         /* [tangent_dim][mc][mc] Om_c, orthonormal tangent generators */
 
   /* The normal modes (for variance curves and the days prediction): */
   double *relaxation_rate;    /* [N] k_i = eta h_i, per step, descending */
@@ -168,6 +169,73 @@ PetscErrorCode RdTheoryVarianceCurve(const RdTheoryResult *result, PetscInt stim
  * tr(Y_s S(t) Y_s^T) + the diffusion integral, S(t)_ij = S_ij (1 - ((1-k_i)(1-k_j))^t); it is 0
  * at t = 0 and, when isolated, rises to the plateau F_s with the slowest rate k_min. */
 PetscErrorCode RdTheoryVarianceCurveFromStart(const RdTheoryResult *result, PetscInt stimulus, PetscInt n_times, const double *times, double *variance);
+
+/* ------------------------------------------------------------------------------------------ */
+/* The days protocol (theory_days.c)                                                            */
+
+/* What is compared to what. The days protocol (-protocol days, -model linear) trains one network
+ * from its initial weights for burnin_steps (day 0), then steps_per_day per day; after each day it
+ * freezes the weights and probes every stimulus with probe_samples fresh presentations: the
+ * probe response is the hidden layer h = D W1 (x_s + xi) (input noise on; dropout on and redrawn
+ * when probe_dropout, D = 1 otherwise), and /drift/angle_between_means [point, day, later_day, s]
+ * is the angle (degrees) between the sample means of the two days' responses. The prediction
+ * below is the expectation of that angle (and of the squared distance between the two day means)
+ * over the SGD noise and the probe samples, for the same point and the same initial weights.
+ *
+ * Model (linear in the SGD noise, derivation in brief). The weights after t steps are
+ * theta_t = R_t . (thetabar_t + delta_t): thetabar_t the mean path (full-batch descent on the
+ * expected loss L from the initial weights: the expected SGD step), delta_t the Ornstein-Uhlenbeck
+ * fluctuation around theta* (the descent's end point, same orbit point) built up from t = 0,
+ * Cov(delta_t) = S(t) = S - L^t S L^t and Cov(delta_t', delta_t) = L^{t'-t} S(t) in the normal
+ * eigenbasis (L = 1 - eta H), and R_t the rotation along the orbit (no dropout: mean exp(V t),
+ * diffusion 2D; with dropout R = 1). A day mean is m_d = h_s(t_d) + eps_d with
+ * Cov(eps_d) = [s^2 W1 W1^T + c diag(W1 (x_s x_s^T + s^2 1) W1^T)] / probe_samples,
+ * c = q/(1-q) with probe dropout, W1 on the mean path; eps independent between days. So
+ *   m_{d'} - m_d ~ R_{t_d} (mu + z),  mu = exp(V tau) hbar_s(t_{d'}) - hbar_s(t_d),  tau = t_{d'} - t_d,
+ *   Cov z = Y_s [S(t') + S(t) - L^tau S(t) - S(t) L^tau] Y_s^T + tau sum_cc' 2D_cc' (Om_c h*)(Om_c' h*)^T
+ *           + Cov eps_d + Cov eps_d'
+ * (the diffusion term small-angle in shape, scaled to the co-rotating integral of
+ * RdTheoryVarianceCurve). The expected squared displacement is |mu|^2 + tr Cov z (exact in this
+ * model); the expected angle is atan2(E|P z'|, |hbar(t_d)| + u.mu), z' = mu + z, u the unit vector
+ * along hbar_s(t_d), P = 1 - u u^T, E|P z'| of the Gaussian by RdGaussianExpectedNorm (first order
+ * in the deviations: the angle between two noisy vectors ~ the spread across their direction over
+ * their length). Assumptions: linear response around theta* (small eta), mean path = gradient
+ * descent (noise-induced drift of the mean only through V), the fluctuation's clock started at the
+ * initial weights. Where the theory does not hold at theta* (holds = false) every prediction is NaN. */
+typedef struct {
+  const RdTask *task;
+  PetscInt      width;                  /* m */
+  double        lr, weight_decay;       /* eta, g */
+  double        input_noise, dropout;   /* s, q (training and probes) */
+  PetscInt      batch;                  /* presentations per step (0 means 1) */
+  PetscInt      burnin_steps, steps_per_day, days;
+  PetscInt      probe_samples;          /* presentations averaged into a day mean */
+  PetscBool     probe_dropout;          /* dropout on while probing */
+  const double *W1_init, *W2_init;      /* the point's initial weights [m][n], [d][m] as the days
+                                           protocol draws them (linear_point.c) */
+} RdDaysInput;
+
+typedef struct {
+  PetscInt  num_stimuli, num_days, width; /* num_days = days + 1 observations, day 0 after burn-in */
+  PetscBool holds;                        /* false: displacement and angle NaN, why says why */
+  char      why[256];
+  double    relaxation_steps;             /* slowest normal relaxation time 1/(eta h_min) at theta* */
+  double   *mean_response;                /* [num_days][K][m] hbar_s(t_d) = W1(t_d) x_s on the mean path */
+  /* [num_days][num_days][K] (day, later_day, stimulus) like /drift/angle_between_means; NaN unless day < later_day: */
+  double   *displacement;                 /* E|m_later - m_day|^2, hidden activation^2 */
+  double   *displacement_path;            /*   its part |mu|^2 from the mean path (and the mean rotation) */
+  double   *displacement_fluctuation;     /*   the normal-space (OU) part */
+  double   *displacement_diffusion;       /*   the diffusion along the orbit (0 with dropout) */
+  double   *displacement_probe;           /*   the probe sampling noise of the two day means */
+  double   *angle;                        /* expected angle between the day means, degrees */
+} RdDaysPrediction;
+
+PetscErrorCode RdTheoryPredictDays(const RdDaysInput *input, RdDaysPrediction *prediction);
+PetscErrorCode RdDaysPredictionDestroy(RdDaysPrediction *prediction);
+
+/* E|z| for independent z_i ~ N(means_i, variances_i), i < n (deterministic quadrature, relative
+ * error ~1e-9). */
+double RdGaussianExpectedNorm(PetscInt n, const double *variances, const double *means);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Replica protocol                                                                             */
