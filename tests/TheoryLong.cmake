@@ -12,7 +12,7 @@ set_tests_properties(test_theory_replicas_long PROPERTIES LABELS long TIMEOUT 12
 # one CTest per case, each well under a minute on one core.
 add_executable(theory_acceptance_long ${CMAKE_CURRENT_SOURCE_DIR}/unit/theory_acceptance_long.c)
 target_link_libraries(theory_acceptance_long PRIVATE repdrift_core)
-foreach(case noise_e3 noise_e1 dropout_e3 dropout_e1 days)
+foreach(case noise_e3_s0.05 noise_e3_s0.1 noise_e1_s0.05 noise_e1_s0.1 dropout_e3 days)
   add_test(NAME theory_acceptance_${case} COMMAND theory_acceptance_long ${case})
   set_tests_properties(theory_acceptance_${case} PROPERTIES LABELS long TIMEOUT 600)
 endforeach()

@@ -28,4 +28,20 @@ PetscErrorCode RdTaskDestroy(RdTask *task);
 PetscErrorCode RdTaskCreateE3(PetscReal frequency, RdTask *task);
 PetscErrorCode RdTaskCreateE1(PetscReal frequency, RdTask *task);
 
+/* One parameter of a reference configuration, as the command-line option that sets it. */
+typedef struct {
+  const char *option; /* e.g. "-input_noise" */
+  const char *value;  /* e.g. "0" (PETSc option syntax) */
+  PetscBool   fixed;  /* true: the task itself fixes it (a size), a different user value is an
+                         error; false: the reference value, which a value given explicitly overrides */
+} RdOptionValue;
+
+/* Every parameter of reference configuration `name` ("e1" or "e3") that decides the theory's
+ * numbers, except the presentation probability of stimulus 0 (the swept -sweep_frequency):
+ * the sizes (fixed), weight decay 0.01 and learning rate 0.025 (Pashakhanloo & Koulakov's
+ * setting of the drift theory), no input noise, no dropout, batch 1, and the width that holds the
+ * minimum (2 for E3, 3 for E1; any larger width gives the same numbers without dropout).
+ * *table points to static storage of *count entries. PETSC_ERR_USER_INPUT for another name. */
+PetscErrorCode RdReferenceConfiguration(const char *name, const RdOptionValue **table, PetscInt *count);
+
 #endif

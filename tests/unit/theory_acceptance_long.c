@@ -21,6 +21,7 @@ typedef struct {
   PetscBool   e1;          /* E1 (rank 3, rotating) or E3 */
   double      frequency;
   double      dropout, input_noise;
+  double      lr;
   PetscInt    replicas, steps;
   double      relax_times; /* estimates start after this many relaxation times */
 } Case;
@@ -40,64 +41,124 @@ static double Slope(const double *time, const double *curve, PetscInt first, Pet
   return stv / stt;
 }
 
-static PetscErrorCode RunCase(const Case *c)
+/* Intercept and slope of the least-squares line through curve[first, last). */
+static void Line(const double *time, const double *curve, PetscInt first, PetscInt last, double *intercept, double *slope)
 {
-  RdTask               task;
-  RdTheoryResult       th;
-  RdReplicaMeasurement me;
-  const PetscInt       width = c->e1 ? 3 : 2, K = c->e1 ? 4 : 3;
-  double              *curve;
+  double mean_t = 0.0, mean_v = 0.0;
+  for (PetscInt a = first; a < last; a++) {
+    mean_t += time[a] / (last - first);
+    mean_v += curve[a] / (last - first);
+  }
+  *slope     = Slope(time, curve, first, last);
+  *intercept = mean_v - *slope * mean_t;
+}
 
-  PetscFunctionBeginUser;
-  if (c->e1) PetscCall(RdTaskCreateE1(c->frequency, &task));
-  else PetscCall(RdTaskCreateE3(c->frequency, &task));
-  RdTheoryInput in = {.task = &task, .width = width, .weight_decay = 0.01, .lr = 0.025, .seed = 7, .replicate = 0, .input_noise = c->input_noise, .dropout = c->dropout};
-  PetscCall(RdTheoryCompute(&in, &th));
-  RD_CHECK(th.holds, "%s: the theory holds (%s)", c->name, th.holds ? "isolated orbit or point" : th.why);
-  const PetscInt  record_every = c->steps / 200;
+static RdReplicaConfig Config(const Case *c, const RdTask *task, PetscInt width, double relaxation_steps, PetscInt steps)
+{
+  const PetscInt  record_every = steps / 200;
   RdReplicaConfig config       = {
-          .task         = &task,
+          .task         = task,
           .width        = width,
-          .hyper        = {.lr = 0.025, .weight_decay = 0.01, .dropout = c->dropout, .input_noise = c->input_noise, .batch = 1},
+          .hyper        = {.lr = c->lr, .weight_decay = 0.01, .dropout = c->dropout, .input_noise = c->input_noise, .batch = 1},
           .num_replicas = c->replicas,
-          .num_steps    = c->steps,
+          .num_steps    = steps,
           .record_every = record_every,
-          .relax_steps  = ((PetscInt)(c->relax_times * th.relaxation_steps) / record_every + 1) * record_every,
+          .relax_steps  = ((PetscInt)(c->relax_times * relaxation_steps) / record_every + 1) * record_every,
           .num_groups   = 20,
           .msd_max_lag  = 1,
           .seed         = 7,
           .stream_id    = 0,
   };
+  return config;
+}
+
+/* The orbit survives (input noise, no dropout): F from a short run (window 20 relaxation times,
+ * where the diffusion has not yet buried the intercept), sigma from the long one; both against
+ * the predicted curve fitted over the same window (with rotation the curve bends, and its
+ * intercept and slope over a window are not F_s and sigma_s). */
+static PetscErrorCode OrbitCase(const Case *c, const RdTask *task, PetscInt width, const RdTheoryResult *th)
+{
+  const PetscInt K = task->num_stimuli, runs = 2;
+  const PetscInt steps[2] = {(PetscInt)((c->relax_times + 20) * th->relaxation_steps / 200 + 1) * 200, c->steps};
+
+  PetscFunctionBeginUser;
+  for (PetscInt run = 0; run < runs; run++) {
+    RdReplicaConfig      config = Config(c, task, width, th->relaxation_steps, steps[run]);
+    RdReplicaMeasurement me;
+    double              *curve;
+    PetscCall(RdReplicaRun(&config, &me));
+    RD_CHECK(!me.diverged && me.steps_completed == steps[run], "%s: ran to the end", c->name);
+    RD_CHECK_CLOSE(me.L_star, th->L_star, 1e-12, "replica start theta* is the theory's: same L*");
+    const PetscInt first = config.relax_steps / config.record_every, last = me.num_records;
+    PetscCall(PetscMalloc1(me.num_records, &curve));
+    printf("  %s (%s): %d replicas x %d steps, relaxation time %.0f steps, window %.0f-%.0f; excess loss %.5g +- %.2g, theory %.5g (ratio %.3f +- %.3f)\n", c->name, run ? "sigma" : "F", (int)c->replicas, (int)steps[run], th->relaxation_steps, me.time[first], me.time[last - 1], me.excess_loss, me.excess_loss_se, th->excess_loss, me.excess_loss / th->excess_loss, me.excess_loss_se / th->excess_loss);
+    for (PetscInt s = 0; s < K; s++) {
+      double intercept, slope;
+      PetscCall(RdTheoryVarianceCurve(th, s, me.num_records, me.time, curve));
+      Line(me.time, curve, first, last, &intercept, &slope);
+      if (run == 0) {
+        const double ratio = me.fluctuation[s] / intercept, se = me.fluctuation_se[s] / intercept;
+        printf("    s = %d: F %.5g +- %.2g, predicted over the window %.5g (F_s %.5g): ratio %.3f +- %.3f\n", (int)s, me.fluctuation[s], me.fluctuation_se[s], intercept, th->fluctuation[s], ratio, se);
+        RD_CHECK(fabs(ratio - 1) < 0.10, "%s stimulus %d: measured/predicted F = %.3f +- %.3f within 10%%", c->name, (int)s, ratio, se);
+      } else {
+        const double ratio = me.diffusion[s] / slope, se = me.diffusion_se[s] / slope;
+        printf("    s = %d: sigma %.5g +- %.2g, predicted over the window %.5g (sigma_s %.5g): ratio %.3f +- %.3f\n", (int)s, me.diffusion[s], me.diffusion_se[s], slope, th->diffusion[s], ratio, se);
+        RD_CHECK(fabs(ratio - 1) < 0.10, "%s stimulus %d: measured/predicted sigma = %.3f +- %.3f within 10%%", c->name, (int)s, ratio, se);
+      }
+    }
+    PetscCall(PetscFree(curve));
+    PetscCall(RdReplicaMeasurementDestroy(&me));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Dropout, an isolated minimum: F within 10 %, the variance plateaus over the window (its growth
+ * within 3 standard errors of 0 or below 5 % of F), and the rise from theta* is printed. */
+static PetscErrorCode IsolatedCase(const Case *c, const RdTask *task, PetscInt width, const RdTheoryResult *th)
+{
+  const PetscInt       K = task->num_stimuli;
+  RdReplicaConfig      config = Config(c, task, width, th->relaxation_steps, c->steps);
+  RdReplicaMeasurement me;
+
+  PetscFunctionBeginUser;
   PetscCall(RdReplicaRun(&config, &me));
   RD_CHECK(!me.diverged && me.steps_completed == c->steps, "%s: ran to the end", c->name);
-  RD_CHECK_CLOSE(me.L_star, th.L_star, 1e-12, "replica start theta* is the theory's: same L*");
-  const PetscInt first = config.relax_steps / record_every, last = me.num_records;
+  RD_CHECK_CLOSE(me.L_star, th->L_star, 1e-12, "replica start theta* is the theory's: same L*");
+  const PetscInt first = config.relax_steps / config.record_every, last = me.num_records;
   const double   window = me.time[last - 1] - me.time[first];
-  PetscCall(PetscMalloc1(me.num_records, &curve));
-  printf("  %s: %d replicas x %d steps, relaxation time %.0f steps, window %.1f relaxation times after %.0f; excess loss %.5g +- %.2g, theory %.5g (ratio %.3f +- %.3f)\n", c->name, (int)c->replicas, (int)c->steps, th.relaxation_steps, window / th.relaxation_steps, c->relax_times, me.excess_loss, me.excess_loss_se, th.excess_loss, me.excess_loss / th.excess_loss, me.excess_loss_se / th.excess_loss);
+  printf("  %s: %d replicas x %d steps, relaxation time %.0f steps, window %.1f relaxation times after %.0f; excess loss %.5g +- %.2g, theory %.5g (ratio %.3f +- %.3f)\n", c->name, (int)c->replicas, (int)c->steps, th->relaxation_steps, window / th->relaxation_steps, c->relax_times, me.excess_loss, me.excess_loss_se, th->excess_loss, me.excess_loss / th->excess_loss, me.excess_loss_se / th->excess_loss);
   for (PetscInt s = 0; s < K; s++) {
-    const double F_ratio = me.fluctuation[s] / th.fluctuation[s], F_se = me.fluctuation_se[s] / th.fluctuation[s];
-    printf("    s = %d: F %.5g +- %.2g, theory %.5g: ratio %.3f +- %.3f\n", (int)s, me.fluctuation[s], me.fluctuation_se[s], th.fluctuation[s], F_ratio, F_se);
+    const double F_ratio = me.fluctuation[s] / th->fluctuation[s], F_se = me.fluctuation_se[s] / th->fluctuation[s];
+    const double growth = me.diffusion[s] * window, growth_se = me.diffusion_se[s] * window;
+    double       rise_time[2], rise[2];
+    printf("    s = %d: F %.5g +- %.2g, theory %.5g: ratio %.3f +- %.3f; growth over the window %.4g +- %.2g (%.2f%% of F; predicted 0: plateau)\n", (int)s, me.fluctuation[s], me.fluctuation_se[s], th->fluctuation[s], F_ratio, F_se, growth, growth_se, 100 * growth / th->fluctuation[s]);
     RD_CHECK(fabs(F_ratio - 1) < 0.10, "%s stimulus %d: measured/predicted F = %.3f +- %.3f within 10%%", c->name, (int)s, F_ratio, F_se);
-    if (!th.isolated) {
-      /* the slope the theory expects over the same window (co-rotating when omega > 0) */
-      PetscCall(RdTheoryVarianceCurve(&th, s, me.num_records, me.time, curve));
-      const double predicted = Slope(me.time, curve, first, last), ratio = me.diffusion[s] / predicted, se = me.diffusion_se[s] / predicted;
-      printf("           sigma %.5g +- %.2g, theory over the window %.5g (sigma_s %.5g): ratio %.3f +- %.3f\n", me.diffusion[s], me.diffusion_se[s], predicted, th.diffusion[s], ratio, se);
-      RD_CHECK(fabs(ratio - 1) < 0.10, "%s stimulus %d: measured/predicted sigma = %.3f +- %.3f within 10%%", c->name, (int)s, ratio, se);
-    } else {
-      const double growth = me.diffusion[s] * window, growth_se = me.diffusion_se[s] * window;
-      double       rise_time[2], rise[2];
-      printf("           growth over the window %.4g +- %.2g (%.2f%% of F; predicted 0: plateau)\n", growth, growth_se, 100 * growth / th.fluctuation[s]);
-      RD_CHECK(fabs(growth) < 3 * growth_se || fabs(growth) < 0.05 * th.fluctuation[s], "%s stimulus %d: the variance plateaus as predicted (growth %.3g +- %.2g over %.1f relaxation times, F %.4g)", c->name, (int)s, growth, growth_se, window / th.relaxation_steps, th.fluctuation[s]);
-      /* the rise from theta*: measured variance at one and two relaxation times vs the curve */
-      for (int r = 0; r < 2; r++) rise_time[r] = me.time[(PetscInt)((r + 1) * th.relaxation_steps / record_every + 0.5)];
-      PetscCall(RdTheoryVarianceCurveFromStart(&th, s, 2, rise_time, rise));
-      for (int r = 0; r < 2; r++) printf("           rise at t = %.0f: measured %.5g, predicted %.5g (ratio %.3f)\n", rise_time[r], me.variance[s * me.num_records + (PetscInt)(rise_time[r] / record_every)], rise[r], me.variance[s * me.num_records + (PetscInt)(rise_time[r] / record_every)] / rise[r]);
+    RD_CHECK(fabs(growth) < 3 * growth_se || fabs(growth) < 0.05 * th->fluctuation[s], "%s stimulus %d: the variance plateaus as predicted (growth %.3g +- %.2g over %.1f relaxation times, F %.4g)", c->name, (int)s, growth, growth_se, window / th->relaxation_steps, th->fluctuation[s]);
+    for (int r = 0; r < 2; r++) rise_time[r] = me.time[(PetscInt)((r + 1) * th->relaxation_steps / config.record_every + 0.5)];
+    PetscCall(RdTheoryVarianceCurveFromStart(th, s, 2, rise_time, rise));
+    for (int r = 0; r < 2; r++) {
+      const double measured = me.variance[s * me.num_records + (PetscInt)(rise_time[r] / config.record_every)];
+      printf("           rise at t = %.0f: measured %.5g, predicted %.5g (ratio %.3f)\n", rise_time[r], measured, rise[r], measured / rise[r]);
     }
   }
-  PetscCall(PetscFree(curve));
   PetscCall(RdReplicaMeasurementDestroy(&me));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode RunCase(const Case *c)
+{
+  RdTask         task;
+  RdTheoryResult th;
+  const PetscInt width = c->e1 ? 3 : 2;
+
+  PetscFunctionBeginUser;
+  if (c->e1) PetscCall(RdTaskCreateE1(c->frequency, &task));
+  else PetscCall(RdTaskCreateE3(c->frequency, &task));
+  RdTheoryInput in = {.task = &task, .width = width, .weight_decay = 0.01, .lr = c->lr, .seed = 7, .replicate = 0, .input_noise = c->input_noise, .dropout = c->dropout};
+  PetscCall(RdTheoryCompute(&in, &th));
+  RD_CHECK(th.holds && th.isolated == (c->dropout > 0.0), "%s: the theory holds (%s)", c->name, th.holds ? (th.isolated ? "isolated minimum" : "orbit of minima") : th.why);
+  if (th.isolated) PetscCall(IsolatedCase(c, &task, width, &th));
+  else PetscCall(OrbitCase(c, &task, width, &th));
   PetscCall(RdTheoryResultDestroy(&th));
   PetscCall(RdTaskDestroy(&task));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -222,14 +283,17 @@ int main(int argc, char **argv)
   /* E3: relaxation 2000 steps without dropout, 5340 at dropout 0.1; E1: 2000 without, 6.3e4 at
    * dropout 0.1. Diffusion needs sigma t to outgrow F (eta 0.025: a few 1e5 steps). */
   const Case cases[] = {
-    {"noise_e3 s=0.05", PETSC_FALSE, 1.0 / 3, 0.0, 0.05, 1500, 400000, 10},
-    {"noise_e3 s=0.1", PETSC_FALSE, 1.0 / 3, 0.0, 0.1, 1500, 400000, 10},
-    {"noise_e1 s=0.05", PETSC_TRUE, 0.5, 0.0, 0.05, 600, 300000, 10},
-    {"noise_e1 s=0.1", PETSC_TRUE, 0.5, 0.0, 0.1, 600, 300000, 10},
-    {"dropout_e3 q=0.1", PETSC_FALSE, 1.0 / 3, 0.1, 0.0, 1500, 120000, 10},
-    {"dropout_e3 q=0.3", PETSC_FALSE, 1.0 / 3, 0.3, 0.0, 1500, 120000, 10},
-    {"dropout_e1 q=0.1", PETSC_TRUE, 0.5, 0.1, 0.0, 200, 1400000, 10},
-    {"dropout_e1 q=0.3", PETSC_TRUE, 0.5, 0.3, 0.0, 200, 1400000, 10},
+    {"noise_e3_s0.05", PETSC_FALSE, 1.0 / 3, 0.0, 0.05, 0.025, 1000, 300000, 10},
+    {"noise_e3_s0.1", PETSC_FALSE, 1.0 / 3, 0.0, 0.1, 0.025, 1000, 300000, 10},
+    {"noise_e1_s0.05", PETSC_TRUE, 0.5, 0.0, 0.05, 0.025, 600, 300000, 10},
+    {"noise_e1_s0.1", PETSC_TRUE, 0.5, 0.0, 0.1, 0.025, 600, 300000, 10},
+    {"dropout_e3_q0.1", PETSC_FALSE, 1.0 / 3, 0.1, 0.0, 0.025, 1500, 120000, 10},
+    {"dropout_e3_q0.3", PETSC_FALSE, 1.0 / 3, 0.3, 0.0, 0.025, 1500, 120000, 10},
+    /* not registered with CTest: E1 under dropout does not stay in the harmonic basin at eta =
+     * 0.025 (README, "What the theory predicts under input noise and dropout") */
+    {"dropout_e1_q0.1", PETSC_TRUE, 0.5, 0.1, 0.0, 0.025, 200, 1400000, 10},
+    {"dropout_e1_q0.3", PETSC_TRUE, 0.5, 0.3, 0.0, 0.025, 200, 1400000, 10},
+    {"dropout_e1_small_lr_q0.1", PETSC_TRUE, 0.5, 0.1, 0.0, 0.00625, 100, 3000000, 5},
   };
   const char *which = argc > 1 ? argv[1] : "";
   PetscInt    ran   = 0;
