@@ -282,11 +282,12 @@ static PetscErrorCode CheckTangent(const Theory *th, double h_max, RdTheoryResul
 static PetscErrorCode NormalBasis(Theory *th, RdTheoryResult *res, PetscBool *holds)
 {
   const PetscInt P = th->P;
-  double        *proj, *work, *projected, *eig, *vec;
+  double        *proj = NULL, *work = NULL, *projected, *eig, *vec;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscMalloc5(P * P, &proj, P * P, &work, P * P, &projected, P, &eig, P * P, &vec));
+  PetscCall(PetscMalloc3(P * P, &projected, P, &eig, P * P, &vec));
   if (th->t > 0) {
+    PetscCall(PetscMalloc2(P * P, &proj, P * P, &work));
     for (PetscInt a = 0; a < P; a++)
       for (PetscInt b = 0; b < P; b++) {
         double value = a == b ? 1.0 : 0.0;
@@ -295,6 +296,7 @@ static PetscErrorCode NormalBasis(Theory *th, RdTheoryResult *res, PetscBool *ho
       }
     PetscCall(RdTheoryGemm(PETSC_FALSE, PETSC_FALSE, P, P, P, 1.0, proj, th->hessian, 0.0, work));
     PetscCall(RdTheoryGemm(PETSC_FALSE, PETSC_FALSE, P, P, P, 1.0, work, proj, 0.0, projected));
+    PetscCall(PetscFree2(proj, work));
   } else PetscCall(PetscArraycpy(projected, th->hessian, P * P));
   for (PetscInt a = 0; a < P; a++)
     for (PetscInt b = 0; b < a; b++) projected[RD_IDX2(a, b, P)] = projected[RD_IDX2(b, a, P)] = 0.5 * (projected[RD_IDX2(a, b, P)] + projected[RD_IDX2(b, a, P)]);
@@ -315,7 +317,7 @@ static PetscErrorCode NormalBasis(Theory *th, RdTheoryResult *res, PetscBool *ho
     PetscCall(PetscArraycpy(th->normal + RD_IDX2(i, 0, P), vec + RD_IDX2(i, 0, P), P));
   }
   res->hessian_min = th->N ? th->h[th->N - 1] : RD_NAN;
-  PetscCall(PetscFree5(proj, work, projected, eig, vec));
+  PetscCall(PetscFree3(projected, eig, vec));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
