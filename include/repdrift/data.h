@@ -21,7 +21,7 @@ PetscErrorCode RdTaskCreateRandom(PetscInt num_stimuli, PetscInt input_dim, Pets
 PetscErrorCode RdTaskCreateFromArrays(PetscInt num_stimuli, PetscInt input_dim, PetscInt output_dim, const double *stimuli, const double *targets, const double *probability, RdTask *task);
 PetscErrorCode RdTaskDestroy(RdTask *task);
 
-/* Built-in configurations of the drift theory (sgd-drift-theory.md), frequency = p_0:
+/* Built-in configurations of the drift theory (Pashakhanloo & Koulakov 2023), frequency = p_0:
  * E3: n = d = 2, K = 3, x_k at 120 degrees, y = e1, e2, -e2, p = (p0, (1-p0)/2, (1-p0)/2);
  * E1: n = d = 3, K = 4, x = e1, e2, e3, (1,1,1)/sqrt 3, y = e1, e2, e3, (1,-1,0)/sqrt 2,
  *     p = (p0, (1-p0)/3 x 3): hidden rank 3 and a systematic rotation. */

@@ -230,6 +230,9 @@ typedef struct {
   double   *angle;                        /* expected angle between the day means, degrees */
 } RdDaysPrediction;
 
+/* Errors as RdTheoryCompute's (invalid input, -lr too large at theta*); a diverging mean path or a
+ * degenerate minimum give holds = false and NaN instead. Cost: the theory at width m under dropout
+ * (P = m (n + d) normal modes: O(P^3)), O(m n) per step of the mean path, O(m^3) per pair of days. */
 PetscErrorCode RdTheoryPredictDays(const RdDaysInput *input, RdDaysPrediction *prediction);
 PetscErrorCode RdDaysPredictionDestroy(RdDaysPrediction *prediction);
 
