@@ -27,7 +27,7 @@ static inline void RdTheoryMatMul(PetscInt rows, PetscInt inner, PetscInt cols, 
 PetscErrorCode RdTheoryGemm(PetscBool transpose_A, PetscBool transpose_B, PetscInt rows, PetscInt cols, PetscInt inner, double alpha, const double *A, const double *B, double beta, double *C);
 
 /* All eigenpairs of the symmetric dim x dim matrix (overwritten) by LAPACK dsyev, eigenvalues
- * descending, eigenvector i in vectors[i][.] (may alias nothing). */
+ * descending, eigenvector i in vectors[i][.] (vectors must not alias matrix). */
 PetscErrorCode RdTheorySymmetricEigen(PetscInt dim, double *matrix, double *eigenvalues, double *vectors);
 
 /* q / (1 - q): the variance of an inverted-dropout scale keep / (1 - q); 0 without dropout. */
