@@ -24,9 +24,10 @@ static RdKernelIsa DetectSupported(void)
 /* The environment's cap; an unknown value is a user error, reported before anything runs. */
 static void Initialize(void)
 {
-  const char *env = getenv("REPDRIFT_KERNEL_ISA");
+  const char *env;
 
   if (isa_known) return;
+  env = getenv("REPDRIFT_KERNEL_ISA");
   isa_supported = DetectSupported();
   isa_limit     = RD_KERNEL_ISA_AVX512;
   if (env && *env) {

@@ -198,11 +198,11 @@ typedef struct {
   __m256i x0[PHILOX_VECTORS], x1[PHILOX_VECTORS], x2[PHILOX_VECTORS], x3[PHILOX_VECTORS];
 } PhiloxAVX2;
 
-RD_KERNEL_TARGET_AVX2 static inline __attribute__((always_inline)) void PhiloxRoundsAVX2(const uint32_t k0[PHILOX_ROUNDS], const uint32_t k1[PHILOX_ROUNDS], uint32_t id, uint32_t purpose, uint64_t first, PhiloxAVX2 *x)
+RD_KERNEL_TARGET_AVX2 static inline __attribute__((always_inline)) void PhiloxRoundsAVX2(const uint32_t k0[PHILOX_ROUNDS], const uint32_t k1[PHILOX_ROUNDS], uint32_t id, uint32_t purpose, uint64_t first, int vectors, PhiloxAVX2 *x)
 {
   const __m256i m0 = _mm256_set1_epi64x(PHILOX_M0), m1 = _mm256_set1_epi64x(PHILOX_M1);
   const __m256i lane = _mm256_set_epi64x(3, 2, 1, 0), low32 = _mm256_set1_epi64x(0xffffffff);
-  for (int v = 0; v < PHILOX_VECTORS; v++) {
+  for (int v = 0; v < vectors; v++) {
     const __m256i index = _mm256_add_epi64(_mm256_set1_epi64x((long long)(first + 4 * (uint64_t)v)), lane);
     x->x0[v]            = _mm256_and_si256(index, low32);
     x->x1[v]            = _mm256_srli_epi64(index, 32);
@@ -211,7 +211,7 @@ RD_KERNEL_TARGET_AVX2 static inline __attribute__((always_inline)) void PhiloxRo
   }
   for (int r = 0; r < PHILOX_ROUNDS; r++) {
     const __m256i key0 = _mm256_set1_epi64x(k0[r]), key1 = _mm256_set1_epi64x(k1[r]);
-    for (int v = 0; v < PHILOX_VECTORS; v++) {
+    for (int v = 0; v < vectors; v++) {
       const __m256i p0 = _mm256_mul_epu32(x->x0[v], m0), p1 = _mm256_mul_epu32(x->x2[v], m1);
       x->x0[v]         = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), x->x1[v]), key0);
       x->x2[v]         = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), x->x3[v]), key1);
@@ -221,52 +221,61 @@ RD_KERNEL_TARGET_AVX2 static inline __attribute__((always_inline)) void PhiloxRo
   }
 }
 
+/* The words of `vectors` registers of blocks, from block `b` on, in stream order. */
+RD_KERNEL_TARGET_AVX2 static inline __attribute__((always_inline)) void WordsAVX2(const uint32_t k0[PHILOX_ROUNDS], const uint32_t k1[PHILOX_ROUNDS], uint32_t id, uint32_t purpose, uint64_t first, int vectors, uint32_t *out)
+{
+  PhiloxAVX2 x;
+  PhiloxRoundsAVX2(k0, k1, id, purpose, first, vectors, &x);
+  for (int v = 0; v < vectors; v++) {
+    /* lanes (w0 | w1 << 32) and (w2 | w3 << 32) of each block, then the blocks in order */
+    const __m256i w01 = _mm256_blend_epi32(x.x0[v], _mm256_slli_epi64(x.x1[v], 32), 0xAA);
+    const __m256i w23 = _mm256_blend_epi32(x.x2[v], _mm256_slli_epi64(x.x3[v], 32), 0xAA);
+    const __m256i lo = _mm256_unpacklo_epi64(w01, w23), hi = _mm256_unpackhi_epi64(w01, w23);
+    _mm256_storeu_si256((__m256i *)(out + 16 * v), _mm256_permute2x128_si256(lo, hi, 0x20));
+    _mm256_storeu_si256((__m256i *)(out + 16 * v + 8), _mm256_permute2x128_si256(lo, hi, 0x31));
+  }
+}
+
 RD_KERNEL_TARGET_AVX2 static void PhiloxBlocksAVX2(const uint32_t key[2], uint32_t id, uint32_t purpose, uint64_t first, size_t nblocks, uint32_t *out)
 {
   uint32_t k0[PHILOX_ROUNDS], k1[PHILOX_ROUNDS];
   size_t   b = 0;
 
   RoundKeys(key, k0, k1);
-  for (; b + 4 * PHILOX_VECTORS <= nblocks; b += 4 * PHILOX_VECTORS) {
-    PhiloxAVX2 x;
-    PhiloxRoundsAVX2(k0, k1, id, purpose, first + b, &x);
-    for (int v = 0; v < PHILOX_VECTORS; v++) {
-      /* lanes (w0 | w1 << 32) and (w2 | w3 << 32) of each block, then the blocks in order */
-      const __m256i w01 = _mm256_blend_epi32(x.x0[v], _mm256_slli_epi64(x.x1[v], 32), 0xAA);
-      const __m256i w23 = _mm256_blend_epi32(x.x2[v], _mm256_slli_epi64(x.x3[v], 32), 0xAA);
-      const __m256i lo = _mm256_unpacklo_epi64(w01, w23), hi = _mm256_unpackhi_epi64(w01, w23);
-      _mm256_storeu_si256((__m256i *)(out + 4 * (b + 4 * (size_t)v)), _mm256_permute2x128_si256(lo, hi, 0x20));
-      _mm256_storeu_si256((__m256i *)(out + 4 * (b + 4 * (size_t)v) + 8), _mm256_permute2x128_si256(lo, hi, 0x31));
-    }
-  }
+  for (; b + 4 * PHILOX_VECTORS <= nblocks; b += 4 * PHILOX_VECTORS) WordsAVX2(k0, k1, id, purpose, first + b, PHILOX_VECTORS, out + 4 * b);
+  for (; b + 4 <= nblocks; b += 4) WordsAVX2(k0, k1, id, purpose, first + b, 1, out + 4 * b);
   PhiloxBlocksScalar(key, id, purpose, first + b, nblocks - b, out + 4 * b);
 }
 
 /* The 53-bit cells of the uniforms (w0, w1) and (w2, w3) of each lane's block, as 64-bit lanes. */
 #define CELLS_AVX2(a, b) _mm256_or_si256(_mm256_slli_epi64(_mm256_srli_epi64(_mm256_and_si256(a, low32), 5), 26), _mm256_srli_epi64(_mm256_and_si256(b, low32), 6))
 
-/* Dropout scales of 2 nblocks uniforms straight from the registers: out[2b] from block b's words
- * (0, 1), out[2b + 1] from (2, 3). Cells and threshold are below 2^63, so the signed compare is
- * the unsigned one. */
-RD_KERNEL_TARGET_AVX2 static void PhiloxKeepAVX2(const uint32_t key[2], uint32_t id, uint32_t purpose, uint64_t first, size_t nblocks, uint64_t threshold, double kept_value, double *out)
+/* Dropout scales of the 2 x 4 vectors uniforms of `vectors` registers of blocks: out[2b] from
+ * block b's words (0, 1), out[2b + 1] from (2, 3). Cells and threshold are below 2^63, so the
+ * signed compare is the unsigned one. */
+RD_KERNEL_TARGET_AVX2 static inline __attribute__((always_inline)) void KeepAVX2(const uint32_t k0[PHILOX_ROUNDS], const uint32_t k1[PHILOX_ROUNDS], uint32_t id, uint32_t purpose, uint64_t first, int vectors, uint64_t threshold, double kept_value, double *out)
 {
-  uint32_t      k0[PHILOX_ROUNDS], k1[PHILOX_ROUNDS];
   const __m256i low32 = _mm256_set1_epi64x(0xffffffff), below = _mm256_set1_epi64x((long long)threshold - 1);
   const __m256d kept  = _mm256_set1_pd(kept_value);
-  size_t        b     = 0;
+  PhiloxAVX2    x;
+  PhiloxRoundsAVX2(k0, k1, id, purpose, first, vectors, &x);
+  for (int v = 0; v < vectors; v++) {
+    const __m256d even = _mm256_and_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(CELLS_AVX2(x.x0[v], x.x1[v]), below)), kept);
+    const __m256d odd  = _mm256_and_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(CELLS_AVX2(x.x2[v], x.x3[v]), below)), kept);
+    const __m256d lo = _mm256_unpacklo_pd(even, odd), hi = _mm256_unpackhi_pd(even, odd);
+    _mm256_storeu_pd(out + 8 * v, _mm256_permute2f128_pd(lo, hi, 0x20));
+    _mm256_storeu_pd(out + 8 * v + 4, _mm256_permute2f128_pd(lo, hi, 0x31));
+  }
+}
+
+RD_KERNEL_TARGET_AVX2 static void PhiloxKeepAVX2(const uint32_t key[2], uint32_t id, uint32_t purpose, uint64_t first, size_t nblocks, uint64_t threshold, double kept_value, double *out)
+{
+  uint32_t k0[PHILOX_ROUNDS], k1[PHILOX_ROUNDS];
+  size_t   b = 0;
 
   RoundKeys(key, k0, k1);
-  for (; b + 4 * PHILOX_VECTORS <= nblocks; b += 4 * PHILOX_VECTORS) {
-    PhiloxAVX2 x;
-    PhiloxRoundsAVX2(k0, k1, id, purpose, first + b, &x);
-    for (int v = 0; v < PHILOX_VECTORS; v++) {
-      const __m256d even = _mm256_and_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(CELLS_AVX2(x.x0[v], x.x1[v]), below)), kept);
-      const __m256d odd  = _mm256_and_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(CELLS_AVX2(x.x2[v], x.x3[v]), below)), kept);
-      const __m256d lo = _mm256_unpacklo_pd(even, odd), hi = _mm256_unpackhi_pd(even, odd);
-      _mm256_storeu_pd(out + 2 * (b + 4 * (size_t)v), _mm256_permute2f128_pd(lo, hi, 0x20));
-      _mm256_storeu_pd(out + 2 * (b + 4 * (size_t)v) + 4, _mm256_permute2f128_pd(lo, hi, 0x31));
-    }
-  }
+  for (; b + 4 * PHILOX_VECTORS <= nblocks; b += 4 * PHILOX_VECTORS) KeepAVX2(k0, k1, id, purpose, first + b, PHILOX_VECTORS, threshold, kept_value, out + 2 * b);
+  for (; b + 4 <= nblocks; b += 4) KeepAVX2(k0, k1, id, purpose, first + b, 1, threshold, kept_value, out + 2 * b);
   PhiloxKeepScalar(key, id, purpose, first + b, nblocks - b, threshold, kept_value, out + 2 * b);
 }
 
@@ -275,11 +284,11 @@ typedef struct {
   __m512i x0[PHILOX_VECTORS], x1[PHILOX_VECTORS], x2[PHILOX_VECTORS], x3[PHILOX_VECTORS];
 } PhiloxAVX512;
 
-RD_KERNEL_TARGET_AVX512 static inline __attribute__((always_inline)) void PhiloxRoundsAVX512(const uint32_t k0[PHILOX_ROUNDS], const uint32_t k1[PHILOX_ROUNDS], uint32_t id, uint32_t purpose, uint64_t first, PhiloxAVX512 *x)
+RD_KERNEL_TARGET_AVX512 static inline __attribute__((always_inline)) void PhiloxRoundsAVX512(const uint32_t k0[PHILOX_ROUNDS], const uint32_t k1[PHILOX_ROUNDS], uint32_t id, uint32_t purpose, uint64_t first, int vectors, PhiloxAVX512 *x)
 {
   const __m512i m0 = _mm512_set1_epi64(PHILOX_M0), m1 = _mm512_set1_epi64(PHILOX_M1);
   const __m512i lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0), low32 = _mm512_set1_epi64(0xffffffff);
-  for (int v = 0; v < PHILOX_VECTORS; v++) {
+  for (int v = 0; v < vectors; v++) {
     const __m512i index = _mm512_add_epi64(_mm512_set1_epi64((long long)(first + 8 * (uint64_t)v)), lane);
     x->x0[v]            = _mm512_and_si512(index, low32);
     x->x1[v]            = _mm512_srli_epi64(index, 32);
@@ -288,7 +297,7 @@ RD_KERNEL_TARGET_AVX512 static inline __attribute__((always_inline)) void Philox
   }
   for (int r = 0; r < PHILOX_ROUNDS; r++) {
     const __m512i key0 = _mm512_set1_epi64(k0[r]), key1 = _mm512_set1_epi64(k1[r]);
-    for (int v = 0; v < PHILOX_VECTORS; v++) {
+    for (int v = 0; v < vectors; v++) {
       const __m512i p0 = _mm512_mul_epu32(x->x0[v], m0), p1 = _mm512_mul_epu32(x->x2[v], m1);
       x->x0[v]         = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), x->x1[v], key0, 0x96); /* a ^ b ^ c */
       x->x2[v]         = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), x->x3[v], key1, 0x96);
@@ -298,47 +307,55 @@ RD_KERNEL_TARGET_AVX512 static inline __attribute__((always_inline)) void Philox
   }
 }
 
+RD_KERNEL_TARGET_AVX512 static inline __attribute__((always_inline)) void WordsAVX512(const uint32_t k0[PHILOX_ROUNDS], const uint32_t k1[PHILOX_ROUNDS], uint32_t id, uint32_t purpose, uint64_t first, int vectors, uint32_t *out)
+{
+  const __m512i first_half = _mm512_set_epi64(11, 3, 10, 2, 9, 1, 8, 0), second_half = _mm512_set_epi64(15, 7, 14, 6, 13, 5, 12, 4);
+  PhiloxAVX512  x;
+  PhiloxRoundsAVX512(k0, k1, id, purpose, first, vectors, &x);
+  for (int v = 0; v < vectors; v++) {
+    const __m512i w01 = _mm512_mask_blend_epi32(0xAAAA, x.x0[v], _mm512_slli_epi64(x.x1[v], 32));
+    const __m512i w23 = _mm512_mask_blend_epi32(0xAAAA, x.x2[v], _mm512_slli_epi64(x.x3[v], 32));
+    _mm512_storeu_si512((void *)(out + 32 * v), _mm512_permutex2var_epi64(w01, first_half, w23));
+    _mm512_storeu_si512((void *)(out + 32 * v + 16), _mm512_permutex2var_epi64(w01, second_half, w23));
+  }
+}
+
 RD_KERNEL_TARGET_AVX512 static void PhiloxBlocksAVX512(const uint32_t key[2], uint32_t id, uint32_t purpose, uint64_t first, size_t nblocks, uint32_t *out)
 {
-  uint32_t      k0[PHILOX_ROUNDS], k1[PHILOX_ROUNDS];
-  const __m512i first_half = _mm512_set_epi64(11, 3, 10, 2, 9, 1, 8, 0), second_half = _mm512_set_epi64(15, 7, 14, 6, 13, 5, 12, 4);
-  size_t        b = 0;
+  uint32_t k0[PHILOX_ROUNDS], k1[PHILOX_ROUNDS];
+  size_t   b = 0;
 
   RoundKeys(key, k0, k1);
-  for (; b + 8 * PHILOX_VECTORS <= nblocks; b += 8 * PHILOX_VECTORS) {
-    PhiloxAVX512 x;
-    PhiloxRoundsAVX512(k0, k1, id, purpose, first + b, &x);
-    for (int v = 0; v < PHILOX_VECTORS; v++) {
-      const __m512i w01 = _mm512_mask_blend_epi32(0xAAAA, x.x0[v], _mm512_slli_epi64(x.x1[v], 32));
-      const __m512i w23 = _mm512_mask_blend_epi32(0xAAAA, x.x2[v], _mm512_slli_epi64(x.x3[v], 32));
-      _mm512_storeu_si512((void *)(out + 4 * (b + 8 * (size_t)v)), _mm512_permutex2var_epi64(w01, first_half, w23));
-      _mm512_storeu_si512((void *)(out + 4 * (b + 8 * (size_t)v) + 16), _mm512_permutex2var_epi64(w01, second_half, w23));
-    }
-  }
+  for (; b + 8 * PHILOX_VECTORS <= nblocks; b += 8 * PHILOX_VECTORS) WordsAVX512(k0, k1, id, purpose, first + b, PHILOX_VECTORS, out + 4 * b);
+  for (; b + 8 <= nblocks; b += 8) WordsAVX512(k0, k1, id, purpose, first + b, 1, out + 4 * b);
   PhiloxBlocksAVX2(key, id, purpose, first + b, nblocks - b, out + 4 * b);
 }
 
 #define CELLS_AVX512(a, b) _mm512_or_si512(_mm512_slli_epi64(_mm512_srli_epi64(_mm512_and_si512(a, low32), 5), 26), _mm512_srli_epi64(_mm512_and_si512(b, low32), 6))
 
-RD_KERNEL_TARGET_AVX512 static void PhiloxKeepAVX512(const uint32_t key[2], uint32_t id, uint32_t purpose, uint64_t first, size_t nblocks, uint64_t threshold, double kept_value, double *out)
+RD_KERNEL_TARGET_AVX512 static inline __attribute__((always_inline)) void KeepAVX512(const uint32_t k0[PHILOX_ROUNDS], const uint32_t k1[PHILOX_ROUNDS], uint32_t id, uint32_t purpose, uint64_t first, int vectors, uint64_t threshold, double kept_value, double *out)
 {
-  uint32_t      k0[PHILOX_ROUNDS], k1[PHILOX_ROUNDS];
   const __m512i low32 = _mm512_set1_epi64(0xffffffff), limit = _mm512_set1_epi64((long long)threshold);
   const __m512i first_half = _mm512_set_epi64(11, 3, 10, 2, 9, 1, 8, 0), second_half = _mm512_set_epi64(15, 7, 14, 6, 13, 5, 12, 4);
   const __m512d kept = _mm512_set1_pd(kept_value);
-  size_t        b    = 0;
+  PhiloxAVX512  x;
+  PhiloxRoundsAVX512(k0, k1, id, purpose, first, vectors, &x);
+  for (int v = 0; v < vectors; v++) {
+    const __m512d even = _mm512_maskz_mov_pd(_mm512_cmpge_epu64_mask(CELLS_AVX512(x.x0[v], x.x1[v]), limit), kept);
+    const __m512d odd  = _mm512_maskz_mov_pd(_mm512_cmpge_epu64_mask(CELLS_AVX512(x.x2[v], x.x3[v]), limit), kept);
+    _mm512_storeu_pd(out + 16 * v, _mm512_permutex2var_pd(even, first_half, odd));
+    _mm512_storeu_pd(out + 16 * v + 8, _mm512_permutex2var_pd(even, second_half, odd));
+  }
+}
+
+RD_KERNEL_TARGET_AVX512 static void PhiloxKeepAVX512(const uint32_t key[2], uint32_t id, uint32_t purpose, uint64_t first, size_t nblocks, uint64_t threshold, double kept_value, double *out)
+{
+  uint32_t k0[PHILOX_ROUNDS], k1[PHILOX_ROUNDS];
+  size_t   b = 0;
 
   RoundKeys(key, k0, k1);
-  for (; b + 8 * PHILOX_VECTORS <= nblocks; b += 8 * PHILOX_VECTORS) {
-    PhiloxAVX512 x;
-    PhiloxRoundsAVX512(k0, k1, id, purpose, first + b, &x);
-    for (int v = 0; v < PHILOX_VECTORS; v++) {
-      const __m512d even = _mm512_maskz_mov_pd(_mm512_cmpge_epu64_mask(CELLS_AVX512(x.x0[v], x.x1[v]), limit), kept);
-      const __m512d odd  = _mm512_maskz_mov_pd(_mm512_cmpge_epu64_mask(CELLS_AVX512(x.x2[v], x.x3[v]), limit), kept);
-      _mm512_storeu_pd(out + 2 * (b + 8 * (size_t)v), _mm512_permutex2var_pd(even, first_half, odd));
-      _mm512_storeu_pd(out + 2 * (b + 8 * (size_t)v) + 8, _mm512_permutex2var_pd(even, second_half, odd));
-    }
-  }
+  for (; b + 8 * PHILOX_VECTORS <= nblocks; b += 8 * PHILOX_VECTORS) KeepAVX512(k0, k1, id, purpose, first + b, PHILOX_VECTORS, threshold, kept_value, out + 2 * b);
+  for (; b + 8 <= nblocks; b += 8) KeepAVX512(k0, k1, id, purpose, first + b, 1, threshold, kept_value, out + 2 * b);
   PhiloxKeepAVX2(key, id, purpose, first + b, nblocks - b, threshold, kept_value, out + 2 * b);
 }
 #endif

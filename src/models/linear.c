@@ -19,13 +19,14 @@
 #include <math.h>
 #include <string.h>
 
-/* Hidden units per packed block: the lanes of one vector, and the eight partial sums of the output
- * dot product (OutputDot), which the packed kernel keeps one lane per column class j mod 8. */
+/* Hidden units per packed block: the lanes of one AVX-512 vector, and the eight partial sums of
+ * the output dot product (OutputDot), which the packed kernel keeps one lane per column j mod 8. */
 #define LANES 8
-typedef double RdVec8 __attribute__((vector_size(LANES * sizeof(double))));
-/* Unaligned vector load / store (compiled to single moves). */
-#define VEC_LOAD(vec, ptr) memcpy(&(vec), (ptr), sizeof(RdVec8))
-#define VEC_STORE(ptr, vec) memcpy((ptr), &(vec), sizeof(RdVec8))
+/* The instruction sets' native vectors of doubles (GNU C vector extension; loads and stores by
+ * memcpy, which compiles to single unaligned moves). */
+typedef double RdVec2 __attribute__((vector_size(2 * sizeof(double))));
+typedef double RdVec4 __attribute__((vector_size(4 * sizeof(double))));
+typedef double RdVec8 __attribute__((vector_size(8 * sizeof(double))));
 
 /* Views into net->work. The fast kernel, the reference, the per-sample gradient and the
  * population loss each use their own region, so the reference may call RdLinearSampleGradient
@@ -321,51 +322,9 @@ static void PackWeights(int pack, PetscInt n, PetscInt m, PetscInt d, double *W1
   }
 }
 
-/* h = W1 x from the packed W1, eight rows per vector, each lane in RdDot's order: four partial
- * sums over the inputs j mod 4 (the tail j >= 4 floor(n / 4) into the first), then
- * (s0 + s1) + (s2 + s3). Bit-identical to HiddenForward; h has whole blocks (mp values). */
-RD_KERNEL_INLINE void PackedHidden(PetscInt n, PetscInt m, PetscInt d, const double *restrict packed, const double *restrict x, double *restrict h)
-{
-  const PetscInt n4 = n - n % 4;
-  for (PetscInt b = 0; b < (m + LANES - 1) / LANES; b++) {
-    const double *restrict p1 = PackedW1((double *)packed, n, d, b);
-    RdVec8 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, a, sum;
-    PetscInt j = 0;
-    for (; j < n4; j += 4) {
-      VEC_LOAD(a, p1 + j * LANES);
-      s0 += a * x[j];
-      VEC_LOAD(a, p1 + (j + 1) * LANES);
-      s1 += a * x[j + 1];
-      VEC_LOAD(a, p1 + (j + 2) * LANES);
-      s2 += a * x[j + 2];
-      VEC_LOAD(a, p1 + (j + 3) * LANES);
-      s3 += a * x[j + 3];
-    }
-    for (; j < n; j++) {
-      VEC_LOAD(a, p1 + j * LANES);
-      s0 += a * x[j];
-    }
-    sum = (s0 + s1) + (s2 + s3);
-    VEC_STORE(h + b * LANES, sum);
-  }
-}
-
-/* e = y - W2 hidden in OutputDot's order, from the packed W2: the eight partial sums of row r
- * are the lanes of output_sums[r], accumulated block after block (lane l of block b is column
- * 8b + l, so lane l sums the columns j = l mod 8 in increasing order), then the columns of a
- * partial last block one by one into the first sum, as OutputDot's tail. Returns 1/2 |e|^2. */
-RD_KERNEL_INLINE void OutputSumsOfBlock(PetscInt d, const double *restrict p2, const double *restrict hidden, double *restrict output_sums)
-{
-  RdVec8 hb, w2, sum;
-  VEC_LOAD(hb, hidden);
-  for (PetscInt r = 0; r < d; r++) {
-    VEC_LOAD(w2, p2 + r * LANES);
-    VEC_LOAD(sum, output_sums + r * LANES);
-    sum += w2 * hb;
-    VEC_STORE(output_sums + r * LANES, sum);
-  }
-}
-
+/* e = y - W2 hidden in OutputDot's order from the output sums: lane l of output_sums[r] holds
+ * the partial sum of the full blocks' columns j = l mod 8 (AccumulateOutputSums); the columns of a
+ * partial last block go one by one into the first sum, as OutputDot's tail. Returns 1/2 |e|^2. */
 RD_KERNEL_INLINE double OutputErrorOfSums(PetscInt n, PetscInt m, PetscInt d, const double *restrict packed, const double *restrict hidden, const double *restrict y, double *restrict output_sums, double *restrict e)
 {
   const PetscInt full = m / LANES;
@@ -382,95 +341,6 @@ RD_KERNEL_INLINE double OutputErrorOfSums(PetscInt n, PetscInt m, PetscInt d, co
   return 0.5 * half_sq;
 }
 
-/* The first presentation's forward pass: h, hd = keep . h (or h), and e. Returns 1/2 |e|^2. */
-RD_KERNEL_INLINE double PackedForward(PetscInt n, PetscInt m, PetscInt d, const double *restrict packed, const double *restrict x, const double *restrict keep, const double *restrict y, double *restrict h, double *restrict hd, double *restrict output_sums, double *restrict e)
-{
-  const PetscInt mp = (m + LANES - 1) / LANES * LANES;
-  PackedHidden(n, m, d, packed, x, h);
-  for (PetscInt i = 0; i < mp; i++) hd[i] = keep ? keep[i] * h[i] : h[i];
-  for (PetscInt i = 0; i < d * LANES; i++) output_sums[i] = 0.0;
-  for (PetscInt b = 0; b < m / LANES; b++) OutputSumsOfBlock(d, PackedW2((double *)packed, n, d, b), hd + b * LANES, output_sums);
-  return OutputErrorOfSums(n, m, d, packed, hd, y, output_sums, e);
-}
-
-/* One SGD step on the packed weights, block by block (eight hidden units i at a time, every
- * operation lane-wise and in the order of the plain loops):
- *   W2's backward pass and update  back_i = sum_r W2[r][i] e_r (r increasing, from 0.0),
- *                                  W2[r][i] <- decay W2[r][i] + (lr e_r) hd_i
- *   W1's row coefficients          coef_i = lr (keep_i back_i)   (lr back_i without dropout)
- *   W1's update                    W1[i][j] <- decay W1[i][j] + coef_i x_j
- * and, when x_next is given, the next presentation's forward pass while the block is in cache:
- *   h_next_i = W1[i] . x_next in RdDot's order, hd_next_i = keep_next_i h_next_i,
- *   the output sums of W2's updated columns with hd_next (OutputSumsOfBlock).
- * Returns the next presentation's 1/2 |e|^2 (0 without x_next). */
-RD_KERNEL_INLINE double PackedStep(PetscInt n, PetscInt m, PetscInt d, double decay, double lr, double *restrict packed, const double *restrict e, const double *restrict gain, const double *restrict hd, const double *restrict keep, const double *restrict x, const double *restrict x_next, const double *restrict keep_next, const double *restrict y_next, double *restrict hd_next, double *restrict output_sums, double *restrict e_next)
-{
-  const PetscInt nb = (m + LANES - 1) / LANES, full = m / LANES, n4 = n - n % 4;
-
-  if (x_next)
-    for (PetscInt i = 0; i < d * LANES; i++) output_sums[i] = 0.0;
-  for (PetscInt b = 0; b < nb; b++) {
-    double *restrict p1 = PackedW1(packed, n, d, b), *restrict p2 = PackedW2(packed, n, d, b);
-    RdVec8 back = {0}, hb, w, coef, u;
-
-    VEC_LOAD(hb, hd + b * LANES);
-    for (PetscInt r = 0; r < d; r++) {
-      VEC_LOAD(w, p2 + r * LANES);
-      back += w * e[r];
-      w = decay * w + gain[r] * hb;
-      VEC_STORE(p2 + r * LANES, w);
-    }
-    if (keep) {
-      RdVec8 kb;
-      VEC_LOAD(kb, keep + b * LANES);
-      coef = lr * (kb * back);
-    } else coef = lr * back;
-    if (!x_next) {
-      for (PetscInt j = 0; j < n; j++) {
-        VEC_LOAD(w, p1 + j * LANES);
-        u = decay * w + coef * x[j];
-        VEC_STORE(p1 + j * LANES, u);
-      }
-      continue;
-    }
-    RdVec8 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, h;
-    PetscInt j = 0;
-    for (; j < n4; j += 4) {
-      VEC_LOAD(w, p1 + j * LANES);
-      u = decay * w + coef * x[j];
-      VEC_STORE(p1 + j * LANES, u);
-      s0 += u * x_next[j];
-      VEC_LOAD(w, p1 + (j + 1) * LANES);
-      u = decay * w + coef * x[j + 1];
-      VEC_STORE(p1 + (j + 1) * LANES, u);
-      s1 += u * x_next[j + 1];
-      VEC_LOAD(w, p1 + (j + 2) * LANES);
-      u = decay * w + coef * x[j + 2];
-      VEC_STORE(p1 + (j + 2) * LANES, u);
-      s2 += u * x_next[j + 2];
-      VEC_LOAD(w, p1 + (j + 3) * LANES);
-      u = decay * w + coef * x[j + 3];
-      VEC_STORE(p1 + (j + 3) * LANES, u);
-      s3 += u * x_next[j + 3];
-    }
-    for (; j < n; j++) {
-      VEC_LOAD(w, p1 + j * LANES);
-      u = decay * w + coef * x[j];
-      VEC_STORE(p1 + j * LANES, u);
-      s0 += u * x_next[j];
-    }
-    h = (s0 + s1) + (s2 + s3);
-    if (keep_next) {
-      RdVec8 kb;
-      VEC_LOAD(kb, keep_next + b * LANES);
-      h = kb * h;
-    }
-    VEC_STORE(hd_next + b * LANES, h);
-    if (b < full) OutputSumsOfBlock(d, p2, hd_next + b * LANES, output_sums);
-  }
-  return x_next ? OutputErrorOfSums(n, m, d, packed, hd_next, y_next, output_sums, e_next) : 0.0;
-}
-
 /* Work per SGD step (batch 1, no dropout, no input noise), with n = input_dim, m = width,
  * d = output_dim and a multiply and an add counted as one flop each (no FMA):
  *   back = W2^T e, W2 update        5dm       reads+writes W2
@@ -483,57 +353,45 @@ RD_KERNEL_INLINE double PackedStep(PetscInt n, PetscInt m, PetscInt d, double de
  * Dropout adds m multiplies in the forward and m in coef, and m uniform draws.
  *
  * Pipelined: the next presentation is drawn before this step's update so that the update and the
- * next forward pass share one sweep (PackedStep). The streams are consumed in the documented order
- * all the same, and nothing is drawn past the last step, so a run split over several calls equals
- * one call bit for bit. Needs nsteps >= 1. */
-RD_KERNEL_INLINE PetscInt TrainOnline(RdLinearNet *net, const RdLinearHyper *hyper, const RdTask *task, PetscInt nsteps, RdStream *sampling, RdStream *noise)
-{
-  const PetscInt   n = net->input_dim, m = net->width, d = net->output_dim, mp = (m + LANES - 1) / LANES * LANES;
-  const double     lr = hyper->lr, decay = 1.0 - hyper->lr * hyper->weight_decay;
-  const PetscBool  use_dropout = hyper->dropout > 0.0 ? PETSC_TRUE : PETSC_FALSE;
-  const NoiseDraws draws       = NoiseDrawsOf(hyper->input_noise, hyper->dropout, use_dropout);
-  const LinearWork w           = LinearWorkViews(net);
-  double          *x_buf[2] = {w.x, w.x_next}, *keep_buf[2] = {w.keep, w.keep_next}, *hd_buf[2] = {w.hd, w.hd_next}, *e_buf[2] = {w.e, w.e_next};
-  int              cur = 0;
-  const double    *y, *x;
-  double           loss;
-  PetscInt         step;
+ * next forward pass share one sweep (PackedStep in linear_packed.h). The streams are consumed in
+ * the documented order all the same, and nothing is drawn past the last step, so a run split over
+ * several calls equals one call bit for bit. Needs nsteps >= 1. */
+#define PACKED_VEC RdVec2
+#define PACKED_WIDTH 2
+#define PACKED_GROUP 1
+#define PACKED_TARGET
+#define PACKED_NAME(f) f##Baseline
+#include "linear_packed.h"
 
-  PackWeights(1, n, m, d, net->W1, net->W2, w.packed);
-  for (int t = 0; t < 2; t++) /* the lanes past m: zero, never drawn */
-    for (PetscInt i = m; i < mp; i++) keep_buf[t][i] = hd_buf[t][i] = 0.0;
-  x    = DrawPresentationBlock(&draws, task, m, sampling, noise, x_buf[cur], keep_buf[cur], &y);
-  loss = PackedForward(n, m, d, w.packed, x, use_dropout ? keep_buf[cur] : NULL, y, w.h, hd_buf[cur], w.output_sums, e_buf[cur]);
-  for (step = 0; step < nsteps; step++) {
-    /* A non-finite weight always reaches e (inf times anything, or 0 times inf, is not finite),
-     * so the data term alone detects a non-finite presented loss. */
-    if (!isfinite(loss)) break;
-    for (PetscInt r = 0; r < d; r++) w.gain[r] = lr * e_buf[cur][r];
-    if (step + 1 < nsteps) {
-      const int     next   = 1 - cur;
-      const double *x_next = DrawPresentationBlock(&draws, task, m, sampling, noise, x_buf[next], keep_buf[next], &y);
-      loss = PackedStep(n, m, d, decay, lr, w.packed, e_buf[cur], w.gain, hd_buf[cur], use_dropout ? keep_buf[cur] : NULL, x, x_next, use_dropout ? keep_buf[next] : NULL, y, hd_buf[next], w.output_sums, e_buf[next]);
-      x    = x_next;
-      cur  = next;
-    } else (void)PackedStep(n, m, d, decay, lr, w.packed, e_buf[cur], w.gain, hd_buf[cur], use_dropout ? keep_buf[cur] : NULL, x, NULL, NULL, NULL, NULL, w.output_sums, NULL);
-  }
-  PackWeights(0, n, m, d, net->W1, net->W2, w.packed);
-  return step;
-}
+#if RD_KERNEL_DISPATCH
+  #define PACKED_VEC RdVec4
+  #define PACKED_WIDTH 4
+  #define PACKED_GROUP 1
+  #define PACKED_TARGET RD_KERNEL_TARGET_AVX2
+  #define PACKED_NAME(f) f##AVX2
+  #include "linear_packed.h"
+
+  #define PACKED_VEC RdVec8
+  #define PACKED_WIDTH 8
+  #define PACKED_GROUP 2
+  #define PACKED_TARGET RD_KERNEL_TARGET_AVX512
+  #define PACKED_NAME(f) f##AVX512
+  #include "linear_packed.h"
+#endif
 
 static PetscInt TrainBaseline(RdLinearNet *net, const RdLinearHyper *hyper, const RdTask *task, PetscInt nsteps, RdStream *sampling, RdStream *noise)
 {
-  return hyper->batch > 1 ? TrainBatch(net, hyper, task, nsteps, sampling, noise) : TrainOnline(net, hyper, task, nsteps, sampling, noise);
+  return hyper->batch > 1 ? TrainBatch(net, hyper, task, nsteps, sampling, noise) : TrainOnlineBaseline(net, hyper, task, nsteps, sampling, noise);
 }
 
 #if RD_KERNEL_DISPATCH
 RD_KERNEL_TARGET_AVX2 static PetscInt TrainAVX2(RdLinearNet *net, const RdLinearHyper *hyper, const RdTask *task, PetscInt nsteps, RdStream *sampling, RdStream *noise)
 {
-  return hyper->batch > 1 ? TrainBatch(net, hyper, task, nsteps, sampling, noise) : TrainOnline(net, hyper, task, nsteps, sampling, noise);
+  return hyper->batch > 1 ? TrainBatch(net, hyper, task, nsteps, sampling, noise) : TrainOnlineAVX2(net, hyper, task, nsteps, sampling, noise);
 }
 RD_KERNEL_TARGET_AVX512 static PetscInt TrainAVX512(RdLinearNet *net, const RdLinearHyper *hyper, const RdTask *task, PetscInt nsteps, RdStream *sampling, RdStream *noise)
 {
-  return hyper->batch > 1 ? TrainBatch(net, hyper, task, nsteps, sampling, noise) : TrainOnline(net, hyper, task, nsteps, sampling, noise);
+  return hyper->batch > 1 ? TrainBatch(net, hyper, task, nsteps, sampling, noise) : TrainOnlineAVX512(net, hyper, task, nsteps, sampling, noise);
 }
 #endif
 
@@ -666,58 +524,19 @@ double RdLinearPopulationLoss(const RdLinearNet *net, const RdLinearHyper *hyper
   return loss + 0.5 * hyper->weight_decay * weight_norm2;
 }
 
-/* nsamples presentations of one stimulus through the packed W1 (PackedHidden = HiddenForward
- * bit for bit), draws by block. */
-RD_KERNEL_INLINE void ProbeSamples(const RdLinearNet *net, const RdLinearHyper *hyper, const RdTask *task, PetscInt stimulus, PetscInt nsamples, PetscBool use_dropout, RdStream *probe, double *responses)
-{
-  const PetscInt   n = net->input_dim, m = net->width, d = net->output_dim;
-  const NoiseDraws draws = NoiseDrawsOf(hyper->input_noise, hyper->dropout, use_dropout);
-  const LinearWork w     = LinearWorkViews(net);
-  const double    *xk    = task->stimuli + RD_IDX2(stimulus, 0, n);
-
-  PackWeights(1, n, m, d, net->W1, net->W2, w.packed);
-  for (PetscInt t = 0; t < nsamples; t++) {
-    const double *x   = DrawNoiseBlock(&draws, xk, n, m, probe, w.x, w.keep);
-    double       *row = responses + RD_IDX2(t, 0, m);
-    /* the same dot product as the training forward pass, so a probe without noise or dropout
-     * reproduces the hidden vector training saw */
-    PackedHidden(n, m, d, w.packed, x, w.h);
-    if (use_dropout)
-      for (PetscInt i = 0; i < m; i++) row[i] = w.h[i] * w.keep[i];
-    else
-      for (PetscInt i = 0; i < m; i++) row[i] = w.h[i];
-  }
-}
-
-static void ProbeBaseline(const RdLinearNet *net, const RdLinearHyper *hyper, const RdTask *task, PetscInt stimulus, PetscInt nsamples, PetscBool use_dropout, RdStream *probe, double *responses)
-{
-  ProbeSamples(net, hyper, task, stimulus, nsamples, use_dropout, probe, responses);
-}
-
-#if RD_KERNEL_DISPATCH
-RD_KERNEL_TARGET_AVX2 static void ProbeAVX2(const RdLinearNet *net, const RdLinearHyper *hyper, const RdTask *task, PetscInt stimulus, PetscInt nsamples, PetscBool use_dropout, RdStream *probe, double *responses)
-{
-  ProbeSamples(net, hyper, task, stimulus, nsamples, use_dropout, probe, responses);
-}
-RD_KERNEL_TARGET_AVX512 static void ProbeAVX512(const RdLinearNet *net, const RdLinearHyper *hyper, const RdTask *task, PetscInt stimulus, PetscInt nsamples, PetscBool use_dropout, RdStream *probe, double *responses)
-{
-  ProbeSamples(net, hyper, task, stimulus, nsamples, use_dropout, probe, responses);
-}
-#endif
-
 void RdLinearProbe(const RdLinearNet *net, const RdLinearHyper *hyper, const RdTask *task, PetscInt stimulus, PetscInt nsamples, PetscBool dropout_on, RdStream *probe, double *responses)
 {
   const PetscBool use_dropout = dropout_on && hyper->dropout > 0.0 ? PETSC_TRUE : PETSC_FALSE;
   switch (RdKernelIsaActive()) {
 #if RD_KERNEL_DISPATCH
   case RD_KERNEL_ISA_AVX512:
-    ProbeAVX512(net, hyper, task, stimulus, nsamples, use_dropout, probe, responses);
+    ProbeSamplesAVX512(net, hyper, task, stimulus, nsamples, use_dropout, probe, responses);
     return;
   case RD_KERNEL_ISA_AVX2:
-    ProbeAVX2(net, hyper, task, stimulus, nsamples, use_dropout, probe, responses);
+    ProbeSamplesAVX2(net, hyper, task, stimulus, nsamples, use_dropout, probe, responses);
     return;
 #endif
   default:
-    ProbeBaseline(net, hyper, task, stimulus, nsamples, use_dropout, probe, responses);
+    ProbeSamplesBaseline(net, hyper, task, stimulus, nsamples, use_dropout, probe, responses);
   }
 }
