@@ -155,6 +155,7 @@ int RdStreamCategorical(RdStream *stream, const double *cumulative, int n)
 /* ------------------------------------------------------------------------------------------ */
 /* Block draws.                                                                                 */
 
+#if RD_KERNEL_DISPATCH
 /* Round keys of Philox4x32-10 for one 64-bit key: round r uses (k0 + r W0, k1 + r W1). */
 static void RoundKeys(const uint32_t key[2], uint32_t k0[PHILOX_ROUNDS], uint32_t k1[PHILOX_ROUNDS])
 {
@@ -163,6 +164,7 @@ static void RoundKeys(const uint32_t key[2], uint32_t k0[PHILOX_ROUNDS], uint32_
     k1[r] = key[1] + (uint32_t)r * PHILOX_W1;
   }
 }
+#endif
 
 /* out[4 b + w] = word w of Philox(counter (first + b as 64 bits, id, purpose), key), b < nblocks. */
 static void PhiloxBlocksScalar(const uint32_t key[2], uint32_t id, uint32_t purpose, uint64_t first, size_t nblocks, uint32_t *out)

@@ -373,7 +373,7 @@ RD_KERNEL_INLINE double OutputErrorOfSums(PetscInt n, PetscInt m, PetscInt d, co
 
   #define PACKED_VEC RdVec8
   #define PACKED_WIDTH 8
-  #define PACKED_GROUP 2
+  #define PACKED_GROUP 4
   #define PACKED_TARGET RD_KERNEL_TARGET_AVX512
   #define PACKED_NAME(f) f##AVX512
   #include "linear_packed.h"

@@ -19,6 +19,14 @@
 #define PACKED_VPB (LANES / PACKED_WIDTH)          /* vectors per block */
 #define PACKED_MAXV (PACKED_GROUP * PACKED_VPB)    /* vectors per iteration */
 #define PACKED_INLINE PACKED_TARGET RD_KERNEL_INLINE
+/* vec = (value, value, ...) (value - 0 is value exactly, -0 and NaN included), held in a register:
+ * the empty asm keeps the compiler from folding a broadcast load into every multiply that uses it
+ * (one load instead of one per vector). */
+#define PACKED_BROADCAST(vec, value) \
+  do { \
+    (vec) = (value) - (PACKED_VEC){0}; \
+    __asm__("" : "+v"(vec)); \
+  } while (0)
 
 /* h = W1 x for block b (lanes in RdDot's order: four partial sums over the inputs j mod 4, the
  * tail j >= 4 floor(n / 4) into the first, then (s0 + s1) + (s2 + s3)); h has whole blocks. */
@@ -95,13 +103,17 @@ PACKED_INLINE void PACKED_NAME(StepBlocks)(const int blocks, PetscInt b, PetscIn
     memcpy(&hb[v], hd + b * LANES + v * PACKED_WIDTH, sizeof(hb[v]));
   }
   /* back_i = sum_r W2[r][i] e_r (r increasing, from 0.0); W2[r][i] <- decay W2[r][i] + (lr e_r) hd_i */
-  for (PetscInt r = 0; r < d; r++)
+  for (PetscInt r = 0; r < d; r++) {
+    PACKED_VEC eb, gb;
+    PACKED_BROADCAST(eb, e[r]);
+    PACKED_BROADCAST(gb, gain[r]);
     for (int v = 0; v < nv; v++) {
       memcpy(&w, p2[v] + r * LANES, sizeof(w));
-      back[v] += w * e[r];
-      w = decay * w + gain[r] * hb[v];
+      back[v] += w * eb;
+      w = decay * w + gb * hb[v];
       memcpy(p2[v] + r * LANES, &w, sizeof(w));
     }
+  }
   /* coef_i = lr (keep_i back_i), or lr back_i without dropout */
   for (int v = 0; v < nv; v++) {
     if (keep) {
@@ -124,25 +136,31 @@ PACKED_INLINE void PACKED_NAME(StepBlocks)(const int blocks, PetscInt b, PetscIn
   PACKED_VEC s0[PACKED_MAXV], s1[PACKED_MAXV], s2[PACKED_MAXV], s3[PACKED_MAXV];
   PetscInt   j = 0;
   for (int v = 0; v < nv; v++) s0[v] = s1[v] = s2[v] = s3[v] = (PACKED_VEC){0};
-  for (; j < n4; j += 4)
+  for (; j < n4; j += 4) {
+    PACKED_VEC xb[4], xnb[4];
+    for (int q = 0; q < 4; q++) {
+      PACKED_BROADCAST(xb[q], x[j + q]);
+      PACKED_BROADCAST(xnb[q], x_next[j + q]);
+    }
     for (int v = 0; v < nv; v++) {
       memcpy(&w, p1[v] + j * LANES, sizeof(w));
-      u = decay * w + coef[v] * x[j];
+      u = decay * w + coef[v] * xb[0];
       memcpy(p1[v] + j * LANES, &u, sizeof(u));
-      s0[v] += u * x_next[j];
+      s0[v] += u * xnb[0];
       memcpy(&w, p1[v] + (j + 1) * LANES, sizeof(w));
-      u = decay * w + coef[v] * x[j + 1];
+      u = decay * w + coef[v] * xb[1];
       memcpy(p1[v] + (j + 1) * LANES, &u, sizeof(u));
-      s1[v] += u * x_next[j + 1];
+      s1[v] += u * xnb[1];
       memcpy(&w, p1[v] + (j + 2) * LANES, sizeof(w));
-      u = decay * w + coef[v] * x[j + 2];
+      u = decay * w + coef[v] * xb[2];
       memcpy(p1[v] + (j + 2) * LANES, &u, sizeof(u));
-      s2[v] += u * x_next[j + 2];
+      s2[v] += u * xnb[2];
       memcpy(&w, p1[v] + (j + 3) * LANES, sizeof(w));
-      u = decay * w + coef[v] * x[j + 3];
+      u = decay * w + coef[v] * xb[3];
       memcpy(p1[v] + (j + 3) * LANES, &u, sizeof(u));
-      s3[v] += u * x_next[j + 3];
+      s3[v] += u * xnb[3];
     }
+  }
   for (; j < n; j++)
     for (int v = 0; v < nv; v++) {
       memcpy(&w, p1[v] + j * LANES, sizeof(w));
@@ -249,6 +267,7 @@ PACKED_TARGET static void PACKED_NAME(ProbeSamples)(const RdLinearNet *net, cons
   }
 }
 
+#undef PACKED_BROADCAST
 #undef PACKED_VPB
 #undef PACKED_MAXV
 #undef PACKED_INLINE
