@@ -32,16 +32,20 @@
 
 #include <repdrift/kernel_isa.h>
 
+/* every helper of a kernel is inlined into each ISA's copy (and into the baseline one alike) */
+#if defined(__GNUC__)
+  #define RD_KERNEL_INLINE static inline __attribute__((always_inline))
+#else
+  #define RD_KERNEL_INLINE static inline
+#endif
+
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(REPDRIFT_PORTABLE_KERNEL)
   #define RD_KERNEL_DISPATCH 1
-  /* every helper of a kernel must be inlined into each ISA's copy */
-  #define RD_KERNEL_INLINE static inline __attribute__((always_inline))
   #define RD_KERNEL_TARGET_AVX2 __attribute__((target("avx2")))
   /* x86-64-v4's AVX-512 subset; 512-bit vectors preferred where the compiler vectorises itself */
   #define RD_KERNEL_TARGET_AVX512 __attribute__((target("avx2,avx512f,avx512dq,avx512bw,avx512vl,prefer-vector-width=512")))
 #else
   #define RD_KERNEL_DISPATCH 0
-  #define RD_KERNEL_INLINE static inline
   #define RD_KERNEL_TARGET_AVX2
   #define RD_KERNEL_TARGET_AVX512
 #endif
