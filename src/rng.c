@@ -28,8 +28,10 @@
 #define UNIFORM_CELLS (UINT64_C(1) << 53)
 
 /* Registers of counters in flight per iteration of the vector generators: Philox's rounds are a
- * chain of multiply, shift and xor, so independent registers keep the multipliers busy. */
-#define PHILOX_VECTORS 4
+ * chain of multiply, shift and xor, so independent registers keep the multipliers busy, as many as
+ * the register file holds (4 x 4 words + constants: 16 ymm / 32 zmm registers). */
+#define PHILOX_VECTORS_AVX2 3
+#define PHILOX_VECTORS_AVX512 4
 
 /* Words generated per chunk of a block draw (a multiple of 4; 2 KiB of stack). */
 #define FILL_CHUNK_WORDS 512
@@ -197,7 +199,7 @@ static void PhiloxKeepScalar(const uint32_t key[2], uint32_t id, uint32_t purpos
  * (hi << 32 | lo) of Philox's multiply. The high halves of x1 and x3 (and of x0, x2 after the xor)
  * carry junk that the next multiply ignores and the outputs mask off. */
 typedef struct {
-  __m256i x0[PHILOX_VECTORS], x1[PHILOX_VECTORS], x2[PHILOX_VECTORS], x3[PHILOX_VECTORS];
+  __m256i x0[PHILOX_VECTORS_AVX2], x1[PHILOX_VECTORS_AVX2], x2[PHILOX_VECTORS_AVX2], x3[PHILOX_VECTORS_AVX2];
 } PhiloxAVX2;
 
 RD_KERNEL_TARGET_AVX2 static inline __attribute__((always_inline)) void PhiloxRoundsAVX2(const uint32_t k0[PHILOX_ROUNDS], const uint32_t k1[PHILOX_ROUNDS], uint32_t id, uint32_t purpose, uint64_t first, int vectors, PhiloxAVX2 *x)
@@ -244,7 +246,7 @@ RD_KERNEL_TARGET_AVX2 static void PhiloxBlocksAVX2(const uint32_t key[2], uint32
   size_t   b = 0;
 
   RoundKeys(key, k0, k1);
-  for (; b + 4 * PHILOX_VECTORS <= nblocks; b += 4 * PHILOX_VECTORS) WordsAVX2(k0, k1, id, purpose, first + b, PHILOX_VECTORS, out + 4 * b);
+  for (; b + 4 * PHILOX_VECTORS_AVX2 <= nblocks; b += 4 * PHILOX_VECTORS_AVX2) WordsAVX2(k0, k1, id, purpose, first + b, PHILOX_VECTORS_AVX2, out + 4 * b);
   for (; b + 4 <= nblocks; b += 4) WordsAVX2(k0, k1, id, purpose, first + b, 1, out + 4 * b);
   PhiloxBlocksScalar(key, id, purpose, first + b, nblocks - b, out + 4 * b);
 }
@@ -276,14 +278,14 @@ RD_KERNEL_TARGET_AVX2 static void PhiloxKeepAVX2(const uint32_t key[2], uint32_t
   size_t   b = 0;
 
   RoundKeys(key, k0, k1);
-  for (; b + 4 * PHILOX_VECTORS <= nblocks; b += 4 * PHILOX_VECTORS) KeepAVX2(k0, k1, id, purpose, first + b, PHILOX_VECTORS, threshold, kept_value, out + 2 * b);
+  for (; b + 4 * PHILOX_VECTORS_AVX2 <= nblocks; b += 4 * PHILOX_VECTORS_AVX2) KeepAVX2(k0, k1, id, purpose, first + b, PHILOX_VECTORS_AVX2, threshold, kept_value, out + 2 * b);
   for (; b + 4 <= nblocks; b += 4) KeepAVX2(k0, k1, id, purpose, first + b, 1, threshold, kept_value, out + 2 * b);
   PhiloxKeepScalar(key, id, purpose, first + b, nblocks - b, threshold, kept_value, out + 2 * b);
 }
 
 /* Eight counters per register, as in the AVX2 version; vpternlogq does each three-way xor. */
 typedef struct {
-  __m512i x0[PHILOX_VECTORS], x1[PHILOX_VECTORS], x2[PHILOX_VECTORS], x3[PHILOX_VECTORS];
+  __m512i x0[PHILOX_VECTORS_AVX512], x1[PHILOX_VECTORS_AVX512], x2[PHILOX_VECTORS_AVX512], x3[PHILOX_VECTORS_AVX512];
 } PhiloxAVX512;
 
 RD_KERNEL_TARGET_AVX512 static inline __attribute__((always_inline)) void PhiloxRoundsAVX512(const uint32_t k0[PHILOX_ROUNDS], const uint32_t k1[PHILOX_ROUNDS], uint32_t id, uint32_t purpose, uint64_t first, int vectors, PhiloxAVX512 *x)
@@ -328,7 +330,7 @@ RD_KERNEL_TARGET_AVX512 static void PhiloxBlocksAVX512(const uint32_t key[2], ui
   size_t   b = 0;
 
   RoundKeys(key, k0, k1);
-  for (; b + 8 * PHILOX_VECTORS <= nblocks; b += 8 * PHILOX_VECTORS) WordsAVX512(k0, k1, id, purpose, first + b, PHILOX_VECTORS, out + 4 * b);
+  for (; b + 8 * PHILOX_VECTORS_AVX512 <= nblocks; b += 8 * PHILOX_VECTORS_AVX512) WordsAVX512(k0, k1, id, purpose, first + b, PHILOX_VECTORS_AVX512, out + 4 * b);
   for (; b + 8 <= nblocks; b += 8) WordsAVX512(k0, k1, id, purpose, first + b, 1, out + 4 * b);
   PhiloxBlocksAVX2(key, id, purpose, first + b, nblocks - b, out + 4 * b);
 }
@@ -356,7 +358,7 @@ RD_KERNEL_TARGET_AVX512 static void PhiloxKeepAVX512(const uint32_t key[2], uint
   size_t   b = 0;
 
   RoundKeys(key, k0, k1);
-  for (; b + 8 * PHILOX_VECTORS <= nblocks; b += 8 * PHILOX_VECTORS) KeepAVX512(k0, k1, id, purpose, first + b, PHILOX_VECTORS, threshold, kept_value, out + 2 * b);
+  for (; b + 8 * PHILOX_VECTORS_AVX512 <= nblocks; b += 8 * PHILOX_VECTORS_AVX512) KeepAVX512(k0, k1, id, purpose, first + b, PHILOX_VECTORS_AVX512, threshold, kept_value, out + 2 * b);
   for (; b + 8 <= nblocks; b += 8) KeepAVX512(k0, k1, id, purpose, first + b, 1, threshold, kept_value, out + 2 * b);
   PhiloxKeepAVX2(key, id, purpose, first + b, nblocks - b, threshold, kept_value, out + 2 * b);
 }
