@@ -29,9 +29,9 @@
  *   bytes = 16(mn + dm)                 (each weight read and written once per step)
  * Random draws (one uniform per step, + n normals with input noise, + m uniforms with dropout) are
  * not counted as flops. */
+#include "../src/kernel_dispatch.h" /* first: no FMA contraction (the mul+add peak is the kernel's) */
 #include <repdrift/models/linear.h>
 #include <repdrift/kernel_isa.h>
-#include "../src/kernel_dispatch.h"
 #include "bench_clock.h"
 #include <math.h>
 #include <string.h>

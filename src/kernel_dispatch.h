@@ -32,6 +32,16 @@
 
 #include <repdrift/kernel_isa.h>
 
+/* No FMA contraction anywhere in a kernel's file: every copy must round each product and each sum
+ * on its own, or the copies would differ in the last bit. GCC in strict ISO C (the build's
+ * -std=c11, CMAKE_C_EXTENSIONS OFF) means -ffp-contract=off; Clang contracts within an expression
+ * by default unless told, so include this header before any code. */
+#if defined(__clang__)
+  #pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__) && !defined(__STRICT_ANSI__)
+  #error "the kernels need strict ISO C (-std=c11, CMAKE_C_EXTENSIONS OFF): GNU C modes contract a*b+c into FMA"
+#endif
+
 /* every helper of a kernel is inlined into each ISA's copy (and into the baseline one alike) */
 #if defined(__GNUC__)
   #define RD_KERNEL_INLINE static inline __attribute__((always_inline))
@@ -42,8 +52,12 @@
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(REPDRIFT_PORTABLE_KERNEL)
   #define RD_KERNEL_DISPATCH 1
   #define RD_KERNEL_TARGET_AVX2 __attribute__((target("avx2")))
-  /* x86-64-v4's AVX-512 subset; 512-bit vectors preferred where the compiler vectorises itself */
-  #define RD_KERNEL_TARGET_AVX512 __attribute__((target("avx2,avx512f,avx512dq,avx512bw,avx512vl,prefer-vector-width=512")))
+  /* x86-64-v4's AVX-512 subset; with GCC, 512-bit vectors preferred where it vectorises itself */
+  #if defined(__clang__)
+    #define RD_KERNEL_TARGET_AVX512 __attribute__((target("avx2,avx512f,avx512dq,avx512bw,avx512vl")))
+  #else
+    #define RD_KERNEL_TARGET_AVX512 __attribute__((target("avx2,avx512f,avx512dq,avx512bw,avx512vl,prefer-vector-width=512")))
+  #endif
 #else
   #define RD_KERNEL_DISPATCH 0
   #define RD_KERNEL_TARGET_AVX2

@@ -9,8 +9,8 @@
  * on the raw bits by an integer threshold equivalent to the scalar comparison (RdUniformThreshold).
  * Every fill therefore returns bit for bit what the scalar calls return and leaves the stream in
  * the same state (tests/unit/test_rng.c checks every path). */
+#include "kernel_dispatch.h" /* first: no FMA contraction in anything below */
 #include <repdrift/rng.h>
-#include "kernel_dispatch.h"
 #include <math.h>
 #if RD_KERNEL_DISPATCH
   #include <immintrin.h>

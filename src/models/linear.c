@@ -13,9 +13,9 @@
  * update, W1's update, the next presentation's hidden vector h = W1 x and its output sums W2 hd --
  * so each weight is read and written once per step, every lane of a vector is an independent hidden
  * unit, and every sum keeps the order of the plain loops it replaces (documented at each). */
+#include "../kernel_dispatch.h" /* first: no FMA contraction in anything below */
 #include <repdrift/models/linear.h>
 #include <repdrift/dense.h>
-#include "../kernel_dispatch.h"
 #include <math.h>
 #include <string.h>
 
