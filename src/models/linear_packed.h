@@ -22,11 +22,15 @@
 /* vec = (value, value, ...) (value - 0 is value exactly, -0 and NaN included), held in a register:
  * the empty asm keeps the compiler from folding a broadcast load into every multiply that uses it
  * (one load instead of one per vector). */
-#define PACKED_BROADCAST(vec, value) \
-  do { \
-    (vec) = (value) - (PACKED_VEC){0}; \
-    __asm__("" : "+v"(vec)); \
-  } while (0)
+#if defined(__x86_64__)
+  #define PACKED_BROADCAST(vec, value) \
+    do { \
+      (vec) = (value) - (PACKED_VEC){0}; \
+      __asm__("" : "+v"(vec)); \
+    } while (0)
+#else
+  #define PACKED_BROADCAST(vec, value) ((vec) = (value) - (PACKED_VEC){0})
+#endif
 
 /* h = W1 x for block b (lanes in RdDot's order: four partial sums over the inputs j mod 4, the
  * tail j >= 4 floor(n / 4) into the first, then (s0 + s1) + (s2 + s3)); h has whole blocks. */
