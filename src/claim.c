@@ -191,6 +191,20 @@ static int SetStaleAside(const char *path, const RdClaimHolder *stale)
   return 0;
 }
 
+/* A claim still held when the process exits (a user error after it was taken, an internal error
+ * returning from main) is released by exit itself: otherwise a refused -resume would leave a
+ * stale claim behind. Only _exit (and a signal) skip this, and then the flock still goes. */
+static RdClaim held_at_exit = {.fd = -1};
+
+static void ReleaseAtExit(void) { RdClaimRelease(&held_at_exit); }
+
+static void ReleaseAtExitToo(const RdClaim *claim)
+{
+  static int registered = 0;
+  if (!registered) registered = atexit(ReleaseAtExit) == 0;
+  held_at_exit = *claim;
+}
+
 RdClaimStatus RdClaimAcquire(const char *archive, int break_stale, RdClaim *claim, int *broken, RdClaimHolder *previous, char *message, size_t size)
 {
   RdClaimHolder self, holder;
@@ -203,7 +217,10 @@ RdClaimStatus RdClaimAcquire(const char *archive, int break_stale, RdClaim *clai
   ThisHolder(&self);
   ClaimPath(archive, path, sizeof path);
   for (int attempt = 0; attempt < 3; attempt++) {
-    if (CreateRecord(path, &self, claim) == 0) return RD_CLAIM_TAKEN;
+    if (CreateRecord(path, &self, claim) == 0) {
+      ReleaseAtExitToo(claim);
+      return RD_CLAIM_TAKEN;
+    }
     if (errno != EEXIST) {
       snprintf(message, size, "cannot create the claim %s on the archive (%s): check that its directory is writable", path, strerror(errno));
       return RD_CLAIM_FAILED;
@@ -244,6 +261,7 @@ void RdClaimRelease(RdClaim *claim)
   struct stat info;
 
   if (claim->fd < 0) return;
+  if (claim != &held_at_exit && held_at_exit.fd == claim->fd) held_at_exit.fd = -1;
   /* remove the record only if it is still ours (never another writer's after a -break_lock) */
   if (stat(claim->path, &info) == 0 && info.st_dev == claim->device && info.st_ino == claim->inode) unlink(claim->path);
   close(claim->fd);

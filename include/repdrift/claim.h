@@ -14,10 +14,12 @@
  * running (asked with squeue). A stale claim is reported; breaking it takes -break_lock, except a
  * claim left by an earlier incarnation of this very Slurm job (requeued: Slurm ends a job's steps
  * before requeueing it), which is taken over with a note. Readers take no claim and are never
- * blocked by one. Plain POSIX, no MPI: rank 0 calls it and broadcasts the outcome. */
+ * blocked by one. The record functions are plain POSIX (rank 0 calls them); RdClaimTake/Give are
+ * the collective versions a program uses (src/claim_run.c). */
 #ifndef REPDRIFT_CLAIM_H
 #define REPDRIFT_CLAIM_H
 
+#include <repdrift/common.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -51,7 +53,8 @@ typedef enum {
  * earlier incarnation), *broken is set and *previous names its holder; message then says what
  * was broken, for the archive's provenance. */
 RdClaimStatus RdClaimAcquire(const char *archive, int break_stale, RdClaim *claim, int *broken, RdClaimHolder *previous, char *message, size_t size);
-/* Releases a held claim (removes the record only if it is still ours). Safe on a claim not held. */
+/* Releases a held claim (removes the record only if it is still ours). Safe on a claim not held.
+ * A claim not released by then is released when the process exits (atexit). */
 void RdClaimRelease(RdClaim *claim);
 /* Reads the claim record of `archive`: 1 if one exists (holder filled), 0 if none, -1 if unreadable. */
 int RdClaimRead(const char *archive, RdClaimHolder *holder);
@@ -63,5 +66,13 @@ void RdClaimHolderText(const RdClaimHolder *holder, char *text, size_t size);
  * stops after its current point instead of writing on as an orphan. */
 void RdLauncherWatch(void);
 int  RdLauncherGone(void);
+
+/* Collective: rank 0 takes the claim on `archive` before anything is written to it; a claim held
+ * by another writer, or a stale one without break_lock, is a user error on every rank naming the
+ * holder (one line, exit 2). note (size bytes, may be NULL) receives, on every rank, what a broken
+ * stale claim was ("" if none), for the archive's provenance; it is also printed. */
+PetscErrorCode RdClaimTake(MPI_Comm comm, const char *archive, PetscBool break_lock, RdClaim *claim, char *note, size_t size);
+/* Collective: once every rank is done with the archive, rank 0 releases the claim. */
+PetscErrorCode RdClaimGive(MPI_Comm comm, RdClaim *claim);
 
 #endif
