@@ -205,7 +205,7 @@ static void ReleaseAtExitToo(const RdClaim *claim)
   held_at_exit = *claim;
 }
 
-RdClaimStatus RdClaimAcquire(const char *archive, int break_stale, RdClaim *claim, int *broken, RdClaimHolder *previous, char *message, size_t size)
+RdClaimStatus RdClaimAcquire(const char *archive, const char *what, int break_stale, RdClaim *claim, int *broken, RdClaimHolder *previous, char *message, size_t size)
 {
   RdClaimHolder self, holder;
   char          path[4096], text[512];
@@ -222,7 +222,14 @@ RdClaimStatus RdClaimAcquire(const char *archive, int break_stale, RdClaim *clai
       return RD_CLAIM_TAKEN;
     }
     if (errno != EEXIST) {
-      snprintf(message, size, "cannot create the claim %s on the archive (%s): check that its directory is writable", path, strerror(errno));
+      char directory[4096], *slash;
+      snprintf(directory, sizeof directory, "%s", archive);
+      slash = strrchr(directory, '/');
+      if (slash) *(slash == directory ? slash + 1 : slash) = '\0';
+      else snprintf(directory, sizeof directory, ".");
+      if (errno == ENOENT) snprintf(message, size, "cannot write %s %s: directory %s does not exist", what, archive, directory);
+      else if (errno == ENOTDIR) snprintf(message, size, "cannot write %s %s: %s is not a directory", what, archive, directory);
+      else snprintf(message, size, "cannot write %s %s: cannot create its claim %s (%s): check that directory %s is writable", what, archive, path, strerror(errno), directory);
       return RD_CLAIM_FAILED;
     }
     int found = RdClaimRead(archive, &holder);

@@ -2,7 +2,7 @@
 #include <repdrift/claim.h>
 #include <repdrift/parallel.h>
 
-PetscErrorCode RdClaimTake(MPI_Comm comm, const char *archive, PetscBool break_lock, RdClaim *claim, char *note, size_t size)
+PetscErrorCode RdClaimTake(MPI_Comm comm, const char *archive, const char *what, PetscBool break_lock, RdClaim *claim, char *note, size_t size)
 {
   char          message[1024] = "";
   PetscInt      outcome       = RD_CLAIM_TAKEN;
@@ -14,7 +14,7 @@ PetscErrorCode RdClaimTake(MPI_Comm comm, const char *archive, PetscBool break_l
   claim->fd = -1;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (rank == 0) {
-    outcome = (PetscInt)RdClaimAcquire(archive, break_lock ? 1 : 0, claim, &broken, &previous, message, sizeof message);
+    outcome = (PetscInt)RdClaimAcquire(archive, what, break_lock ? 1 : 0, claim, &broken, &previous, message, sizeof message);
     if (outcome == RD_CLAIM_TAKEN && !broken) message[0] = '\0';
   }
   PetscCall(RdBroadcastInts(comm, &outcome, 1));

@@ -49,10 +49,10 @@ typedef enum {
   RD_CLAIM_FAILED     /* the record could not be created or read (permissions, I/O): message says why */
 } RdClaimStatus;
 
-/* Takes the claim on `archive`. When a stale claim is broken (break_stale, or this Slurm job's own
+/* Takes the claim on `archive` (`what` names it in messages: "-output"). When a stale claim is broken (break_stale, or this Slurm job's own
  * earlier incarnation), *broken is set and *previous names its holder; message then says what
  * was broken, for the archive's provenance. */
-RdClaimStatus RdClaimAcquire(const char *archive, int break_stale, RdClaim *claim, int *broken, RdClaimHolder *previous, char *message, size_t size);
+RdClaimStatus RdClaimAcquire(const char *archive, const char *what, int break_stale, RdClaim *claim, int *broken, RdClaimHolder *previous, char *message, size_t size);
 /* Releases a held claim (removes the record only if it is still ours). Safe on a claim not held.
  * A claim not released by then is released when the process exits (atexit). */
 void RdClaimRelease(RdClaim *claim);
@@ -71,7 +71,7 @@ int  RdLauncherGone(void);
  * by another writer, or a stale one without break_lock, is a user error on every rank naming the
  * holder (one line, exit 2). note (size bytes, may be NULL) receives, on every rank, what a broken
  * stale claim was ("" if none), for the archive's provenance; it is also printed. */
-PetscErrorCode RdClaimTake(MPI_Comm comm, const char *archive, PetscBool break_lock, RdClaim *claim, char *note, size_t size);
+PetscErrorCode RdClaimTake(MPI_Comm comm, const char *archive, const char *what, PetscBool break_lock, RdClaim *claim, char *note, size_t size);
 /* Collective: once every rank is done with the archive, rank 0 releases the claim. */
 PetscErrorCode RdClaimGive(MPI_Comm comm, RdClaim *claim);
 

@@ -158,7 +158,7 @@ int main(int argc, char **argv)
   RdMainCall(RdRunDims(&cfg, &dims));
   RdMainCall(RdRunCheckMemory(PETSC_COMM_WORLD, &cfg, &dims));
   /* one writer per archive, from before anything is read for -resume or written */
-  RdMainCall(RdClaimTake(PETSC_COMM_WORLD, cfg.output, cfg.break_lock, &claim, claim_note, sizeof claim_note));
+  RdMainCall(RdClaimTake(PETSC_COMM_WORLD, cfg.output, "-output", cfg.break_lock, &claim, claim_note, sizeof claim_note));
   RdMainCall(PointsToDo(&cfg, &dims, &n_todo, &todo));
   RdMainCall(RdRunPlan(PETSC_COMM_WORLD, &cfg, n_todo, todo, &plan));
   /* archive schema */

@@ -25,7 +25,7 @@ static PetscErrorCode Run(int argc, char **argv)
     argv++;
   }
   PetscCheck(argc >= 3, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Usage: repdrift-merge [-break_lock] OUTPUT INPUT... (at least one input)");
-  PetscCall(RdClaimTake(PETSC_COMM_SELF, argv[1], break_lock, &claim, NULL, 0));
+  PetscCall(RdClaimTake(PETSC_COMM_SELF, argv[1], "the merge output", break_lock, &claim, NULL, 0));
   PetscCall(RdArchiveMerge(argv[1], argc - 2, (const char *const *)(argv + 2)));
   PetscCall(RdClaimGive(PETSC_COMM_SELF, &claim));
   PetscCall(PetscPrintf(PETSC_COMM_SELF, "Merged %d archive(s) into %s\n", argc - 2, argv[1]));
