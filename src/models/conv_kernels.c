@@ -90,8 +90,8 @@ typedef __typeof__((__m512d){0} > (__m512d){0}) RdMaskAVX512;
   #define RD_ISA(name)    name##_avx512
   #define RD_FMA(a, b, c) _mm512_fmadd_pd(a, b, c)
   #define RD_SPLAT(x)     _mm512_set1_pd(x)
-  #define RD_FWD_CO       4
-  #define RD_FWD_V        4
+  #define RD_FWD_CO       8
+  #define RD_FWD_V        3
   #define RD_WG_R         4
   #define RD_WG_T         5
   #include "conv_kernels_body.h"

@@ -13,6 +13,9 @@
  * the accumulators in registers. */
 
 #define RD_VECS_PER_BLOCK (RD_CONV_LANES / RD_VEC_LANES) /* native vectors per RD_CONV_LANES examples */
+/* the tile switches below have cases up to 8 */
+_Static_assert(RD_FWD_CO >= 1 && RD_FWD_CO <= 8 && RD_FWD_V >= 1 && RD_FWD_V <= 8 && RD_WG_R >= 1 && RD_WG_R <= 8 && RD_WG_T >= 1 && RD_WG_T <= 8, "tile sizes must be in [1, 8]");
+_Static_assert(RD_CONV_LANES % RD_VEC_LANES == 0, "a lane block is a whole number of vectors");
 
 static inline __attribute__((always_inline)) RdVec RD_ISA(Load)(const double *p)
 {
@@ -72,6 +75,26 @@ static inline __attribute__((always_inline)) void RD_ISA(ForwardTile)(const int 
 static inline __attribute__((always_inline)) void RD_ISA(ForwardTileV)(const int co, int nv, PetscInt in_channels, PetscInt row_stride, size_t channel_stride, PetscInt lanes, PetscInt K, PetscInt ky0, PetscInt ky1, PetscInt kx0, PetscInt kx1, const double *restrict weight, size_t filter_stride, const double *restrict bias, const double *restrict input, ptrdiff_t origin, double *restrict out, size_t out_channel_stride)
 {
   switch (nv) {
+#if RD_FWD_V >= 8
+  case 8:
+    RD_ISA(ForwardTile)(co, 8, RD_FWD_ARGS);
+    break;
+#endif
+#if RD_FWD_V >= 7
+  case 7:
+    RD_ISA(ForwardTile)(co, 7, RD_FWD_ARGS);
+    break;
+#endif
+#if RD_FWD_V >= 6
+  case 6:
+    RD_ISA(ForwardTile)(co, 6, RD_FWD_ARGS);
+    break;
+#endif
+#if RD_FWD_V >= 5
+  case 5:
+    RD_ISA(ForwardTile)(co, 5, RD_FWD_ARGS);
+    break;
+#endif
 #if RD_FWD_V >= 4
   case 4:
     RD_ISA(ForwardTile)(co, 4, RD_FWD_ARGS);
@@ -118,6 +141,16 @@ static void RD_ISA(ConvForward)(RdTensorShape in_shape, PetscInt out_channels, P
           double *const       out = output + (size_t)o0 * out_channel_stride + ((size_t)y * (size_t)out_shape.width + (size_t)x) * (size_t)lanes + (size_t)v0 * RD_VEC_LANES;
           const double       *w   = wo;
           switch (co) {
+#if RD_FWD_CO >= 8
+          case 8:
+            RD_ISA(ForwardTileV)(8, nv, in_channels, row_stride, channel_stride, lanes, K, ky0, ky1, kx0, kx1, w, filter_stride, bias, input, at, out, out_channel_stride);
+            break;
+#endif
+#if RD_FWD_CO >= 7
+          case 7:
+            RD_ISA(ForwardTileV)(7, nv, in_channels, row_stride, channel_stride, lanes, K, ky0, ky1, kx0, kx1, w, filter_stride, bias, input, at, out, out_channel_stride);
+            break;
+#endif
 #if RD_FWD_CO >= 6
           case 6:
             RD_ISA(ForwardTileV)(6, nv, in_channels, row_stride, channel_stride, lanes, K, ky0, ky1, kx0, kx1, w, filter_stride, bias, input, at, out, out_channel_stride);
@@ -207,6 +240,16 @@ static inline __attribute__((always_inline)) void RD_ISA(GradTile)(const int nr,
 static inline __attribute__((always_inline)) void RD_ISA(GradTileT)(const int nr, int nt, PetscInt out_height, PetscInt out_width, PetscInt in_width, PetscInt lanes, const double *restrict input, const size_t *restrict offsets, const double *restrict grad, size_t grad_channel_stride, double *restrict wg, size_t filter_stride)
 {
   switch (nt) {
+#if RD_WG_T >= 8
+  case 8:
+    RD_ISA(GradTile)(nr, 8, RD_WG_ARGS);
+    break;
+#endif
+#if RD_WG_T >= 7
+  case 7:
+    RD_ISA(GradTile)(nr, 7, RD_WG_ARGS);
+    break;
+#endif
 #if RD_WG_T >= 6
   case 6:
     RD_ISA(GradTile)(nr, 6, RD_WG_ARGS);
@@ -257,6 +300,26 @@ static void RD_ISA(ConvWeightGradient)(RdTensorShape in_shape, PetscInt out_chan
       const double *const grad = output_grad + (size_t)o0 * grad_channel_stride;
       double *const       wg   = weight_grad + (size_t)o0 * filter_stride + (size_t)t0;
       switch (nr) {
+#if RD_WG_R >= 8
+      case 8:
+        RD_ISA(GradTileT)(8, nt, RD_WG_ARGS);
+        break;
+#endif
+#if RD_WG_R >= 7
+      case 7:
+        RD_ISA(GradTileT)(7, nt, RD_WG_ARGS);
+        break;
+#endif
+#if RD_WG_R >= 6
+      case 6:
+        RD_ISA(GradTileT)(6, nt, RD_WG_ARGS);
+        break;
+#endif
+#if RD_WG_R >= 5
+      case 5:
+        RD_ISA(GradTileT)(5, nt, RD_WG_ARGS);
+        break;
+#endif
 #if RD_WG_R >= 4
       case 4:
         RD_ISA(GradTileT)(4, nt, RD_WG_ARGS);
