@@ -1,7 +1,8 @@
-/* The archive: every HDF5 call of repdrift lives in this file (see archive.h for the design). */
+/* The archive writer and reader (see archive.h for the design). With h5input.c (users' data
+ * files) the only file that calls HDF5. */
 #include <repdrift/archive.h>
 #include <repdrift/noise.h>
-#include <repdrift/sweep.h>
+#include <repdrift/parallel.h>
 #include <slepcsys.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
@@ -16,11 +17,7 @@
 #error "repdrift needs parallel HDF5 (Debian: libhdf5-openmpi-dev)"
 #endif
 
-/* The one macro mapping HDF5 failures (negative herr_t / hid_t) to PETSc errors. */
-#define RdH5Call(expr) \
-  do { \
-    if ((expr) < 0) SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "HDF5 call failed: %s", #expr); \
-  } while (0)
+#include "hdf5_call.h"
 
 #define RD_MESSAGE_SIZE (2 * PETSC_MAX_PATH_LEN + 512) /* room for a path and its directory */
 
@@ -40,14 +37,13 @@ struct _n_RdArchiveReader {
   char  path[PETSC_MAX_PATH_LEN];
 };
 
-static PetscBool IsInFile(RdField field, const RdConfig *cfg)
+static PetscBool IsInFile(RdField field, const RdArchiveSettings *cfg)
 {
-  RdSchemaSelection selection = RdConfigSchemaSelection(cfg);
-  return RdFieldPresent(field, &selection);
+  return RdFieldPresent(field, &cfg->selection);
 }
 
 /* Bytes the archive will occupy: all storage is allocated when the schema is created. */
-static double ArchiveBytes(const RdDims *dims, const RdConfig *cfg)
+static double ArchiveBytes(const RdDims *dims, const RdArchiveSettings *cfg)
 {
   double bytes = 0;
   for (int f = 0; f < RD_NUM_FIELDS; f++) {
@@ -134,7 +130,7 @@ static PetscErrorCode WriteStringDataset(hid_t file, const char *path, const cha
 
 /* ---------- schema creation (rank 0, serial) ---------- */
 
-static PetscErrorCode WriteProvenanceAttributes(hid_t file, const RdConfig *cfg, const RdArchiveProvenance *provenance)
+static PetscErrorCode WriteProvenanceAttributes(hid_t file, const RdArchiveSettings *cfg, const RdArchiveProvenance *provenance)
 {
   char     text[1024], now[64];
   unsigned major, minor, release;
@@ -150,16 +146,8 @@ static PetscErrorCode WriteProvenanceAttributes(hid_t file, const RdConfig *cfg,
   PetscCall(WriteStringAttribute(file, "created", now));
   PetscCall(WriteStringAttribute(file, "finished", ""));
   PetscCall(WriteStringAttribute(file, "status", "running"));
-  PetscCall(WriteStringAttribute(file, "model", RdModelName(cfg->model)));
-  {
-    /* the run's noise sources, comma-separated (per point: /sweep/noise_type) */
-    char types[256] = "";
-    for (PetscInt t = 0; t < cfg->axes.n_noise_type; t++) {
-      PetscCall(PetscStrlcat(types, t ? "," : "", sizeof types));
-      PetscCall(PetscStrlcat(types, rd_noise_type_names[cfg->axes.noise_type[t]], sizeof types));
-    }
-    PetscCall(WriteStringAttribute(file, "noise_type", types));
-  }
+  PetscCall(WriteStringAttribute(file, "model", cfg->model));
+  PetscCall(WriteStringAttribute(file, "noise_type", cfg->noise_types)); /* per point: /sweep/noise_type */
   PetscCall(WriteIntegerAttribute(file, "global_seed", cfg->seed));
   PetscCall(WriteIntegerAttribute(file, "mpi_ranks", provenance->mpi_ranks));
   PetscCall(PetscGetVersion(text, sizeof text));
@@ -214,7 +202,8 @@ static PetscErrorCode CreateField(hid_t file, RdField field, const RdDims *dims,
   PetscFunctionBeginUser;
   for (int i = 0; i < spec->rank; i++) {
     shape[i] = (hsize_t)dims->size[spec->dims[i]];
-    /* one chunk per point and day for the (large) probe responses, as the spec asks */
+    /* one chunk per point and day for the (large) probe responses: reading one day of one point
+     * touches one chunk */
     chunk[i] = (i <= 1) ? 1 : shape[i];
   }
   RdH5Call(space = H5Screate_simple(spec->rank, shape, NULL));
@@ -252,7 +241,7 @@ static PetscErrorCode CreateField(hid_t file, RdField field, const RdDims *dims,
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode CreateSchema(const char *path, const RdConfig *cfg, const RdDims *dims, const double *const plan_values[RD_NUM_FIELDS], const RdArchiveProvenance *provenance)
+static PetscErrorCode CreateSchema(const char *path, const RdArchiveSettings *cfg, const RdDims *dims, const double *const plan_values[RD_NUM_FIELDS], const RdArchiveProvenance *provenance)
 {
   hid_t file, scale[RD_NUM_DIMS];
 
@@ -273,7 +262,7 @@ static PetscErrorCode CreateSchema(const char *path, const RdConfig *cfg, const 
 }
 
 /* Checks (rank 0) that -output may be created, without touching an existing file. */
-static void CheckOutputPath(const RdConfig *cfg, char *message, size_t size)
+static void CheckOutputPath(const RdArchiveSettings *cfg, char *message, size_t size)
 {
   char directory_buffer[PETSC_MAX_PATH_LEN];
   message[0] = '\0';
@@ -293,7 +282,7 @@ static void CheckOutputPath(const RdConfig *cfg, char *message, size_t size)
 }
 
 /* Checks (rank 0) that the file system holds the whole archive, allocated up front. */
-static void CheckFreeSpace(const RdConfig *cfg, const RdDims *dims, char *message, size_t size)
+static void CheckFreeSpace(const RdArchiveSettings *cfg, const RdDims *dims, char *message, size_t size)
 {
   char           directory_buffer[PETSC_MAX_PATH_LEN];
   struct statvfs file_system;
@@ -330,19 +319,19 @@ static PetscErrorCode OpenParallel(RdArchive archive, const char *path, const Rd
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode NewArchive(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims, RdArchive *archive)
+static PetscErrorCode NewArchive(MPI_Comm comm, const RdArchiveSettings *cfg, const RdDims *dims, RdArchive *archive)
 {
   PetscFunctionBeginUser;
   PetscCall(PetscNew(archive));
   (*archive)->comm           = comm;
   (*archive)->dims           = *dims;
-  (*archive)->selection = RdConfigSchemaSelection(cfg);
+  (*archive)->selection = cfg->selection;
   PetscCall(PetscStrncpy((*archive)->path, cfg->output, sizeof (*archive)->path));
   PetscCallMPI(MPI_Comm_rank(comm, &(*archive)->rank));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode RdArchiveCreate(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims, const double *const plan_values[RD_NUM_FIELDS], const RdArchiveProvenance *provenance, RdArchive *archive_out)
+PetscErrorCode RdArchiveCreate(MPI_Comm comm, const RdArchiveSettings *cfg, const RdDims *dims, const double *const plan_values[RD_NUM_FIELDS], const RdArchiveProvenance *provenance, RdArchive *archive_out)
 {
   RdArchive archive;
   char      message[RD_MESSAGE_SIZE] = "";
@@ -615,7 +604,7 @@ static void FirstDifference(const char *a, const char *b, char *line_a, char *li
 }
 
 /* Rank 0: everything -resume needs to trust an existing archive. Message empty when it matches. */
-static PetscErrorCode CheckResumable(const RdConfig *cfg, const char *options_text, const RdDims *dims, PetscInt *status, char *message, size_t size)
+static PetscErrorCode CheckResumable(const RdArchiveSettings *cfg, const char *options_text, const RdDims *dims, PetscInt *status, char *message, size_t size)
 {
   RdArchiveReader reader;
   char           *stored_options;
@@ -656,7 +645,7 @@ static PetscErrorCode CheckResumable(const RdConfig *cfg, const char *options_te
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode RdArchiveResumeCheck(MPI_Comm comm, const RdConfig *cfg, const char *options_text, const RdDims *dims, PetscInt *status)
+PetscErrorCode RdArchiveResumeCheck(MPI_Comm comm, const RdArchiveSettings *cfg, const char *options_text, const RdDims *dims, PetscInt *status)
 {
   char        message[RD_MESSAGE_SIZE] = "";
   PetscMPIInt rank;
@@ -670,7 +659,7 @@ PetscErrorCode RdArchiveResumeCheck(MPI_Comm comm, const RdConfig *cfg, const ch
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode RdArchiveReopen(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims, RdArchive *archive_out)
+PetscErrorCode RdArchiveReopen(MPI_Comm comm, const RdArchiveSettings *cfg, const RdDims *dims, RdArchive *archive_out)
 {
   RdArchive archive;
   char      message[RD_MESSAGE_SIZE] = "";
@@ -811,54 +800,5 @@ PetscErrorCode RdArchiveMerge(const char *output, PetscInt n_inputs, const char 
   PetscCall(WriteStringAttribute(out, "status", pending ? "interrupted" : "complete"));
   PetscCall(WriteStringAttribute(out, "finished", now));
   RdH5Call(H5Fclose(out));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* ---------- input files ---------- */
-
-PetscErrorCode RdInputReadArray(const char *path, const char *dataset_path, PetscInt expected_rank, const char *layout, PetscInt shape[], double **values)
-{
-  hid_t   file, dataset, space, type;
-  hsize_t dims[H5S_MAX_RANK];
-  int     rank;
-  size_t  count = 1;
-
-  PetscFunctionBeginUser;
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported by us, in words */
-  PetscCheck(access(path, R_OK) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot read %s: %s", path, strerror(errno));
-  PetscCheck(H5Fis_hdf5(path) > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s is not an HDF5 file: give an HDF5 file with a dataset %s %s", path, dataset_path, layout);
-  RdH5Call(file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT));
-  if (H5Lexists(file, dataset_path, H5P_DEFAULT) <= 0) {
-    H5Fclose(file);
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s has no dataset %s: it must hold %s %s", path, dataset_path, dataset_path, layout);
-  }
-  RdH5Call(dataset = H5Dopen2(file, dataset_path, H5P_DEFAULT));
-  RdH5Call(space = H5Dget_space(dataset));
-  RdH5Call(type = H5Dget_type(dataset));
-  RdH5Call(rank = H5Sget_simple_extent_ndims(space));
-  PetscCheck(rank == expected_rank, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: %s has %d dimensions; it must be %s", path, dataset_path, rank, layout);
-  PetscCheck(H5Tget_class(type) == H5T_FLOAT || H5Tget_class(type) == H5T_INTEGER, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: %s must hold numbers (%s)", path, dataset_path, layout);
-  RdH5Call(H5Sget_simple_extent_dims(space, dims, NULL));
-  for (int i = 0; i < rank; i++) {
-    shape[i] = (PetscInt)dims[i];
-    count *= (size_t)dims[i];
-  }
-  PetscCall(PetscMalloc1(PetscMax(count, 1), values));
-  if (count) RdH5Call(H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, *values));
-  RdH5Call(H5Tclose(type));
-  RdH5Call(H5Sclose(space));
-  RdH5Call(H5Dclose(dataset));
-  RdH5Call(H5Fclose(file));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-PetscErrorCode RdInputReadMatrix(const char *path, const char *dataset_path, PetscInt *rows, PetscInt *cols, double **values)
-{
-  PetscInt shape[2];
-
-  PetscFunctionBeginUser;
-  PetscCall(RdInputReadArray(path, dataset_path, 2, "a matrix [samples, sources]", shape, values));
-  *rows = shape[0];
-  *cols = shape[1];
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -133,3 +133,28 @@ PetscErrorCode RdTaskCreateE1(PetscReal frequency, RdTask *task)
   PetscCall(RdTaskCreateFromArrays(4, 3, 3, x, y, p, task));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+/* The reference configurations as data: one table per task. */
+static const RdOptionValue reference_e3[] = {
+  {"-num_stimuli", "3", PETSC_TRUE},    {"-input_dim", "2", PETSC_TRUE},  {"-output_dim", "2", PETSC_TRUE},
+  {"-weight_decay", "0.01", PETSC_FALSE}, {"-lr", "0.025", PETSC_FALSE},  {"-input_noise", "0", PETSC_FALSE},
+  {"-sweep_dropout", "0", PETSC_FALSE},   {"-batch", "1", PETSC_FALSE},   {"-sweep_width", "2", PETSC_FALSE},
+};
+static const RdOptionValue reference_e1[] = {
+  {"-num_stimuli", "4", PETSC_TRUE},    {"-input_dim", "3", PETSC_TRUE},  {"-output_dim", "3", PETSC_TRUE},
+  {"-weight_decay", "0.01", PETSC_FALSE}, {"-lr", "0.025", PETSC_FALSE},  {"-input_noise", "0", PETSC_FALSE},
+  {"-sweep_dropout", "0", PETSC_FALSE},   {"-batch", "1", PETSC_FALSE},   {"-sweep_width", "3", PETSC_FALSE},
+};
+
+PetscErrorCode RdReferenceConfiguration(const char *name, const RdOptionValue **table, PetscInt *count)
+{
+  PetscBool e1, e3;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrcmp(name, "e1", &e1));
+  PetscCall(PetscStrcmp(name, "e3", &e3));
+  PetscCheck(e1 || e3, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "No reference configuration named %s: -data takes e1 or e3", name);
+  *table = e1 ? reference_e1 : reference_e3;
+  *count = e1 ? (PetscInt)(sizeof reference_e1 / sizeof reference_e1[0]) : (PetscInt)(sizeof reference_e3 / sizeof reference_e3[0]);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

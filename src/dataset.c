@@ -1,8 +1,8 @@
 /* Classification datasets: the class index, the built-in Gaussian mixture, HDF5 file datasets
- * (through the archive module's RdInputReadArray: this file never calls HDF5) and their
+ * (through the input module's RdInputReadArray: this file never calls HDF5) and their
  * deterministic train/probe split. The draw orders are documented in dataset.h. */
 #include <repdrift/dataset.h>
-#include <repdrift/archive.h>
+#include <repdrift/h5input.h>
 #include <math.h>
 #include <stdio.h>
 

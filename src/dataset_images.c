@@ -1,7 +1,8 @@
 /* Image data sets (include/repdrift/dataset_images.h): IDX pairs (src/idx.c) and HDF5 image files
- * (through the archive module's RdInputReadArray: this file never calls HDF5). */
-#include <repdrift/archive.h>
+ * (through the input module's RdInputReadArray, include/repdrift/h5input.h: this file never calls
+ * HDF5). */
 #include <repdrift/dataset_images.h>
+#include <repdrift/h5input.h>
 #include <repdrift/idx.h>
 #include <math.h>
 #include <string.h>

@@ -1,5 +1,5 @@
-/* The dense symmetric eigensolver shared by the geometry (PCA) and the drift theory: SLEPc EPS,
- * EPS_HEP, on a matrix that wraps the caller's storage. */
+/* The dense symmetric eigensolvers (see eigen.h): SLEPc EPS, EPS_HEP, on a matrix that wraps the
+ * caller's storage, and the one LAPACK dsyev wrapper of repdrift. */
 #include <repdrift/eigen.h>
 #include <slepceps.h>
 
@@ -44,5 +44,30 @@ PetscErrorCode RdSymmetricEigenpairs(double *matrix, PetscInt dim, PetscInt n_wa
   PetscCall(VecDestroy(&eigenvector));
   PetscCall(EPSDestroy(&eps));
   PetscCall(MatDestroy(&op));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Workspaces up to this many doubles live on the stack: dsyev's optimal size is (NB + 2) dim with
+ * NB = 32 in reference LAPACK, so every modularity matrix (dim <= 17) fits and its inner loops
+ * allocate nothing. */
+#define RD_EIGEN_STACK_WORK 2048
+
+PetscErrorCode RdSymmetricEigenLAPACK(double *matrix, PetscInt dim, PetscBool want_vectors, double *eigenvalues)
+{
+  const char *job = want_vectors ? "V" : "N";
+  const int   n   = (int)dim;
+  int         lwork = -1, info = 0;
+  double      work_size, stack_work[RD_EIGEN_STACK_WORK], *work = stack_work;
+
+  PetscFunctionBeginUser;
+  PetscCheck(dim >= 0 && dim <= 46340, PETSC_COMM_SELF, PETSC_ERR_SUP, "Symmetric eigenproblem of dimension %" PetscInt_FMT ": LAPACK's int indexing allows 0..46340", dim);
+  if (dim == 0) PetscFunctionReturn(PETSC_SUCCESS);
+  dsyev_(job, "U", &n, matrix, &n, eigenvalues, &work_size, &lwork, &info); /* workspace query */
+  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "dsyev workspace query failed (info %d) on a %d x %d symmetric matrix", info, n, n);
+  lwork = (int)work_size;
+  if (lwork > RD_EIGEN_STACK_WORK) PetscCall(PetscMalloc1(lwork, &work));
+  dsyev_(job, "U", &n, matrix, &n, eigenvalues, work, &lwork, &info);
+  if (work != stack_work) PetscCall(PetscFree(work));
+  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "dsyev failed (info %d) on a %d x %d symmetric matrix", info, n, n);
   PetscFunctionReturn(PETSC_SUCCESS);
 }

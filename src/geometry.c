@@ -1,7 +1,8 @@
-/* Drift geometry (Aitken et al. 2022): the in-class PCA through SLEPc and every metric between an
- * earlier and a later day. Contract: include/repdrift/geometry.h; definitions:
- * shared/science/drift-geometry.md. The steps the LAPACK reference (geometry_ref.c) shares with this
- * fast path are the *_Internal functions at the top (declared in geometry_impl.h). */
+/* Drift geometry (Aitken et al. 2022, PLoS Comput Biol 18(11): e1010716; equation numbers are
+ * theirs): the in-class PCA through SLEPc and every metric between an earlier and a later day.
+ * Contract and definitions: include/repdrift/geometry.h. The steps the LAPACK reference
+ * (geometry_ref.c) shares with this fast path are the *_Internal functions at the top (declared in
+ * geometry_impl.h). */
 #include <math.h>
 #include <slepceps.h>
 #include <repdrift/geometry.h>
@@ -13,7 +14,8 @@
 #define RD_SIGN_PROJECTION_RTOL 1e-12
 /* k = ceil(D - this), so D = 3 computed as 3 + 1e-15 still gives k = 3. */
 #define RD_K_CEIL_SLACK 1e-9
-/* PCs with explained ratio above this enter the angle-vs-explained fit (drift-geometry.md). */
+/* PCs with explained ratio above this enter the angle-vs-explained fit (Eq 13b against v_i): a PC
+ * without variance has no meaningful direction. */
 #define RD_FIT_MIN_EXPLAINED 1e-5
 /* Gram-mapped PCs lose orthogonality like eps * sqrt(lambda_max / lambda): those below this
  * fraction of lambda_max are re-orthogonalised against the earlier rows. */

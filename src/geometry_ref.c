@@ -1,8 +1,9 @@
-/* Slow, obviously-correct PCA for the tests: the full n_units x n_units covariance, LAPACK dsyev,
- * eigenpairs reversed to descending order. Mean, clipping, sign convention and the derived
- * quantities are the fast path's own (geometry_impl.h), so the two paths differ only in how the
- * eigenpairs are obtained. */
+/* Slow, obviously-correct PCA for the tests: the full n_units x n_units covariance, LAPACK dsyev
+ * (RdSymmetricEigenLAPACK), eigenpairs reversed to descending order. Mean, clipping, sign
+ * convention and the derived quantities are the fast path's own (geometry_impl.h), so the two
+ * paths differ only in how the eigenpairs are obtained. */
 #include <repdrift/geometry.h>
+#include <repdrift/eigen.h>
 #include "geometry_impl.h"
 
 /* cov = Xc^T Xc / (n - 1) with Xc = samples - mean, by the textbook triple loop. */
@@ -14,26 +15,6 @@ static void Covariance(const double *samples, PetscInt n_samples, PetscInt n_uni
       for (PetscInt a = 0; a < n_samples; a++) sum += (samples[RD_IDX2(a, i, n_units)] - mean[i]) * (samples[RD_IDX2(a, j, n_units)] - mean[j]);
       cov[RD_IDX2(i, j, n_units)] = sum / (double)(n_samples - 1);
     }
-}
-
-/* All eigenpairs of the symmetric matrix (overwritten by its eigenvectors, column c of the
- * column-major result = eigenvector c), eigenvalues ascending. */
-static PetscErrorCode SymmetricEigenLAPACK(double *matrix, PetscInt dim, double *eigenvalues)
-{
-  const int n = (int)dim;
-  int       lwork = -1, info = 0;
-  double    work_size, *work;
-
-  PetscFunctionBeginUser;
-  PetscCheck(dim <= 46340, PETSC_COMM_SELF, PETSC_ERR_SUP, "PCA reference: %" PetscInt_FMT " units overflow LAPACK's int indexing", dim);
-  dsyev_("V", "U", &n, matrix, &n, eigenvalues, &work_size, &lwork, &info); /* workspace query */
-  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "PCA reference: dsyev workspace query failed (info %d)", info);
-  lwork = (int)work_size;
-  PetscCall(PetscMalloc1(lwork, &work));
-  dsyev_("V", "U", &n, matrix, &n, eigenvalues, work, &lwork, &info);
-  PetscCall(PetscFree(work));
-  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "PCA reference: dsyev failed (info %d)", info);
-  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode RdPCAComputeReference(const double *samples, PetscInt n_samples, RdPCA *pca)
@@ -53,7 +34,7 @@ PetscErrorCode RdPCAComputeReference(const double *samples, PetscInt n_samples, 
   PetscCall(PetscMalloc3((size_t)p * (size_t)p, &cov, p, &ascending, p, &scratch));
   RdPCAComputeMean_Internal(samples, n_samples, p, pca->mean, scratch);
   Covariance(samples, n_samples, p, pca->mean, cov);
-  PetscCall(SymmetricEigenLAPACK(cov, p, ascending));
+  PetscCall(RdSymmetricEigenLAPACK(cov, p, PETSC_TRUE, ascending)); /* row c of cov = eigenvector c */
   for (PetscInt i = 0; i < pca->n_pcs; i++) { /* i-th largest = ascending position p - 1 - i */
     const PetscInt source = p - 1 - i;
     pca->eigenvalues[i]   = ascending[source];

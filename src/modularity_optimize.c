@@ -1,10 +1,13 @@
-/* The reduced problem of a non-negative, energy-efficient linear autoencoder, solved directly:
- * exact biases beta(w) = -min_i w . c_i, decoder eliminated through M = W^T W (pseudo-inverse),
- * Adam with restarts on the encoder W. It checks the kappa verdict independently of the theory:
- * on kappa = 0 data nothing beats L_mod, on kappa > 0 data (with a spare unit) a mixed code does.
- * Contract: include/repdrift/modularity.h; definitions: shared/science/modularity.md. */
+/* The reduced problem of the non-negative, energy-efficient linear autoencoder (Dorrell et al.
+ * 2025, Sec. 2), solved directly: exact biases beta(w) = -min_i w . c_i, decoder eliminated through
+ * M = W^T W (pseudo-inverse), Adam with restarts on the encoder W. It checks the kappa verdict
+ * independently of the condition: on kappa = 0 data nothing beats L_mod, on kappa > 0 data (with a
+ * spare unit) a mixed code does. Contract and definitions: include/repdrift/modularity_optimize.h. */
 #include <math.h>
-#include <repdrift/modularity.h>
+#include <repdrift/modularity_optimize.h>
+#include <repdrift/modularity_hull.h>
+#include <repdrift/dense.h>
+#include <repdrift/splitmix.h>
 
 /* Adam's moment decays (Kingma & Ba defaults) and the floor of the cosine learning-rate decay. */
 #define RD_ADAM_BETA1 0.9
@@ -18,13 +21,6 @@ typedef struct {
   double        input_cost[RD_MODULARITY_MAX_SOURCES * RD_MODULARITY_MAX_SOURCES]; /* Sigma + lambda_in I */
   double        lambda_out;
 } ReducedProblem;
-
-static double Dot(const double *a, const double *b, PetscInt n)
-{
-  double s = 0.0;
-  for (PetscInt i = 0; i < n; i++) s += a[i] * b[i];
-  return s;
-}
 
 /* L(W) and its (sub-)gradient; *ok is false (nothing else set) when M = W^T W is not positive
  * definite, where tr(M^-1) is infinite. */
@@ -67,7 +63,7 @@ static PetscErrorCode ReducedEvaluate(const ReducedProblem *problem, PetscInt n_
     double        lowest = PETSC_INFINITY;
     PetscInt      argmin = 0;
     for (PetscInt i = 0; i < problem->n_points; i++) {
-      const double p = Dot(problem->points + RD_IDX2(i, 0, d), w, d);
+      const double p = RdDotSequential(problem->points + RD_IDX2(i, 0, d), w, d);
       if (p < lowest) {
         lowest = p;
         argmin = i;
@@ -143,22 +139,6 @@ PetscErrorCode RdReducedOptionsDefaults(RdReducedOptions *options)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* splitmix64 + Box-Muller: the optimiser's only randomness, a pure function of the seed. */
-static uint64_t SplitMix64(uint64_t *state)
-{
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-  z          = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z          = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-static double Normal(uint64_t *state)
-{
-  const double u1 = ((double)(SplitMix64(state) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-  const double u2 = ((double)(SplitMix64(state) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-  return sqrt(-2.0 * log(u1)) * cos(2 * PETSC_PI * u2);
-}
-
 /* The samples that can attain min_i w . c_i for some w: the hull vertices for d = 2 and d = 3
  * (a linear function's minimum over a polytope is at a vertex), all samples otherwise. */
 static PetscErrorCode ExtremePoints(PetscInt n_samples, PetscInt d, const double *centered, PetscInt *n_extreme, double **extreme)
@@ -218,7 +198,7 @@ PetscErrorCode RdReducedOptimize(PetscInt n_samples, PetscInt n_sources, const d
     double    restart_loss = PETSC_INFINITY, shrink = 1.0, beta1_power = 1.0, beta2_power = 1.0;
     PetscBool ok;
     for (size_t i = 0; i < size; i++) {
-      current[i] = typical_weight * Normal(&state);
+      current[i] = typical_weight * RdSplitMixNormal(&state); /* the optimiser's only randomness */
       moment1[i] = moment2[i] = 0.0;
     }
     for (PetscInt step = 0; step < options->n_steps; step++) {

@@ -18,6 +18,7 @@
 #include <math.h>
 #include <repdrift/readout.h>
 #include <repdrift/dense.h>
+#include <repdrift/eigen.h>
 
 #define RD_LOGISTIC_STEP_TOL      1e-10 /* converged when the applied step |(d beta, d b)| < this */
 #define RD_LOGISTIC_MAX_IT        100
@@ -145,25 +146,6 @@ static PetscErrorCode NewtonSolve(const LogisticProblem *prob, double *theta)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Eigenpairs of the symmetric n x n matrix by dsyev (ascending; eigenvector c = column c of the
- * column-major result, i.e. row c of the row-major buffer). */
-static PetscErrorCode SymmetricEigen(double *matrix, PetscInt dim, double *eigenvalues)
-{
-  const int n = (int)dim;
-  int       lwork = -1, info = 0;
-  double    work_size, *work;
-
-  PetscFunctionBeginUser;
-  dsyev_("V", "U", &n, matrix, &n, eigenvalues, &work_size, &lwork, &info);
-  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "RdLogisticFit: dsyev workspace query failed (info %d)", info);
-  lwork = (int)work_size;
-  PetscCall(PetscMalloc1(lwork, &work));
-  dsyev_("V", "U", &n, matrix, &n, eigenvalues, work, &lwork, &info);
-  PetscCall(PetscFree(work));
-  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "RdLogisticFit: dsyev failed (info %d)", info);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /* n < n_units: Newton in the orthonormal basis of span(rows of X) (see the top of the file). */
 static PetscErrorCode FitInSampleSpace(const double *X, const double *target, PetscInt n, PetscInt n_units, double l2, double *weights, double *bias)
 {
@@ -175,7 +157,7 @@ static PetscErrorCode FitInSampleSpace(const double *X, const double *target, Pe
   PetscCall(PetscMalloc5((size_t)n * (size_t)n, &gram, n, &eigenvalues, (size_t)n * (size_t)n, &design, n + 1, &theta, n, &alpha));
   for (PetscInt i = 0; i < n; i++)
     for (PetscInt j = i; j < n; j++) gram[RD_IDX2(i, j, n)] = gram[RD_IDX2(j, i, n)] = RdDot(X + RD_IDX2(i, 0, n_units), X + RD_IDX2(j, 0, n_units), n_units);
-  PetscCall(SymmetricEigen(gram, n, eigenvalues)); /* gram now holds U^T (row c = u_c) */
+  PetscCall(RdSymmetricEigenLAPACK(gram, n, PETSC_TRUE, eigenvalues)); /* ascending; gram now holds U^T (row c = u_c) */
   /* Basis directions, largest first: design[i][c] = u_c[i] sqrt(lambda_c). */
   for (PetscInt c = n - 1; c >= 0 && eigenvalues[c] > RD_LOGISTIC_GRAM_RTOL * eigenvalues[n - 1]; c--, rank++)
     for (PetscInt i = 0; i < n; i++) design[RD_IDX2(i, rank, n)] = gram[RD_IDX2(c, i, n)] * sqrt(eigenvalues[c]);

@@ -1,12 +1,11 @@
-/* One sweep point end to end, and the rounds in which every rank runs and writes its points. */
+/* One sweep point end to end, and the rounds in which every rank runs and writes its points
+ * (include/repdrift/run.h). The model's part comes from its ops; this file names no model. */
 #include <repdrift/run.h>
-#include <repdrift/data.h>
 #include <repdrift/geometry.h>
 #include <repdrift/model.h>
+#include <repdrift/noise.h>
 #include <repdrift/readout.h>
-#include <repdrift/rng.h>
 #include <repdrift/signals.h>
-#include <repdrift/theory.h>
 #include <unistd.h>
 
 PetscErrorCode RdRunDims(const RdConfig *cfg, RdDims *dims)
@@ -19,29 +18,26 @@ PetscErrorCode RdRunDims(const RdConfig *cfg, RdDims *dims)
   dims->size[RD_DIM_SAMPLE]    = cfg->probe_samples;
   dims->size[RD_DIM_UNIT]      = RdSweepMaxWidth(&cfg->axes);
   dims->size[RD_DIM_PC]        = PetscMin(cfg->probe_samples - 1, RdSweepMaxWidth(&cfg->axes));
-  dims->size[RD_DIM_RECORD]    = cfg->protocol == RD_PROTOCOL_REPLICAS ? cfg->replica_steps / cfg->record_every + 1 : 1;
-  dims->size[RD_DIM_LAG]       = cfg->protocol == RD_PROTOCOL_REPLICAS ? cfg->msd_max_lag : 1;
+  dims->size[RD_DIM_RECORD]    = 1; /* dimensions of a model's own protocol: the model sizes them */
+  dims->size[RD_DIM_LAG]       = 1;
+  if (cfg->model->dims) cfg->model->dims(cfg, dims);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscReal RdRunPointCost(const RdConfig *cfg, const RdPoint *point)
+PetscErrorCode RdRunArchiveSettings(const RdConfig *cfg, RdArchiveSettings *settings)
 {
-  /* flops of SGD (~6 per weight per presentation) plus the per-day probe and geometry work
-   * (Gram or covariance build and the eigensolve of the smaller side) */
-  PetscReal width   = (PetscReal)point->width;
-  PetscReal weights = width * (PetscReal)(cfg->input_dim + cfg->output_dim);
-  PetscReal steps   = (PetscReal)(cfg->burnin_steps + cfg->days * cfg->steps_per_day) * (PetscReal)cfg->batch;
-  PetscReal samples = (PetscReal)cfg->probe_samples, small = PetscMin(samples, width);
-  PetscReal per_day = (PetscReal)cfg->num_stimuli * (samples * width * (PetscReal)cfg->input_dim + samples * width * small + small * small * small);
-  if (cfg->protocol == RD_PROTOCOL_REPLICAS) return 6 * weights * (PetscReal)cfg->replicas * (PetscReal)cfg->replica_steps;
-  if (cfg->model == RD_MODEL_CLASSIFIER) {
-    /* an epoch = one pass over the training set; the probe forward passes are twice (the null) */
-    PetscReal net_weights = (PetscReal)cfg->input_dim * (PetscReal)cfg->hidden_dim + (PetscReal)cfg->hidden_dim * width + width * (PetscReal)cfg->num_classes;
-    PetscReal examples    = (PetscReal)(cfg->burnin_epochs + cfg->epochs) * (PetscReal)cfg->num_classes * (PetscReal)cfg->train_per_class;
-    return 6 * net_weights * examples + (PetscReal)(cfg->days + 1) * 2 * (per_day + (PetscReal)cfg->num_stimuli * samples * net_weights);
+  PetscFunctionBeginUser;
+  PetscCall(PetscMemzero(settings, sizeof *settings));
+  PetscCall(PetscStrncpy(settings->output, cfg->output, sizeof settings->output));
+  PetscCall(PetscStrncpy(settings->model, cfg->model->name, sizeof settings->model));
+  for (PetscInt t = 0; t < cfg->axes.n_noise_type; t++) {
+    PetscCall(PetscStrlcat(settings->noise_types, t ? "," : "", sizeof settings->noise_types));
+    PetscCall(PetscStrlcat(settings->noise_types, rd_noise_type_names[cfg->axes.noise_type[t]], sizeof settings->noise_types));
   }
-  if (cfg->model == RD_MODEL_AUTOENCODER) return 12 * width * steps + (PetscReal)(cfg->days + 1) * per_day;
-  return 6 * weights * steps + (PetscReal)(cfg->days + 1) * per_day;
+  settings->overwrite = cfg->overwrite;
+  settings->seed      = cfg->seed;
+  settings->selection = RdConfigSchemaSelection(cfg);
+  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode RdRunPointsToDo(const RdConfig *cfg, const PetscInt *status, PetscInt *n_todo, PetscInt **todo)
@@ -71,13 +67,13 @@ PetscErrorCode RdRunPlan(MPI_Comm comm, const RdConfig *cfg, PetscInt n_todo, co
   for (PetscInt i = 0; i < n_todo; i++) {
     RdPoint point;
     PetscCall(RdSweepGetPoint(&cfg->axes, todo[i], &point));
-    cost[i] = RdRunPointCost(cfg, &point);
+    cost[i] = cfg->model->cost(cfg, &point);
   }
   PetscCall(RdPlanCreate(n_todo, cost, size, plan));
   PetscCall(RdPlanRenamePoints(plan, todo));
   PetscCall(PetscFree(cost));
-  if (cfg->model == RD_MODEL_CLASSIFIER) PetscCall(PetscPrintf(comm, "Sweep: %" PetscInt_FMT " points = %" PetscInt_FMT " frequencies x %" PetscInt_FMT " noise types x %" PetscInt_FMT " noise levels%s x %" PetscInt_FMT " widths x %" PetscInt_FMT " learning rates x %" PetscInt_FMT " seeds; model %s; output %s\n", n_points, cfg->axes.n_frequency, cfg->axes.n_noise_type, cfg->axes.n_noise_level, cfg->axes.noise_level_per_type ? " (each type at its paper level)" : "", cfg->axes.n_width, cfg->axes.n_lr, cfg->axes.n_seeds, RdModelName(cfg->model), cfg->output));
-  else PetscCall(PetscPrintf(comm, "Sweep: %" PetscInt_FMT " points = %" PetscInt_FMT " frequencies x %" PetscInt_FMT " dropouts x %" PetscInt_FMT " widths x %" PetscInt_FMT " learning rates x %" PetscInt_FMT " seeds; model %s, protocol %s; output %s\n", n_points, cfg->axes.n_frequency, cfg->axes.n_noise_level, cfg->axes.n_width, cfg->axes.n_lr, cfg->axes.n_seeds, RdModelName(cfg->model), RdProtocolName(cfg->protocol), cfg->output));
+  if (cfg->model->sweeps_noise_type) PetscCall(PetscPrintf(comm, "Sweep: %" PetscInt_FMT " points = %" PetscInt_FMT " frequencies x %" PetscInt_FMT " noise types x %" PetscInt_FMT " noise levels%s x %" PetscInt_FMT " widths x %" PetscInt_FMT " learning rates x %" PetscInt_FMT " seeds; model %s; output %s\n", n_points, cfg->axes.n_frequency, cfg->axes.n_noise_type, cfg->axes.n_noise_level, cfg->axes.noise_level_per_type ? " (each type at its paper level)" : "", cfg->axes.n_width, cfg->axes.n_lr, cfg->axes.n_seeds, cfg->model->name, cfg->output));
+  else PetscCall(PetscPrintf(comm, "Sweep: %" PetscInt_FMT " points = %" PetscInt_FMT " frequencies x %" PetscInt_FMT " dropouts x %" PetscInt_FMT " widths x %" PetscInt_FMT " learning rates x %" PetscInt_FMT " seeds; model %s, protocol %s; output %s\n", n_points, cfg->axes.n_frequency, cfg->axes.n_noise_level, cfg->axes.n_width, cfg->axes.n_lr, cfg->axes.n_seeds, cfg->model->name, cfg->model->protocol ? cfg->model->protocol(cfg) : "days", cfg->output));
   if (n_todo != n_points) PetscCall(PetscPrintf(comm, "This run computes %" PetscInt_FMT " of them (%s)\n", n_todo, cfg->resume ? "-resume: the unfinished ones" : "-sweep_slice"));
   if (!cfg->terse) {
     PetscInt min_points = n_todo, max_points = 0;
@@ -94,7 +90,7 @@ PetscErrorCode RdRunPlan(MPI_Comm comm, const RdConfig *cfg, PetscInt n_todo, co
 PetscErrorCode RdRunCheckMemory(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims)
 {
   /* one point in flight per rank: its probe responses, its result, one PCA per day (PCs and
-   * buffers) and the covariance or Gram matrix of the eigensolve */
+   * buffers), the covariance or Gram matrix of the eigensolve, and the model's own state */
   const double width = (double)dims->size[RD_DIM_UNIT], samples = (double)cfg->probe_samples, days = (double)dims->size[RD_DIM_DAY];
   const double side = PetscMin(samples, width);
   double       result_values = 0;
@@ -102,9 +98,9 @@ PetscErrorCode RdRunCheckMemory(MPI_Comm comm, const RdConfig *cfg, const RdDims
 
   PetscFunctionBeginUser;
   for (int f = 0; f < RD_NUM_FIELDS; f++) result_values += (double)RdFieldPointElements((RdField)f, dims);
-  double responses = (RdModelOpsOf(cfg)->has_null_probe ? 2 : 1) * days * (double)cfg->num_stimuli * samples * width; /* with the delta t = 0 null's second probe */
+  double responses = (cfg->model->has_null_probe ? 2 : 1) * days * (double)cfg->num_stimuli * samples * width; /* with the delta t = 0 null's second probe */
   double pca       = days * ((double)dims->size[RD_DIM_PC] * width + 2 * samples * width);
-  double bytes     = 8 * (responses + result_values + pca + 3 * side * side + width * (double)(cfg->input_dim + cfg->output_dim));
+  double bytes     = 8 * (responses + result_values + pca + 3 * side * side) + (cfg->model->memory ? cfg->model->memory(cfg, dims->size[RD_DIM_UNIT]) : 0);
   double physical  = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
   PetscCall(RdRanksOnNode(comm, &ranks_on_node));
   PetscCheck(bytes * (double)ranks_on_node <= 0.8 * physical, comm, PETSC_ERR_USER_INPUT, "This sweep needs about %.3g GB per rank for one point (probe responses: %" PetscInt_FMT " days x %" PetscInt_FMT " stimuli x %" PetscInt_FMT " samples x %" PetscInt_FMT " units) and %" PetscInt_FMT " ranks share a node with %.3g GB: reduce -probe_samples, -days, the largest -sweep_width or the ranks per node", bytes / 1e9, dims->size[RD_DIM_DAY], cfg->num_stimuli, cfg->probe_samples, dims->size[RD_DIM_UNIT], ranks_on_node, physical / 1e9);
@@ -113,42 +109,25 @@ PetscErrorCode RdRunCheckMemory(MPI_Comm comm, const RdConfig *cfg, const RdDims
 
 PetscErrorCode RdRunSweepDescription(const RdConfig *cfg, const RdDims *dims, double *values[RD_NUM_FIELDS])
 {
-  PetscInt n_points = dims->size[RD_DIM_POINT], K = cfg->num_stimuli;
-  double   corner_share = 0; /* autoencoder without -sweep_frequency: the same for every point */
+  const PetscInt n_points = dims->size[RD_DIM_POINT], K = cfg->num_stimuli;
 
   PetscFunctionBeginUser;
-  if (cfg->model == RD_MODEL_AUTOENCODER && !cfg->frequency_given) PetscCall(RdAutoencoderCornerShare(cfg, &corner_share));
   for (PetscInt p = 0; p < n_points; p++) {
     RdPoint point;
+    double  frequency, *probability = &values[RD_FIELD_SWEEP_STIMULUS_PROBABILITY][p * K];
     PetscCall(RdSweepGetPoint(&cfg->axes, p, &point));
-    values[RD_FIELD_SWEEP_FREQUENCY][p]   = point.frequency;
+    frequency = point.frequency;
+    if (cfg->model->stimulus_probability) PetscCall(cfg->model->stimulus_probability(cfg, &point, &frequency, probability));
+    else /* stimulus 0 at the swept frequency, the others share the rest equally */
+      for (PetscInt k = 0; k < K; k++) probability[k] = k == 0 ? point.frequency : (1 - point.frequency) / (double)(K - 1);
+    values[RD_FIELD_SWEEP_FREQUENCY][p]   = frequency;
     values[RD_FIELD_SWEEP_NOISE_LEVEL][p] = point.noise_level;
     values[RD_FIELD_SWEEP_WIDTH][p]       = (double)point.width;
     values[RD_FIELD_SWEEP_SEED][p]        = (double)point.replicate;
     values[RD_FIELD_SWEEP_LR][p]          = point.lr;
     values[RD_FIELD_SWEEP_NOISE_TYPE][p]  = (double)point.noise_type;
-    if (cfg->model == RD_MODEL_AUTOENCODER) {
-      /* one group; without -sweep_frequency the samples are presented uniformly, so the corner
-       * region is seen with its share of the samples */
-      if (!cfg->frequency_given) values[RD_FIELD_SWEEP_FREQUENCY][p] = corner_share;
-      values[RD_FIELD_SWEEP_STIMULUS_PROBABILITY][p] = 1;
-      continue;
-    }
-    /* the same rule as RdTaskCreateRandom and the classifier's class sampling: stimulus (class) 0
-     * at the swept frequency, the others share the rest equally */
-    PetscInt others = cfg->model == RD_MODEL_CLASSIFIER ? cfg->num_classes - 1 : K - 1;
-    for (PetscInt k = 0; k < K; k++) values[RD_FIELD_SWEEP_STIMULUS_PROBABILITY][p * K + k] = k == 0 ? point.frequency : (1 - point.frequency) / (double)others;
   }
   PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-const RdModelOps *RdModelOpsOf(const RdConfig *cfg)
-{
-  switch (cfg->model) {
-  case RD_MODEL_CLASSIFIER: return &rd_classifier_ops;
-  case RD_MODEL_AUTOENCODER: return &rd_autoencoder_ops;
-  default: return &rd_linear_ops;
-  }
 }
 
 /* The days protocol: burn-in (day 0), then day after day, train and observe with the weights
@@ -250,107 +229,23 @@ static PetscErrorCode AnalyseReadout(const RdConfig *cfg, const RdDims *dims, co
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Stores the analytic predictions (the theory holds without dropout and input noise only). */
-static PetscErrorCode StoreTheory(const RdTheoryResult *theory, const RdReplicaMeasurement *measured, PetscInt K, PetscInt records, RdPointResult *result)
+PetscErrorCode RdRunDaysProtocol(const RdConfig *cfg, const RdDims *dims, const RdPoint *point, RdPointResult *result)
 {
-  PetscFunctionBeginUser;
-  result->values[RD_FIELD_THEORY_EXCESS_LOSS_PREDICTED][0] = theory->excess_loss;
-  for (PetscInt k = 0; k < K; k++) {
-    result->values[RD_FIELD_THEORY_FLUCTUATION_PREDICTED][k]                = theory->fluctuation[k];
-    result->values[RD_FIELD_THEORY_DIFFUSION_SLOPE_PREDICTED][k]            = theory->diffusion[k];
-    result->values[RD_FIELD_THEORY_NORMALIZED_DIFFUSION_SLOPE_PREDICTED][k] = theory->diffusion_normalized[k];
-    result->values[RD_FIELD_THEORY_ROTATION_RATE_PREDICTED][k]              = theory->stimulus_rotation[k];
-    result->values[RD_FIELD_THEORY_ROTATION_PERIOD_PREDICTED][k]            = theory->stimulus_rotation[k] > 0 ? 2 * PETSC_PI / theory->stimulus_rotation[k] : (double)INFINITY;
-    PetscCall(RdTheoryVarianceCurve(theory, k, measured->num_records, measured->time, &result->values[RD_FIELD_THEORY_VARIANCE_CURVE_PREDICTED][(size_t)k * records]));
-  }
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static void StoreMeasurement(const RdReplicaMeasurement *measured, PetscInt K, PetscInt records, PetscInt lags, RdPointResult *result)
-{
-  Store(result->values[RD_FIELD_THEORY_MSD_LAG], measured->msd_lag, PetscMin(measured->num_msd_lags, lags));
-  result->values[RD_FIELD_THEORY_L_STAR][0]                = measured->L_star;
-  result->values[RD_FIELD_THEORY_EXCESS_LOSS_MEASURED][0] = measured->excess_loss;
-  result->values[RD_FIELD_THEORY_EXCESS_LOSS_STDERR][0]   = measured->excess_loss_se;
-  Store(result->values[RD_FIELD_THEORY_TIME], measured->time, measured->num_records);
-  for (PetscInt k = 0; k < K; k++) {
-    result->values[RD_FIELD_THEORY_FLUCTUATION_MEASURED][k]                = measured->fluctuation[k];
-    result->values[RD_FIELD_THEORY_FLUCTUATION_STDERR][k]                  = measured->fluctuation_se[k];
-    result->values[RD_FIELD_THEORY_DIFFUSION_SLOPE_MEASURED][k]            = measured->diffusion[k];
-    result->values[RD_FIELD_THEORY_DIFFUSION_SLOPE_STDERR][k]              = measured->diffusion_se[k];
-    result->values[RD_FIELD_THEORY_NORMALIZED_DIFFUSION_SLOPE_MEASURED][k] = measured->diffusion_normalized[k];
-    result->values[RD_FIELD_THEORY_NORMALIZED_DIFFUSION_SLOPE_STDERR][k]   = measured->diffusion_normalized_se[k];
-    result->values[RD_FIELD_THEORY_ROTATION_RATE_MEASURED][k]              = measured->rotation_rate[k];
-    result->values[RD_FIELD_THEORY_ROTATION_PERIOD_MEASURED][k]            = measured->rotation_rate[k] > 0 ? 2 * PETSC_PI / measured->rotation_rate[k] : (double)INFINITY;
-    Store(&result->values[RD_FIELD_THEORY_VARIANCE_CURVE][(size_t)k * records], measured->variance + (size_t)k * measured->num_records, measured->num_records);
-    Store(&result->values[RD_FIELD_THEORY_ROTATION_ANGLE][(size_t)k * records], measured->rotation_angle + (size_t)k * measured->num_records, measured->num_records);
-    Store(&result->values[RD_FIELD_THEORY_MSD][(size_t)k * lags], measured->msd + (size_t)k * measured->num_msd_lags, PetscMin(measured->num_msd_lags, lags));
-  }
-}
-
-/* The replica protocol: predictions (where the theory holds) and R replicas started at theta*. */
-static PetscErrorCode RunReplicaPoint(const RdConfig *cfg, const RdDims *dims, const RdPoint *point, RdPointResult *result)
-{
-  const PetscInt       K = cfg->num_stimuli, records = dims->size[RD_DIM_RECORD];
-  const PetscBool      theory_holds = point->noise_level == 0 && cfg->input_noise == 0;
-  RdTask               task;
-  RdTheoryResult       theory;
-  RdReplicaMeasurement measured;
-  RdReplicaConfig      replicas;
-
-  PetscFunctionBeginUser;
-  PetscCall(RdLinearPointTask(cfg, point, &task));
-  if (theory_holds) {
-    RdTheoryInput input = {.task = &task, .width = point->width, .weight_decay = cfg->weight_decay, .lr = point->lr, .seed = (uint64_t)cfg->seed, .replicate = point->replicate, .full_width = PETSC_FALSE};
-    PetscCall(RdTheoryCompute(&input, &theory));
-  }
-  replicas.task         = &task;
-  replicas.width        = point->width;
-  replicas.hyper        = (RdLinearHyper){point->lr, cfg->weight_decay, point->noise_level, cfg->input_noise, 1};
-  replicas.num_replicas = cfg->replicas;
-  replicas.num_steps    = cfg->replica_steps;
-  replicas.record_every = cfg->record_every;
-  /* estimates start after 10 relaxation times of the normal space (a tenth of the run without theory) */
-  replicas.relax_steps  = cfg->relax_steps > 0 ? cfg->relax_steps : (theory_holds ? (PetscInt)PetscMin(10 * theory.relaxation_steps, 0.5 * cfg->replica_steps) : cfg->replica_steps / 10);
-  replicas.num_groups   = cfg->replica_groups;
-  replicas.msd_max_lag  = cfg->msd_max_lag;
-  replicas.seed         = (uint64_t)cfg->seed;
-  replicas.stream_id    = point->replicate;
-  PetscCall(RdReplicaRun(&replicas, &measured));
-  StoreMeasurement(&measured, K, records, dims->size[RD_DIM_LAG], result);
-  if (theory_holds) PetscCall(StoreTheory(&theory, &measured, K, records, result));
-  result->values[RD_FIELD_SWEEP_STATUS][0] = measured.diverged ? RD_STATUS_DIVERGED : RD_STATUS_DONE;
-  PetscCall(RdReplicaMeasurementDestroy(&measured));
-  if (theory_holds) PetscCall(RdTheoryResultDestroy(&theory));
-  PetscCall(RdTaskDestroy(&task));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-PetscErrorCode RdRunPoint(const RdConfig *cfg, const RdDims *dims, PetscInt point_index, RdPointResult *result)
-{
-  const RdModelOps *ops = RdModelOpsOf(cfg);
-  RdPoint           point;
+  const RdModelOps *ops = cfg->model;
   RdResponses       responses;
   PetscInt          valid_days;
   void             *model = NULL;
 
   PetscFunctionBeginUser;
-  PetscCall(RdSweepGetPoint(&cfg->axes, point_index, &point));
-  PetscCall(RdPointResultReset(dims, result));
-  result->point = point_index;
-  if (cfg->protocol == RD_PROTOCOL_REPLICAS) {
-    PetscCall(RunReplicaPoint(cfg, dims, &point, result));
-    PetscFunctionReturn(PETSC_SUCCESS);
-  }
   responses.days    = dims->size[RD_DIM_DAY];
   responses.groups  = dims->size[RD_DIM_STIMULUS];
   responses.samples = cfg->probe_samples;
-  responses.width   = point.width;
+  responses.width   = point->width;
   size_t size       = (size_t)responses.days * responses.groups * responses.samples * responses.width;
   PetscCall(PetscMalloc1(size, &responses.values));
   responses.values_null = NULL;
   if (ops->has_null_probe) PetscCall(PetscMalloc1(size, &responses.values_null));
-  PetscCall(ops->create(cfg, &point, &model));
+  PetscCall(ops->create(cfg, point, &model));
   PetscCall(TrainAndObserve(ops, model, &responses, result, &valid_days));
   PetscCall(AnalyseGeometry(dims, &responses, valid_days, result));
   if (responses.groups >= 2) PetscCall(AnalyseReadout(cfg, dims, &responses, valid_days, result));
@@ -359,6 +254,20 @@ PetscErrorCode RdRunPoint(const RdConfig *cfg, const RdDims *dims, PetscInt poin
   result->values[RD_FIELD_SWEEP_STATUS][0] = valid_days == responses.days ? RD_STATUS_DONE : RD_STATUS_DIVERGED;
   PetscCall(PetscFree(responses.values));
   PetscCall(PetscFree(responses.values_null));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdRunPoint(const RdConfig *cfg, const RdDims *dims, PetscInt point_index, RdPointResult *result)
+{
+  RdPoint   point;
+  PetscBool done = PETSC_FALSE;
+
+  PetscFunctionBeginUser;
+  PetscCall(RdSweepGetPoint(&cfg->axes, point_index, &point));
+  PetscCall(RdPointResultReset(dims, result));
+  result->point = point_index;
+  if (cfg->model->run_point) PetscCall(cfg->model->run_point(cfg, dims, &point, result, &done));
+  if (!done) PetscCall(RdRunDaysProtocol(cfg, dims, &point, result));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -378,8 +287,13 @@ PetscErrorCode RdRunOwnedPoints(MPI_Comm comm, const RdConfig *cfg, const RdDims
     PetscInt point = RdPlanPointOf(plan, rank, round), status = RD_STATUS_PENDING;
     double   seconds = 0;
     if (point >= 0) {
-      double         start  = MPI_Wtime();
-      PetscErrorCode failed = RdRunPoint(cfg, dims, point, &result); /* a failed point must not stop the sweep */
+      double         start = MPI_Wtime();
+      PetscErrorCode failed;
+      /* a failed point must not stop the sweep; the rank that ran it prints why (a traceback,
+       * whatever the error: it is not a user error of the run) */
+      PetscCall(PetscPushErrorHandler(PetscTraceBackErrorHandler, NULL));
+      failed = RdRunPoint(cfg, dims, point, &result);
+      PetscCall(PetscPopErrorHandler());
       if (failed) {
         PetscCall(RdPointResultReset(dims, &result));
         result.point                            = point;

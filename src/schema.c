@@ -15,10 +15,10 @@
 #define CREATE RD_WRITTEN_AT_CREATION
 #define POINT RD_WRITTEN_PER_POINT
 #define R RD_DIM_RECORD
-#define THEORY RD_WRITTEN_PER_POINT, RD_WITH_REPLICAS
+#define THEORY RD_WRITTEN_PER_POINT, RD_WITH_THEORY
 #define G RD_DIM_LAG
-#define SIGNATURE RD_WRITTEN_PER_POINT, RD_WITH_CLASSIFIER
-#define MODULARITY RD_WRITTEN_PER_POINT, RD_WITH_AUTOENCODER
+#define SIGNATURE RD_WRITTEN_PER_POINT, RD_WITH_SIGNATURE
+#define MODULARITY RD_WRITTEN_PER_POINT, RD_WITH_MODULARITY
 
 const RdDimSpec rd_dim_specs[RD_NUM_DIMS] = {
   {"point", "point", "sweep point, flattened: ((((frequency * n_noise_type + noise_type) * n_noise_level + noise_level) * n_width + width) * n_lr + lr) * n_seeds + replicate"},
@@ -150,13 +150,8 @@ const char *RdStatusName(PetscInt status)
 
 PetscBool RdFieldPresent(RdField field, const RdSchemaSelection *selection)
 {
-  switch (rd_field_specs[field].presence) {
-  case RD_WITH_SAVE_RESPONSES: return selection->save_responses;
-  case RD_WITH_REPLICAS: return selection->replicas;
-  case RD_WITH_CLASSIFIER: return selection->classifier;
-  case RD_WITH_AUTOENCODER: return selection->autoencoder;
-  default: return PETSC_TRUE;
-  }
+  const RdPresence presence = rd_field_specs[field].presence;
+  return presence == RD_ALWAYS || selection->with[presence];
 }
 
 PetscErrorCode RdPointResultCreate(const RdDims *dims, const RdSchemaSelection *selection, RdPointResult *result)

@@ -1,5 +1,5 @@
 /* "Dropout signature" summary of a classifier network's drift and its Delta t = 0 null.
- * Contract: include/repdrift/signature.h; definitions: shared/science/drift-geometry.md.
+ * Contract and definitions: include/repdrift/signature.h (Aitken et al. 2022).
  *
  * Everything per pair is delegated to the geometry and readout modules (RdPCACompute,
  * RdDriftCompute, RdLogisticFit, RdClassifierAccuracy, RdLinearFit, RdAngleDegrees); this file only
@@ -11,7 +11,8 @@
 #include <repdrift/readout.h>
 #include <repdrift/dense.h>
 
-/* PCs with explained ratio at or below this stay out of the pooled fits (drift-geometry.md). */
+/* PCs with explained ratio at or below this stay out of the pooled fits (as in geometry.c: a PC
+ * without variance has no meaningful direction). */
 #define RD_SIGNATURE_FIT_MIN_EXPLAINED 1e-5
 
 /* Pooling helpers                                                                              */

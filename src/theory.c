@@ -1,302 +1,23 @@
-/* Analytic SGD drift theory of the two-layer linear network (sgd-drift-theory.md): theta* by
- * full-batch descent, the Hessian H, the per-sample gradients g_k (noise covariance C), the
- * tangent basis of the O(m) orbit, the normal eigenbasis of H, the stationary OU covariance S,
- * the excess loss and fluctuations F_s, and the tangent drift (velocity v, diffusion D, sigma_s).
+/* Analytic SGD drift theory of the two-layer linear network (Pashakhanloo & Koulakov 2023),
+ * with input noise and dropout: theta* (theory_objective.c), the Hessian H, the noise covariance
+ * C of one presentation (theory_noise.c), the tangent basis of the O(m) orbit (none with
+ * dropout), the normal eigenbasis of H, the stationary OU covariance S, the excess loss and
+ * fluctuations F_s, and the tangent drift (velocity v, diffusion D, sigma_s).
  *
  * Layout: theta = (W1 [m][n], W2 [d][m]) row-major in one vector of length P = m n + d m;
  * every matrix below is row-major. The two symmetric eigenproblems (the Gram matrix of the
  * rotation generators and H on the normal space) go through SLEPc. */
-#include <repdrift/theory.h>
-#include <repdrift/dense.h>
+#include "theory_impl.h"
 #include <repdrift/eigen.h>
 #include <slepceps.h>
-#include <math.h>
 
-#define THEORY_GRAD_TOL          1e-13   /* |grad L| at theta* (the note's recipe) */
-#define THEORY_MAX_DESCENT_STEPS 5000000 /* a minimum this slow to reach is nearly degenerate */
-#define TANGENT_KEEP             1e-9    /* Gram eigenvalues kept: lam > 1e-9 lam_max */
-#define NORMAL_KEEP              1e-7    /* normal eigenvalues kept: h > 1e-7 h_max */
-#define HESSIAN_TANGENT_TOL      1e-8    /* asserted: |H tau| / h_max */
-#define GRADIENT_TANGENT_TOL     1e-9    /* asserted: |<g_k, tau>| / |g_k| */
-#define ORTHONORMAL_TOL          1e-10   /* asserted: |V V^T - 1| of the normal eigenbasis */
-#define VELOCITY_ROUNDING        1e-9    /* |v_c| below this fraction of its bound is rounding */
-
-/* ------------------------------------------------------------------------------------------ */
-/* Small dense helpers                                                                          */
-
-/* C [rows][cols] = A [rows][inner] B [inner][cols] */
-static void MatMul(PetscInt rows, PetscInt inner, PetscInt cols, const double *A, const double *B, double *C)
-{
-  for (PetscInt i = 0; i < rows; i++) {
-    double *c = C + RD_IDX2(i, 0, cols);
-    for (PetscInt j = 0; j < cols; j++) c[j] = 0.0;
-    for (PetscInt l = 0; l < inner; l++) {
-      const double  a = A[RD_IDX2(i, l, inner)];
-      const double *b = B + RD_IDX2(l, 0, cols);
-      for (PetscInt j = 0; j < cols; j++) c[j] += a * b[j];
-    }
-  }
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Population objective and its gradient                                                        */
-
-/* The data enter the population objective only through these moments (input noise s included):
- * M = sum_k p_k x_k x_k^T + s^2 1, B = sum_k p_k y_k x_k^T, yy = sum_k p_k |y_k|^2. */
-typedef struct {
-  PetscInt n, d;
-  double  *M, *B, yy, trace_M;
-  double  *A, *GA, *W1M, *col2, *row1M; /* scratch: [d][n], [d][n], [m][n], [m], [m] */
-} Moments;
-
-static PetscErrorCode MomentsCreate(const RdTask *task, PetscInt width, double input_noise, Moments *mo)
-{
-  const PetscInt n = task->input_dim, d = task->output_dim;
-
-  PetscFunctionBeginUser;
-  mo->n = n;
-  mo->d = d;
-  PetscCall(PetscCalloc5(n * n, &mo->M, d * n, &mo->B, d * n, &mo->A, d * n, &mo->GA, width * n, &mo->W1M));
-  PetscCall(PetscCalloc2(width, &mo->col2, width, &mo->row1M));
-  mo->yy = 0.0;
-  for (PetscInt k = 0; k < task->num_stimuli; k++) {
-    const double  p = task->probability[k];
-    const double *x = task->stimuli + RD_IDX2(k, 0, n), *y = task->targets + RD_IDX2(k, 0, d);
-    for (PetscInt i = 0; i < n; i++)
-      for (PetscInt j = 0; j < n; j++) mo->M[RD_IDX2(i, j, n)] += p * x[i] * x[j];
-    for (PetscInt r = 0; r < d; r++)
-      for (PetscInt j = 0; j < n; j++) mo->B[RD_IDX2(r, j, n)] += p * y[r] * x[j];
-    mo->yy += p * RdDot(y, y, d);
-  }
-  mo->trace_M = 0.0;
-  for (PetscInt i = 0; i < n; i++) {
-    mo->M[RD_IDX2(i, i, n)] += input_noise * input_noise;
-    mo->trace_M += mo->M[RD_IDX2(i, i, n)];
-  }
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static PetscErrorCode MomentsDestroy(Moments *mo)
-{
-  PetscFunctionBeginUser;
-  PetscCall(PetscFree5(mo->M, mo->B, mo->A, mo->GA, mo->W1M));
-  PetscCall(PetscFree2(mo->col2, mo->row1M));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* With A = W2 W1, G_A = A M - B, c = q/(1-q), a_j = |W2[:,j]|^2, b_j = W1[j,:] M W1[j,:]^T:
- *   L       = yy/2 - <A, B> + <A M, A>/2 + c/2 sum_j a_j b_j + g/2 (|W1|^2 + |W2|^2)
- *   dL/dW1  = W2^T G_A + c diag(a) W1 M + g W1,   dL/dW2 = G_A W1^T + c W2 diag(b) + g W2.
- * Also returns (in *lipschitz, if not NULL) a bound on the largest Hessian eigenvalue at this
- * point, tr M (2 + 4c)(|W1|^2 + |W2|^2) + |G_A| + g, that sets a safe descent step. */
-static double PopulationGradientKernel(Moments *mo, PetscInt m, double weight_decay, double dropout_factor, const double *W1, const double *W2, double *grad_W1, double *grad_W2, double *lipschitz)
-{
-  const PetscInt n = mo->n, d = mo->d;
-  double         data = 0.5 * mo->yy, dropout = 0.0, norm2 = RdDot(W1, W1, (size_t)(m * n)) + RdDot(W2, W2, d * m);
-
-  MatMul(d, m, n, W2, W1, mo->A);
-  MatMul(d, n, n, mo->A, mo->M, mo->GA); /* A M, symmetric M */
-  data += 0.5 * RdDot(mo->GA, mo->A, (size_t)(d * n)) - RdDot(mo->A, mo->B, d * n);
-  for (PetscInt i = 0; i < d * n; i++) mo->GA[i] -= mo->B[i];
-  MatMul(m, n, n, W1, mo->M, mo->W1M);
-  for (PetscInt j = 0; j < m; j++) {
-    mo->col2[j] = 0.0;
-    for (PetscInt r = 0; r < d; r++) mo->col2[j] += W2[RD_IDX2(r, j, m)] * W2[RD_IDX2(r, j, m)];
-    mo->row1M[j] = RdDot(mo->W1M + RD_IDX2(j, 0, n), W1 + RD_IDX2(j, 0, n), (size_t)n);
-    dropout += mo->col2[j] * mo->row1M[j];
-  }
-  for (PetscInt j = 0; j < m; j++)
-    for (PetscInt c = 0; c < n; c++) {
-      double sum = 0.0;
-      for (PetscInt r = 0; r < d; r++) sum += W2[RD_IDX2(r, j, m)] * mo->GA[RD_IDX2(r, c, n)];
-      grad_W1[RD_IDX2(j, c, n)] = sum + dropout_factor * mo->col2[j] * mo->W1M[RD_IDX2(j, c, n)] + weight_decay * W1[RD_IDX2(j, c, n)];
-    }
-  for (PetscInt r = 0; r < d; r++)
-    for (PetscInt j = 0; j < m; j++) {
-      const double sum = RdDot(mo->GA + RD_IDX2(r, 0, n), W1 + RD_IDX2(j, 0, n), (size_t)n);
-      grad_W2[RD_IDX2(r, j, m)] = sum + dropout_factor * W2[RD_IDX2(r, j, m)] * mo->row1M[j] + weight_decay * W2[RD_IDX2(r, j, m)];
-    }
-  if (lipschitz) *lipschitz = mo->trace_M * (2.0 + 4.0 * dropout_factor) * norm2 + sqrt(RdDot(mo->GA, mo->GA, d * n)) + weight_decay;
-  return data + 0.5 * dropout_factor * dropout + 0.5 * weight_decay * norm2;
-}
-
-static double DropoutFactor(double dropout)
-{
-  return dropout > 0.0 ? dropout / (1.0 - dropout) : 0.0;
-}
-
-PetscErrorCode RdTheoryPopulationGradient(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1, const double *W2, double *grad_W1, double *grad_W2, double *loss)
-{
-  Moments mo;
-
-  PetscFunctionBeginUser;
-  PetscCall(MomentsCreate(task, width, hyper->input_noise, &mo));
-  *loss = PopulationGradientKernel(&mo, width, hyper->weight_decay, DropoutFactor(hyper->dropout), W1, W2, grad_W1, grad_W2, NULL);
-  PetscCall(MomentsDestroy(&mo));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* theta*                                                                                       */
-
-/* Without dropout the objective is O(m) invariant and every minimum has rank <= min(n, d, K)
- * (rows of W2 W1 outside span{x_k} or columns outside span{y_k} only add to the penalty), so
- * the minimum at that width, padded with zeros, is a minimum at any larger width. */
-static PetscInt DescentWidth(const RdTask *task, PetscInt width, double dropout)
-{
-  if (dropout > 0.0) return width;
-  return PetscMin(width, PetscMin(task->num_stimuli, PetscMin(task->input_dim, task->output_dim)));
-}
-
-/* Nesterov's accelerated gradient with gradient-based adaptive restart (O'Donoghue and Candes
- * 2015): x+ = y - grad(y) / Lambda(y), y+ = x+ + beta (x+ - x), the momentum dropped whenever
- * grad(y).(x+ - x) > 0. The restart test uses no function values, so it works down to
- * |grad| ~ 1e-13; plain descent needs hours on the nearly flat valleys of the dropout objective.
- * Stops at |grad L(y)| < 1e-13 (*converged, theta = y) or after THEORY_MAX_DESCENT_STEPS. */
-static PetscErrorCode Descend(const RdTask *task, const RdLinearHyper *hyper, RdLinearNet *net, double *grad_norm, PetscInt *steps, PetscBool *converged)
-{
-  const PetscInt m = net->width, n = net->input_dim, d = net->output_dim, off = m * n, P = m * n + d * m;
-  const double   dropout_factor = DropoutFactor(hyper->dropout);
-  Moments        mo;
-  double        *x, *y, *x_prev, *grad, momentum = 1.0;
-
-  PetscFunctionBeginUser;
-  PetscCall(MomentsCreate(task, m, hyper->input_noise, &mo));
-  PetscCall(PetscMalloc4(P, &x, P, &y, P, &x_prev, P, &grad));
-  PetscCall(PetscArraycpy(x, net->W1, off));
-  PetscCall(PetscArraycpy(x + off, net->W2, d * m));
-  PetscCall(PetscArraycpy(y, x, P));
-  *converged = PETSC_FALSE;
-  for (*steps = 0; *steps <= THEORY_MAX_DESCENT_STEPS; ++*steps) {
-    double lipschitz, uphill = 0.0;
-    (void)PopulationGradientKernel(&mo, m, hyper->weight_decay, dropout_factor, y, y + off, grad, grad + off, &lipschitz);
-    *grad_norm = sqrt(RdDot(grad, grad, (size_t)P));
-    *converged = *grad_norm < THEORY_GRAD_TOL ? PETSC_TRUE : PETSC_FALSE;
-    if (*converged || !isfinite(*grad_norm)) break;
-    for (PetscInt i = 0; i < P; i++) {
-      x_prev[i] = x[i];
-      x[i]      = y[i] - grad[i] / lipschitz;
-      uphill += grad[i] * (x[i] - x_prev[i]);
-    }
-    if (uphill > 0.0) momentum = 1.0;
-    const double next = 0.5 * (1.0 + sqrt(1.0 + 4.0 * momentum * momentum)), beta = uphill > 0.0 ? 0.0 : (momentum - 1.0) / next;
-    for (PetscInt i = 0; i < P; i++) y[i] = x[i] + beta * (x[i] - x_prev[i]);
-    momentum = uphill > 0.0 ? 1.0 : next;
-  }
-  PetscCall(PetscArraycpy(net->W1, y, off));
-  PetscCall(PetscArraycpy(net->W2, y + off, d * m));
-  PetscCall(PetscFree4(x, y, x_prev, grad));
-  PetscCall(MomentsDestroy(&mo));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* Rows of W1 and columns of W2 of the narrow net into the first ones of the wide arrays. */
-static void EmbedWidth(const RdLinearNet *net, PetscInt width, double *W1, double *W2)
-{
-  const PetscInt mc = net->width, n = net->input_dim, d = net->output_dim;
-  for (PetscInt i = 0; i < width; i++)
-    for (PetscInt j = 0; j < n; j++) W1[RD_IDX2(i, j, n)] = i < mc ? net->W1[RD_IDX2(i, j, n)] : 0.0;
-  for (PetscInt r = 0; r < d; r++)
-    for (PetscInt i = 0; i < width; i++) W2[RD_IDX2(r, i, width)] = i < mc ? net->W2[RD_IDX2(r, i, mc)] : 0.0;
-}
-
-PetscErrorCode RdTheoryMinimum(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, uint64_t seed, PetscInt replicate, double *W1, double *W2, double *loss, double *grad_norm)
-{
-  RdLinearNet net;
-  RdStream    init;
-  PetscInt    steps;
-  PetscBool   converged;
-
-  PetscFunctionBeginUser;
-  PetscCheck(width >= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Every -sweep_width value must be at least 1 (got %" PetscInt_FMT ")", width);
-  PetscCheck(hyper->weight_decay >= 0.0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-weight_decay must be >= 0 (got %g)", hyper->weight_decay);
-  PetscCheck(hyper->dropout >= 0.0 && hyper->dropout < 1.0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-sweep_dropout values must lie in [0, 1) (got %g)", hyper->dropout);
-  PetscCall(RdLinearNetCreate(task->input_dim, DescentWidth(task, width, hyper->dropout), task->output_dim, &net));
-  RdStreamInit(&init, seed, (uint32_t)replicate, RD_PURPOSE(RD_PURPOSE_INIT, 1));
-  RdLinearNetInit(&net, 1.0, &init);
-  PetscCall(Descend(task, hyper, &net, grad_norm, &steps, &converged));
-  EmbedWidth(&net, width, W1, W2);
-  *loss = RdLinearPopulationLoss(&net, hyper, task);
-  PetscCall(RdLinearNetDestroy(&net));
-  PetscCheck(converged, PETSC_COMM_SELF, PETSC_ERR_NOT_CONVERGED, "Full-batch descent to theta* stopped at |grad L| = %g after %" PetscInt_FMT " steps (needs < %g): the minimum is (nearly) degenerate; is -weight_decay = %g too small?", *grad_norm, steps, THEORY_GRAD_TOL, hyper->weight_decay);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Hessian                                                                                      */
-
-/* Per stimulus, with h = W1 x, e = y - W2 h and J the derivative of W2 W1 x in theta,
- *   J^T J:  [W1_ij, W1_i'j'] = (W2^T W2)_ii' x_j x_j',  [W1_ij, W2_bi'] = W2_bi x_j h_i',
- *           [W2_bi, W2_b'i'] = delta_bb' h_i h_i';
- *   the curvature of W2 W1 x adds [W1_ij, W2_ai] = -e_a x_j.  H = sum_k p_k (...) + g 1. */
-PetscErrorCode RdTheoryHessian(const RdTask *task, PetscInt width, double weight_decay, const double *W1, const double *W2, double *hessian)
-{
-  const PetscInt m = width, n = task->input_dim, d = task->output_dim, P = m * n + d * m, off = m * n;
-  double        *h, *e, *W2tW2;
-
-  PetscFunctionBeginUser;
-  PetscCall(PetscMalloc3(m, &h, d, &e, m * m, &W2tW2));
-  for (PetscInt i = 0; i < m; i++)
-    for (PetscInt j = 0; j < m; j++) {
-      W2tW2[RD_IDX2(i, j, m)] = 0.0;
-      for (PetscInt r = 0; r < d; r++) W2tW2[RD_IDX2(i, j, m)] += W2[RD_IDX2(r, i, m)] * W2[RD_IDX2(r, j, m)];
-    }
-  for (PetscInt a = 0; a < P * P; a++) hessian[a] = 0.0;
-  for (PetscInt k = 0; k < task->num_stimuli; k++) {
-    const double  p = task->probability[k];
-    const double *x = task->stimuli + RD_IDX2(k, 0, n), *y = task->targets + RD_IDX2(k, 0, d);
-    MatMul(m, n, 1, W1, x, h);
-    MatMul(d, m, 1, W2, h, e);
-    for (PetscInt r = 0; r < d; r++) e[r] = y[r] - e[r];
-    for (PetscInt i = 0; i < m; i++)
-      for (PetscInt j = 0; j < n; j++) {
-        const PetscInt row = i * n + j;
-        for (PetscInt i2 = 0; i2 < m; i2++)
-          for (PetscInt j2 = 0; j2 < n; j2++) hessian[RD_IDX2(row, i2 * n + j2, P)] += p * W2tW2[RD_IDX2(i, i2, m)] * x[j] * x[j2];
-        for (PetscInt b = 0; b < d; b++)
-          for (PetscInt i2 = 0; i2 < m; i2++) {
-            const double value = p * (W2[RD_IDX2(b, i, m)] * x[j] * h[i2] - (i2 == i ? e[b] * x[j] : 0.0));
-            hessian[RD_IDX2(row, off + b * m + i2, P)] += value;
-            hessian[RD_IDX2(off + b * m + i2, row, P)] += value;
-          }
-      }
-    for (PetscInt b = 0; b < d; b++)
-      for (PetscInt i = 0; i < m; i++)
-        for (PetscInt i2 = 0; i2 < m; i2++) hessian[RD_IDX2(off + b * m + i, off + b * m + i2, P)] += p * h[i] * h[i2];
-  }
-  for (PetscInt a = 0; a < P; a++) hessian[RD_IDX2(a, a, P)] += weight_decay;
-  PetscCall(PetscFree3(h, e, W2tW2));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-PetscErrorCode RdTheoryHessianReference(const RdTask *task, PetscInt width, double weight_decay, const double *W1, const double *W2, double *hessian)
-{
-  const PetscInt      m = width, n = task->input_dim, d = task->output_dim, P = m * n + d * m, off = m * n;
-  const double        step  = 1e-5;
-  const RdLinearHyper hyper = {.lr = 0.0, .weight_decay = weight_decay, .dropout = 0.0, .input_noise = 0.0, .batch = 1};
-  double             *theta, *plus, *minus, loss;
-
-  PetscFunctionBeginUser;
-  PetscCall(PetscMalloc3(P, &theta, P, &plus, P, &minus));
-  PetscCall(PetscArraycpy(theta, W1, off));
-  PetscCall(PetscArraycpy(theta + off, W2, d * m));
-  for (PetscInt a = 0; a < P; a++) {
-    const double saved = theta[a];
-    theta[a]           = saved + step;
-    PetscCall(RdTheoryPopulationGradient(task, m, &hyper, theta, theta + off, plus, plus + off, &loss));
-    theta[a] = saved - step;
-    PetscCall(RdTheoryPopulationGradient(task, m, &hyper, theta, theta + off, minus, minus + off, &loss));
-    theta[a] = saved;
-    for (PetscInt b = 0; b < P; b++) hessian[RD_IDX2(b, a, P)] = (plus[b] - minus[b]) / (2.0 * step);
-  }
-  for (PetscInt a = 0; a < P; a++)
-    for (PetscInt b = 0; b < a; b++) {
-      const double mean = 0.5 * (hessian[RD_IDX2(a, b, P)] + hessian[RD_IDX2(b, a, P)]);
-      hessian[RD_IDX2(a, b, P)] = hessian[RD_IDX2(b, a, P)] = mean;
-    }
-  PetscCall(PetscFree3(theta, plus, minus));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
+#define TANGENT_KEEP          1e-9  /* Gram eigenvalues kept: lam > 1e-9 lam_max */
+#define NORMAL_KEEP           1e-7  /* normal eigenvalues kept: h > 1e-7 h_max */
+#define HESSIAN_TANGENT_TOL   1e-8  /* asserted: |H tau| / h_max */
+#define GRADIENT_TANGENT_TOL  1e-9  /* asserted: |C tau| / tr C (tau unit) */
+#define ORTHONORMAL_TOL       1e-10 /* asserted: |V V^T - 1| of the normal eigenbasis */
+#define VELOCITY_ROUNDING     1e-9  /* |v_c| below this fraction of its bound is rounding */
+#define HIDDEN_SUBSPACE_TOL   1e-8  /* asserted: theta* from a start lies in its top-mc hidden subspace */
 
 /* ------------------------------------------------------------------------------------------ */
 /* Diffusion matrix kernel                                                                      */
@@ -325,11 +46,11 @@ PetscErrorCode RdTheoryDiffusionMatrix(PetscInt N, PetscInt t, const double *k, 
   for (PetscInt c = 0; c < t; c++) {
     const double *Ac = A + c * NN;
     DriftFY(N, k, Ac, F, Y);
-    MatMul(N, N, N, Ac, Q, AQ + c * NN);
-    MatMul(N, N, N, S, Ac, SA + c * NN);
-    MatMul(N, N, N, F, S, FS + c * NN);
-    MatMul(N, N, N, S, Y, SY + c * NN);
-    MatMul(N, N, N, Y, Q, YQ + c * NN);
+    RdTheoryMatMul(N, N, N, Ac, Q, AQ + c * NN);
+    RdTheoryMatMul(N, N, N, S, Ac, SA + c * NN);
+    RdTheoryMatMul(N, N, N, F, S, FS + c * NN);
+    RdTheoryMatMul(N, N, N, S, Y, SY + c * NN);
+    RdTheoryMatMul(N, N, N, Y, Q, YQ + c * NN);
   }
   for (PetscInt c = 0; c < t; c++)
     for (PetscInt c2 = 0; c2 < t; c2++)
@@ -342,9 +63,9 @@ PetscErrorCode RdTheoryDiffusionMatrix(PetscInt N, PetscInt t, const double *k, 
 static double TraceOfProduct4(PetscInt N, const double *X1, const double *X2, const double *X3, const double *X4, double *work1, double *work2)
 {
   double trace = 0.0;
-  MatMul(N, N, N, X1, X2, work1);
-  MatMul(N, N, N, work1, X3, work2);
-  MatMul(N, N, N, work2, X4, work1);
+  RdTheoryMatMul(N, N, N, X1, X2, work1);
+  RdTheoryMatMul(N, N, N, work1, X3, work2);
+  RdTheoryMatMul(N, N, N, work2, X4, work1);
   for (PetscInt i = 0; i < N; i++) trace += work1[RD_IDX2(i, i, N)];
   return trace;
 }
@@ -377,12 +98,14 @@ PetscErrorCode RdTheoryDiffusionMatrixReference(PetscInt N, PetscInt t, const do
 /* The theory, step by step                                                                     */
 
 typedef struct {
-  PetscInt      n, m, d, K, P, num_generators, t, N;
+  PetscInt      n, m, d, K, P, num_generators, t, N, width;
   const RdTask *task;
+  RdLinearHyper hyper;   /* lr, weight decay, dropout, input noise of the trained objective */
   double        g, eta;
-  double       *theta;   /* [P] theta*: W1 then W2 */
+  PetscInt      batch;
+  double       *theta;   /* [P] theta* at computed width: W1 then W2 */
   double       *hessian; /* [P][P] */
-  double       *grads;   /* [K][P] g_k = grad l_k(theta*) */
+  double       *noise;   /* [P][P] C / b: covariance of one step's gradient at theta* */
   double       *Om;      /* [t][m][m] orthonormal-tangent generators Om_c */
   double       *tangent; /* [t][P] tau_c = (Om_c W1*, -W2* Om_c), orthonormal */
   double       *h, *k;   /* [N] normal eigenvalues of H and k_i = eta h_i */
@@ -395,8 +118,8 @@ typedef struct {
 static void ApplyGenerator(const Theory *th, const double *Om, const double *in, double *out)
 {
   const PetscInt m = th->m, n = th->n, d = th->d, off = m * n;
-  MatMul(m, m, n, Om, in, out);
-  MatMul(d, m, m, in + off, Om, out + off);
+  RdTheoryMatMul(m, m, n, Om, in, out);
+  RdTheoryMatMul(d, m, m, in + off, Om, out + off);
   for (PetscInt a = off; a < th->P; a++) out[a] = -out[a];
 }
 
@@ -418,30 +141,76 @@ static PetscErrorCode ValidateInput(const RdTheoryInput *in)
   PetscCheck(in->weight_decay > 0.0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-weight_decay must be > 0 for the drift theory (got %g): without it the minimum is not an isolated orbit and SGD stops at a zero-error solution", in->weight_decay);
   PetscCheck(in->lr > 0.0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-lr must be > 0 for the drift theory (got %g)", in->lr);
   PetscCheck(in->width >= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Every -sweep_width value must be at least 1 (got %" PetscInt_FMT ")", in->width);
+  PetscCheck(in->input_noise >= 0.0 && isfinite(in->input_noise), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-input_noise must be finite and >= 0 (got %g)", in->input_noise);
+  PetscCheck(in->dropout >= 0.0 && in->dropout < 1.0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-sweep_dropout values must lie in [0, 1) (got %g)", in->dropout);
+  PetscCheck(in->batch >= 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-batch must be at least 1 (got %" PetscInt_FMT ")", in->batch);
+  PetscCheck(!in->W1_start == !in->W2_start, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "Drift theory: give both W1_start and W2_start, or neither");
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* theta* (embedded in the result at width m), H and the per-sample gradients at computed width. */
-static PetscErrorCode TheoryMinimum(const RdTheoryInput *in, Theory *th, RdTheoryResult *res)
+/* Orthonormal basis U [width][mc] of the hidden directions theta* uses: the top mc eigenvectors
+ * of W1* W1*^T + W2*^T W2* (width x width). Without dropout theta* has rank <= mc, so
+ * (U^T W1*, W2* U) at width mc is the same network (asserted). */
+static PetscErrorCode HiddenSubspace(const Theory *th, const double *W1, const double *W2, double *U)
 {
-  const RdLinearHyper hyper = {.lr = in->lr, .weight_decay = in->weight_decay, .dropout = 0.0, .input_noise = 0.0, .batch = 1};
-  const PetscInt      off   = th->m * th->n;
-  RdLinearNet         net;
+  const PetscInt w = th->width, n = th->n, d = th->d, mc = th->m;
+  double        *gram, *eig, *vec;
 
   PetscFunctionBeginUser;
-  PetscCall(RdTheoryMinimum(th->task, in->width, &hyper, in->seed, in->replicate, res->W1_star, res->W2_star, &res->L_star, &res->grad_norm));
-  PetscCall(RdLinearNetCreate(th->n, th->m, th->d, &net));
-  for (PetscInt i = 0; i < off; i++) net.W1[i] = res->W1_star[i]; /* the first m rows */
-  for (PetscInt r = 0; r < th->d; r++)
-    for (PetscInt i = 0; i < th->m; i++) net.W2[RD_IDX2(r, i, th->m)] = res->W2_star[RD_IDX2(r, i, in->width)];
-  PetscCall(PetscArraycpy(th->theta, net.W1, off));
-  PetscCall(PetscArraycpy(th->theta + off, net.W2, th->d * th->m));
-  PetscCall(RdTheoryHessian(th->task, th->m, th->g, net.W1, net.W2, th->hessian));
-  for (PetscInt k = 0; k < th->K; k++) {
-    double *grad = th->grads + RD_IDX2(k, 0, th->P);
-    (void)RdLinearSampleGradient(&net, th->g, th->task->stimuli + RD_IDX2(k, 0, th->n), th->task->targets + RD_IDX2(k, 0, th->d), NULL, grad, grad + off);
+  PetscCall(PetscMalloc3(w * w, &gram, w, &eig, w * w, &vec));
+  for (PetscInt i = 0; i < w; i++)
+    for (PetscInt j = 0; j < w; j++) {
+      double sum = RdDot(W1 + RD_IDX2(i, 0, n), W1 + RD_IDX2(j, 0, n), n);
+      for (PetscInt r = 0; r < d; r++) sum += W2[RD_IDX2(r, i, w)] * W2[RD_IDX2(r, j, w)];
+      gram[RD_IDX2(i, j, w)] = sum;
+    }
+  PetscCall(RdTheorySymmetricEigen(w, gram, eig, vec));
+  for (PetscInt i = 0; i < w; i++)
+    for (PetscInt c = 0; c < mc; c++) U[RD_IDX2(i, c, mc)] = vec[RD_IDX2(c, i, w)];
+  PetscCheck(mc == w || eig[mc] <= HIDDEN_SUBSPACE_TOL * eig[0], PETSC_COMM_SELF, PETSC_ERR_PLIB, "Drift theory: theta* uses more than %" PetscInt_FMT " hidden directions (eigenvalue %g of %g)", mc, eig[mc], eig[0]);
+  PetscCall(PetscFree3(gram, eig, vec));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* theta* at width m (from the random init or from the given start), its hidden basis, and at
+ * computed width H and the noise covariance of one step. */
+static PetscErrorCode TheoryMinimum(const RdTheoryInput *in, Theory *th, RdTheoryResult *res)
+{
+  const PetscInt w = th->width, mc = th->m, n = th->n, d = th->d, off = mc * n;
+  double        *mean;
+
+  PetscFunctionBeginUser;
+  if (in->W1_start) {
+    PetscCall(RdTheoryMinimumFrom(th->task, w, &th->hyper, in->W1_start, in->W2_start, res->W1_star, res->W2_star, &res->L_star, &res->grad_norm));
+    if (mc < w) PetscCall(HiddenSubspace(th, res->W1_star, res->W2_star, res->hidden_basis));
+    else /* at full width the units themselves (dropout is not rotation invariant) */
+      for (PetscInt i = 0; i < w; i++)
+        for (PetscInt c = 0; c < mc; c++) res->hidden_basis[RD_IDX2(i, c, mc)] = i == c ? 1.0 : 0.0;
+  } else {
+    PetscCall(RdTheoryMinimum(th->task, w, &th->hyper, in->seed, in->replicate, res->W1_star, res->W2_star, &res->L_star, &res->grad_norm));
+    for (PetscInt i = 0; i < w; i++)
+      for (PetscInt c = 0; c < mc; c++) res->hidden_basis[RD_IDX2(i, c, mc)] = i == c ? 1.0 : 0.0;
   }
-  PetscCall(RdLinearNetDestroy(&net));
+  /* theta at computed width: (U^T W1*, W2* U) */
+  for (PetscInt c = 0; c < mc; c++)
+    for (PetscInt j = 0; j < n; j++) {
+      double sum = 0.0;
+      for (PetscInt i = 0; i < w; i++) sum += res->hidden_basis[RD_IDX2(i, c, mc)] * res->W1_star[RD_IDX2(i, j, n)];
+      th->theta[RD_IDX2(c, j, n)] = sum;
+    }
+  for (PetscInt r = 0; r < d; r++)
+    for (PetscInt c = 0; c < mc; c++) {
+      double sum = 0.0;
+      for (PetscInt i = 0; i < w; i++) sum += res->W2_star[RD_IDX2(r, i, w)] * res->hidden_basis[RD_IDX2(i, c, mc)];
+      th->theta[off + RD_IDX2(r, c, mc)] = sum;
+    }
+  PetscCall(RdTheoryHessian(th->task, mc, &th->hyper, th->theta, th->theta + off, th->hessian));
+  PetscCall(PetscMalloc1(th->P, &mean));
+  PetscCall(RdTheoryNoiseCovariance(th->task, mc, &th->hyper, th->theta, th->theta + off, th->noise, mean));
+  PetscCall(PetscFree(mean));
+  res->noise_trace = 0.0;
+  for (PetscInt a = 0; a < th->P * th->P; a++) th->noise[a] /= (double)th->batch;
+  for (PetscInt a = 0; a < th->P; a++) res->noise_trace += th->noise[RD_IDX2(a, a, th->P)];
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -454,7 +223,8 @@ static PetscErrorCode TangentBasis(Theory *th)
 
   PetscFunctionBeginUser;
   th->t = 0;
-  if (na == 0) PetscFunctionReturn(PETSC_SUCCESS);
+  /* dropout breaks the O(m) symmetry: no orbit, no tangent space */
+  if (na == 0 || th->hyper.dropout > 0.0) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(PetscMalloc5(mm, &E, na * P, &taus, na * na, &gram, na, &lam, na * na, &U));
   for (PetscInt a = 0; a < na; a++) {
     ElementaryGenerator(th->m, a, E);
@@ -479,66 +249,75 @@ static PetscErrorCode TangentBasis(Theory *th)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* The structural facts: H tau_c = 0 (theta* is a minimum of an O(m)-invariant L) and
- * <g_k, tau_c> = 0 (every l_k is invariant on its own). */
+/* The structural facts without dropout: H tau_c = 0 (theta* is a minimum of an O(m)-invariant L)
+ * and C tau_c = 0 (every presentation's loss, input noise included, is invariant on its own, so
+ * no gradient has a tangent component; |C tau| / tr C is linear in that component, so rounding
+ * leaves ~1e-16 where the quadratic form tau^T C tau would leave its square root). */
 static PetscErrorCode CheckTangent(const Theory *th, double h_max, RdTheoryResult *res)
 {
   const PetscInt P = th->P;
-  double        *Htau;
+  double        *Htau, *Ctau, trace_C = 0.0;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscMalloc1(P, &Htau));
+  PetscCall(PetscMalloc2(P, &Htau, P, &Ctau));
+  for (PetscInt a = 0; a < P; a++) trace_C += th->noise[RD_IDX2(a, a, P)];
   res->hessian_tangent_residual = res->gradient_tangent_residual = 0.0;
   for (PetscInt c = 0; c < th->t; c++) {
     const double *tau = th->tangent + RD_IDX2(c, 0, P);
-    MatMul(P, P, 1, th->hessian, tau, Htau);
+    RdTheoryMatMul(P, P, 1, th->hessian, tau, Htau);
+    RdTheoryMatMul(P, P, 1, th->noise, tau, Ctau);
     res->hessian_tangent_residual = PetscMax(res->hessian_tangent_residual, sqrt(RdDot(Htau, Htau, (size_t)P)) / h_max);
-    for (PetscInt k = 0; k < th->K; k++) {
-      const double *grad = th->grads + RD_IDX2(k, 0, P), norm = sqrt(RdDot(grad, grad, (size_t)P));
-      if (norm > 0.0) res->gradient_tangent_residual = PetscMax(res->gradient_tangent_residual, fabs(RdDot(grad, tau, (size_t)P)) / norm);
-    }
+    if (trace_C > 0.0) res->gradient_tangent_residual = PetscMax(res->gradient_tangent_residual, sqrt(RdDot(Ctau, Ctau, (size_t)P)) / trace_C);
   }
-  PetscCall(PetscFree(Htau));
+  PetscCall(PetscFree2(Htau, Ctau));
   PetscCheck(res->hessian_tangent_residual < HESSIAN_TANGENT_TOL, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Drift theory: |H tau| / h_max = %g at theta* (must be ~0): theta* is not a minimum of the rotation-invariant loss; check -weight_decay (%g)", res->hessian_tangent_residual, th->g);
-  PetscCheck(res->gradient_tangent_residual < GRADIENT_TANGENT_TOL, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Drift theory: |<g_k, tau>| / |g_k| = %g at theta* (must be ~0): the per-sample losses are not rotation invariant (dropout and input noise are outside the theory)", res->gradient_tangent_residual);
+  PetscCheck(res->gradient_tangent_residual < GRADIENT_TANGENT_TOL, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Drift theory: |C tau| / tr C = %g at theta* (must be ~0): the per-presentation losses are not rotation invariant", res->gradient_tangent_residual);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* H restricted to N = T^perp: eigenpairs of Pi H Pi, Pi = 1 - sum_c tau_c tau_c^T; keep
- * h_i > 1e-7 h_max. Their count must be P - dim T: any other zero (or negative) direction means
- * theta* is not an isolated orbit of minima. */
-static PetscErrorCode NormalBasis(Theory *th, RdTheoryResult *res)
+/* H restricted to N = T^perp: eigenpairs of Pi H Pi, Pi = 1 - sum_c tau_c tau_c^T (H itself when
+ * there is no tangent space); keep h_i > 1e-7 h_max. Their count must be P - dim T and none may
+ * be negative: otherwise theta* is not an isolated orbit of minima (a flat family that no
+ * symmetry explains, or a saddle) and the theory does not hold (*holds = false, res->why). */
+static PetscErrorCode NormalBasis(Theory *th, RdTheoryResult *res, PetscBool *holds)
 {
   const PetscInt P = th->P;
-  double        *proj, *work, *projected, *eig, *vec;
+  double        *proj = NULL, *work = NULL, *projected, *eig, *vec;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscMalloc5(P * P, &proj, P * P, &work, P * P, &projected, P, &eig, P * P, &vec));
-  for (PetscInt a = 0; a < P; a++)
-    for (PetscInt b = 0; b < P; b++) {
-      double value = a == b ? 1.0 : 0.0;
-      for (PetscInt c = 0; c < th->t; c++) value -= th->tangent[RD_IDX2(c, a, P)] * th->tangent[RD_IDX2(c, b, P)];
-      proj[RD_IDX2(a, b, P)] = value;
-    }
-  MatMul(P, P, P, proj, th->hessian, work);
-  MatMul(P, P, P, work, proj, projected);
+  PetscCall(PetscMalloc3(P * P, &projected, P, &eig, P * P, &vec));
+  if (th->t > 0) {
+    PetscCall(PetscMalloc2(P * P, &proj, P * P, &work));
+    for (PetscInt a = 0; a < P; a++)
+      for (PetscInt b = 0; b < P; b++) {
+        double value = a == b ? 1.0 : 0.0;
+        for (PetscInt c = 0; c < th->t; c++) value -= th->tangent[RD_IDX2(c, a, P)] * th->tangent[RD_IDX2(c, b, P)];
+        proj[RD_IDX2(a, b, P)] = value;
+      }
+    PetscCall(RdTheoryGemm(PETSC_FALSE, PETSC_FALSE, P, P, P, 1.0, proj, th->hessian, 0.0, work));
+    PetscCall(RdTheoryGemm(PETSC_FALSE, PETSC_FALSE, P, P, P, 1.0, work, proj, 0.0, projected));
+    PetscCall(PetscFree2(proj, work));
+  } else PetscCall(PetscArraycpy(projected, th->hessian, P * P));
   for (PetscInt a = 0; a < P; a++)
     for (PetscInt b = 0; b < a; b++) projected[RD_IDX2(a, b, P)] = projected[RD_IDX2(b, a, P)] = 0.5 * (projected[RD_IDX2(a, b, P)] + projected[RD_IDX2(b, a, P)]);
   PetscCall(RdSymmetricEigenpairs(projected, P, P, eig, vec, P, 1));
   th->N = 0;
   while (th->N < P && eig[th->N] > NORMAL_KEEP * eig[0]) th->N++;
-  PetscCheck(th->N == P - th->t && eig[P - 1] > -NORMAL_KEEP * eig[0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
-             "Drift theory: H on the normal space has %" PetscInt_FMT " eigenvalues above 1e-7 h_max (smallest %g, h_max %g), expected P - dim T = %" PetscInt_FMT ": theta* is not an isolated orbit of minima; the theory needs -weight_decay > 0 (got %g) and a nondegenerate minimum",
-             th->N, eig[P - 1], eig[0], P - th->t, th->g);
+  res->hessian_max = eig[0];
+  *holds           = th->N == P - th->t && eig[P - 1] > -NORMAL_KEEP * eig[0] ? PETSC_TRUE : PETSC_FALSE;
+  if (!*holds) {
+    if (eig[P - 1] <= -NORMAL_KEEP * eig[0]) PetscCall(PetscSNPrintf(res->why, sizeof res->why, "theta* is not a minimum: H has eigenvalue %.3g (h_max %.3g)", eig[P - 1], eig[0]));
+    else PetscCall(PetscSNPrintf(res->why, sizeof res->why, "the minimum is not isolated: H has %" PetscInt_FMT " eigenvalues below 1e-7 h_max beyond the %" PetscInt_FMT " symmetry directions (a flat family of minima that no symmetry explains)", P - th->t - th->N, th->t));
+    th->N = 0;
+  }
   PetscCall(PetscMalloc3(th->N, &th->h, th->N, &th->k, th->N * P, &th->normal));
   for (PetscInt i = 0; i < th->N; i++) {
     th->h[i] = eig[i];
     th->k[i] = th->eta * eig[i];
     PetscCall(PetscArraycpy(th->normal + RD_IDX2(i, 0, P), vec + RD_IDX2(i, 0, P), P));
   }
-  res->hessian_max = th->N ? th->h[0] : 0.0;
-  res->hessian_min = th->N ? th->h[th->N - 1] : 0.0;
-  PetscCall(PetscFree5(proj, work, projected, eig, vec));
+  res->hessian_min = th->N ? th->h[th->N - 1] : RD_NAN;
+  PetscCall(PetscFree3(projected, eig, vec));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -546,62 +325,63 @@ static PetscErrorCode NormalBasis(Theory *th, RdTheoryResult *res)
 static PetscErrorCode CheckNormalBasis(const Theory *th, const RdTheoryInput *in)
 {
   const PetscInt P = th->P;
-  double         worst = 0.0;
+  double        *gram, worst = 0.0;
 
   PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(th->N * th->N, &gram));
+  PetscCall(RdTheoryGemm(PETSC_FALSE, PETSC_TRUE, th->N, th->N, P, 1.0, th->normal, th->normal, 0.0, gram));
   for (PetscInt i = 0; i < th->N; i++)
-    for (PetscInt j = 0; j <= i; j++) worst = PetscMax(worst, fabs(RdDot(th->normal + RD_IDX2(i, 0, P), th->normal + RD_IDX2(j, 0, P), (size_t)P) - (i == j ? 1.0 : 0.0)));
+    for (PetscInt j = 0; j <= i; j++) worst = PetscMax(worst, fabs(gram[RD_IDX2(i, j, th->N)] - (i == j ? 1.0 : 0.0)));
+  PetscCall(PetscFree(gram));
   PetscCheck(worst < ORTHONORMAL_TOL, PETSC_COMM_SELF, PETSC_ERR_PLIB, "Drift theory: normal eigenbasis from SLEPc is not orthonormal (error %g)", worst);
   PetscCheck(th->N == 0 || th->k[0] < 2.0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-lr = %g is too large for the drift theory: eta h_max = %g must be < 2 for SGD to be stable at theta*", in->lr, th->N ? th->k[0] : 0.0);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Q = eta^2 V^T C V with C = sum_k p_k g_k g_k^T; S_ij = Q_ij / (k_i + k_j - k_i k_j) solves
+/* Q = eta^2 V C V^T (C per step, batch included); S_ij = Q_ij / (k_i + k_j - k_i k_j) solves
  * S = (1 - K) S (1 - K) + Q. Excess loss 1/2 tr(H S), and its small-eta limit (eta/4) tr C. */
 static PetscErrorCode Fluctuation(Theory *th, RdTheoryResult *res)
 {
   const PetscInt N = th->N, P = th->P;
-  double        *b, traceC = 0.0;
+  double        *VC;
 
   PetscFunctionBeginUser;
   PetscCall(PetscCalloc2(N * N, &th->Q, N * N, &th->S));
-  PetscCall(PetscMalloc1(N, &b));
-  for (PetscInt kk = 0; kk < th->K; kk++) {
-    const double *grad = th->grads + RD_IDX2(kk, 0, P), p = th->task->probability[kk];
-    traceC += p * RdDot(grad, grad, (size_t)P);
-    for (PetscInt i = 0; i < N; i++) b[i] = RdDot(th->normal + RD_IDX2(i, 0, P), grad, (size_t)P);
-    for (PetscInt i = 0; i < N; i++)
-      for (PetscInt j = 0; j < N; j++) th->Q[RD_IDX2(i, j, N)] += th->eta * th->eta * p * b[i] * b[j];
-  }
+  PetscCall(PetscMalloc1(N * P, &VC));
+  PetscCall(RdTheoryGemm(PETSC_FALSE, PETSC_FALSE, N, P, P, 1.0, th->normal, th->noise, 0.0, VC));
+  PetscCall(RdTheoryGemm(PETSC_FALSE, PETSC_TRUE, N, N, P, th->eta * th->eta, VC, th->normal, 0.0, th->Q));
+  PetscCall(PetscFree(VC));
+  for (PetscInt i = 0; i < N; i++)
+    for (PetscInt j = 0; j < i; j++) th->Q[RD_IDX2(i, j, N)] = th->Q[RD_IDX2(j, i, N)] = 0.5 * (th->Q[RD_IDX2(i, j, N)] + th->Q[RD_IDX2(j, i, N)]);
   res->excess_loss = 0.0;
   for (PetscInt i = 0; i < N; i++)
     for (PetscInt j = 0; j < N; j++) th->S[RD_IDX2(i, j, N)] = th->Q[RD_IDX2(i, j, N)] / (th->k[i] + th->k[j] - th->k[i] * th->k[j]);
   for (PetscInt i = 0; i < N; i++) res->excess_loss += 0.5 * th->h[i] * th->S[RD_IDX2(i, i, N)];
-  res->excess_loss_small_lr = 0.25 * th->eta * traceC;
+  res->excess_loss_small_lr = 0.25 * th->eta * res->noise_trace;
   res->relaxation_steps     = N ? 1.0 / th->k[N - 1] : 0.0;
-  PetscCall(PetscFree(b));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* F_s = tr(J_s S J_s^T), (J_s)_{:,i} = (W1 block of v_i) x_s; and |h_s*|^2. */
+/* Y_s [mc][N]: (Y_s)_{:,i} = (W1 block of v_i) x_s; F_s = tr(Y_s S Y_s^T); and |h_s*|^2. */
 static PetscErrorCode StimulusFluctuations(const Theory *th, RdTheoryResult *res)
 {
   const PetscInt m = th->m, n = th->n, N = th->N, P = th->P;
-  double        *J, *hstar;
+  double        *YS, *hstar;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscMalloc2(N * m, &J, m, &hstar));
+  PetscCall(PetscMalloc2(m * N, &YS, m, &hstar));
   for (PetscInt s = 0; s < th->K; s++) {
     const double *x = th->task->stimuli + RD_IDX2(s, 0, n);
-    double        F = 0.0;
-    for (PetscInt i = 0; i < N; i++) MatMul(m, n, 1, th->normal + RD_IDX2(i, 0, P), x, J + RD_IDX2(i, 0, m));
-    for (PetscInt i = 0; i < N; i++)
-      for (PetscInt j = 0; j < N; j++) F += th->S[RD_IDX2(i, j, N)] * RdDot(J + RD_IDX2(i, 0, m), J + RD_IDX2(j, 0, m), (size_t)m);
-    MatMul(m, n, 1, th->theta, x, hstar);
+    double       *Y = res->mode_loading + (size_t)s * m * N, F = 0.0;
+    for (PetscInt i = 0; i < m; i++)
+      for (PetscInt mode = 0; mode < N; mode++) Y[RD_IDX2(i, mode, N)] = RdDot(th->normal + RD_IDX2(mode, i * n, P), x, n);
+    PetscCall(RdTheoryGemm(PETSC_FALSE, PETSC_FALSE, m, N, N, 1.0, Y, th->S, 0.0, YS));
+    for (PetscInt a = 0; a < m * N; a++) F += YS[a] * Y[a];
+    RdTheoryMatMul(m, n, 1, th->theta, x, hstar);
     res->fluctuation[s]  = F;
     res->h_star_norm2[s] = RdDot(hstar, hstar, (size_t)m);
   }
-  PetscCall(PetscFree2(J, hstar));
+  PetscCall(PetscFree2(YS, hstar));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -661,9 +441,9 @@ static PetscErrorCode StimulusDrift(const Theory *th, RdTheoryResult *res)
   res->rotation_period = res->rotation_rate > 0.0 ? 2.0 * PETSC_PI / res->rotation_rate : INFINITY;
   for (PetscInt s = 0; s < th->K; s++) {
     double *hstar = res->h_star + RD_IDX2(s, 0, m);
-    MatMul(m, n, 1, th->theta, th->task->stimuli + RD_IDX2(s, 0, n), hstar);
-    MatMul(m, m, 1, M, hstar, Mh);
-    MatMul(m, m, 1, V, hstar, Vh);
+    RdTheoryMatMul(m, n, 1, th->theta, th->task->stimuli + RD_IDX2(s, 0, n), hstar);
+    RdTheoryMatMul(m, m, 1, M, hstar, Mh);
+    RdTheoryMatMul(m, m, 1, V, hstar, Vh);
     res->diffusion[s]            = RdDot(hstar, Mh, (size_t)m);
     res->diffusion_normalized[s] = res->h_star_norm2[s] > 0.0 ? res->diffusion[s] / res->h_star_norm2[s] : RD_NAN;
     res->stimulus_rotation[s]    = res->h_star_norm2[s] > 0.0 ? sqrt(RdDot(Vh, Vh, (size_t)m) / res->h_star_norm2[s]) : RD_NAN;
@@ -675,13 +455,13 @@ static PetscErrorCode StimulusDrift(const Theory *th, RdTheoryResult *res)
 /* hbar <- exp(V du) hbar by one classical Runge-Kutta step (error ~ (omega du)^5 / 120). */
 static void RotateStep(PetscInt m, const double *V, double du, double *hbar, double *k1, double *k2, double *k3, double *k4, double *tmp)
 {
-  MatMul(m, m, 1, V, hbar, k1);
+  RdTheoryMatMul(m, m, 1, V, hbar, k1);
   for (PetscInt i = 0; i < m; i++) tmp[i] = hbar[i] + 0.5 * du * k1[i];
-  MatMul(m, m, 1, V, tmp, k2);
+  RdTheoryMatMul(m, m, 1, V, tmp, k2);
   for (PetscInt i = 0; i < m; i++) tmp[i] = hbar[i] + 0.5 * du * k2[i];
-  MatMul(m, m, 1, V, tmp, k3);
+  RdTheoryMatMul(m, m, 1, V, tmp, k3);
   for (PetscInt i = 0; i < m; i++) tmp[i] = hbar[i] + du * k3[i];
-  MatMul(m, m, 1, V, tmp, k4);
+  RdTheoryMatMul(m, m, 1, V, tmp, k4);
   for (PetscInt i = 0; i < m; i++) hbar[i] += du / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
 }
 
@@ -704,7 +484,7 @@ PetscErrorCode RdTheoryVarianceCurve(const RdTheoryResult *res, PetscInt stimulu
       double       rate[3];
       for (int half = 0; half < 3; half++) {
         if (half) RotateStep(m, res->rotation_generator, 0.5 * du, hbar, work, work + m, work + 2 * m, work + 3 * m, work + 4 * m);
-        MatMul(m, m, 1, res->diffusion_metric, hbar, Mh);
+        RdTheoryMatMul(m, m, 1, res->diffusion_metric, hbar, Mh);
         rate[half] = RdDot(hbar, Mh, (size_t)m);
       }
       integral += du / 6.0 * (rate[0] + 4.0 * rate[1] + rate[2]);
@@ -742,6 +522,32 @@ static PetscErrorCode HiddenRank(const Theory *th, PetscInt *rank)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* tr(Y S(t) Y^T) = F_s - sum_r (Y_r . a)^T S (Y_r . a), a_i = (1 - k_i)^t, on top of the curve
+ * after relaxation. */
+PetscErrorCode RdTheoryVarianceCurveFromStart(const RdTheoryResult *res, PetscInt stimulus, PetscInt n_times, const double *times, double *variance)
+{
+  const PetscInt m = res->computed_width, N = res->normal_dim;
+  double        *a, *ya, *Sya;
+
+  PetscFunctionBeginUser;
+  PetscCall(RdTheoryVarianceCurve(res, stimulus, n_times, times, variance));
+  if (!res->holds) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscMalloc3(N, &a, N, &ya, N, &Sya));
+  for (PetscInt t = 0; t < n_times; t++) {
+    double unrelaxed = 0.0;
+    for (PetscInt i = 0; i < N; i++) a[i] = pow(1.0 - res->relaxation_rate[i], times[t]);
+    for (PetscInt r = 0; r < m; r++) {
+      const double *Y = res->mode_loading + (size_t)stimulus * m * N + (size_t)r * N;
+      for (PetscInt i = 0; i < N; i++) ya[i] = Y[i] * a[i];
+      RdTheoryMatMul(N, N, 1, res->mode_covariance, ya, Sya);
+      unrelaxed += RdDot(ya, Sya, N);
+    }
+    variance[t] -= unrelaxed;
+  }
+  PetscCall(PetscFree3(a, ya, Sya));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode ResultAllocate(const RdTheoryInput *in, const Theory *th, RdTheoryResult *res)
 {
   const PetscInt K = th->K, na = PetscMax(th->num_generators, 1);
@@ -754,11 +560,41 @@ static PetscErrorCode ResultAllocate(const RdTheoryInput *in, const Theory *th, 
   res->width          = in->width;
   res->computed_width = th->m;
   res->num_params     = th->P;
-  PetscCall(PetscCalloc2(in->width * th->n, &res->W1_star, th->d * in->width, &res->W2_star));
+  res->holds          = PETSC_TRUE;
+  res->isolated       = th->hyper.dropout > 0.0 ? PETSC_TRUE : PETSC_FALSE;
+  PetscCall(PetscCalloc3(in->width * th->n, &res->W1_star, th->d * in->width, &res->W2_star, in->width * th->m, &res->hidden_basis));
   PetscCall(PetscCalloc5(K, &res->h_star_norm2, K, &res->fluctuation, K, &res->diffusion, K, &res->diffusion_normalized, K, &res->stimulus_rotation));
   PetscCall(PetscCalloc2(na, &res->velocity, na * na, &res->diffusion_matrix));
   PetscCall(PetscCalloc3(K * th->m, &res->h_star, th->m * th->m, &res->rotation_generator, th->m * th->m, &res->diffusion_metric));
   PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The normal-mode arrays of the result once N is known (at least one entry each). */
+static PetscErrorCode ModesAllocate(const Theory *th, RdTheoryResult *res)
+{
+  const size_t N = (size_t)PetscMax(th->N, 1);
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscCalloc3(N, &res->relaxation_rate, N * N, &res->mode_covariance, (size_t)th->K * (size_t)th->m * N, &res->mode_loading));
+  PetscCall(PetscCalloc1((size_t)PetscMax(th->t, 1) * (size_t)(th->m * th->m), &res->generators));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Where the theory does not hold every prediction is NaN (theta*, L* and H's extremes stay). */
+static void PredictionsNaN(const Theory *th, RdTheoryResult *res)
+{
+  const PetscInt K = th->K, mm = th->m * th->m, na = PetscMax(th->num_generators, 1);
+  res->holds                = PETSC_FALSE;
+  res->normal_dim           = 0;
+  res->excess_loss          = res->excess_loss_small_lr = res->trace_diffusion = RD_NAN;
+  res->rotation_rate        = res->rotation_period = res->relaxation_steps = RD_NAN;
+  res->hessian_min          = RD_NAN;
+  for (PetscInt s = 0; s < K; s++) res->fluctuation[s] = res->diffusion[s] = res->diffusion_normalized[s] = res->stimulus_rotation[s] = RD_NAN;
+  for (PetscInt a = 0; a < na; a++) res->velocity[a] = RD_NAN;
+  for (PetscInt a = 0; a < na * na; a++) res->diffusion_matrix[a] = RD_NAN;
+  for (PetscInt a = 0; a < mm; a++) res->rotation_generator[a] = res->diffusion_metric[a] = RD_NAN;
+  for (PetscInt a = 0; a < K * th->m; a++) res->h_star[a] = RD_NAN;
+  res->relaxation_rate[0] = res->mode_covariance[0] = res->mode_loading[0] = RD_NAN;
 }
 
 static PetscErrorCode TheoryCreate(const RdTheoryInput *in, Theory *th)
@@ -771,43 +607,56 @@ static PetscErrorCode TheoryCreate(const RdTheoryInput *in, Theory *th)
   th->n              = task->input_dim;
   th->d              = task->output_dim;
   th->K              = task->num_stimuli;
-  th->m              = in->full_width ? in->width : DescentWidth(task, in->width, 0.0);
+  th->width          = in->width;
+  th->hyper          = (RdLinearHyper){.lr = in->lr, .weight_decay = in->weight_decay, .dropout = in->dropout, .input_noise = in->input_noise, .batch = 1};
+  th->m              = in->full_width ? in->width : RdTheoryDescentWidth(task, in->width, in->dropout);
   th->P              = th->m * th->n + th->d * th->m;
   th->num_generators = th->m * (th->m - 1) / 2;
   th->g              = in->weight_decay;
   th->eta            = in->lr;
-  PetscCall(PetscMalloc3(th->P, &th->theta, th->P * th->P, &th->hessian, th->K * th->P, &th->grads));
-  PetscCall(PetscMalloc2(PetscMax(th->num_generators, 1) * th->m * th->m, &th->Om, PetscMax(th->num_generators, 1) * th->P, &th->tangent));
+  th->batch          = in->batch > 0 ? in->batch : 1;
+  PetscCall(PetscMalloc4(th->P, &th->theta, th->P * th->P, &th->hessian, th->P * th->P, &th->noise, PetscMax(th->num_generators, 1) * th->m * th->m, &th->Om));
+  PetscCall(PetscMalloc1(PetscMax(th->num_generators, 1) * th->P, &th->tangent));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 static PetscErrorCode TheoryDestroy(Theory *th)
 {
   PetscFunctionBeginUser;
-  PetscCall(PetscFree3(th->theta, th->hessian, th->grads));
-  PetscCall(PetscFree2(th->Om, th->tangent));
+  PetscCall(PetscFree4(th->theta, th->hessian, th->noise, th->Om));
+  PetscCall(PetscFree(th->tangent));
   PetscCall(PetscFree3(th->h, th->k, th->normal));
   PetscCall(PetscFree2(th->Q, th->S));
   PetscCall(PetscFree(th->A));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Steps 1-9 of the note's recipe. Any failure leaves th and res for the caller to free. */
+/* Steps 1-9 of the recipe. Any failure leaves th and res for the caller to free. */
 static PetscErrorCode TheorySteps(const RdTheoryInput *in, Theory *th, RdTheoryResult *res)
 {
+  PetscBool holds;
+
   PetscFunctionBeginUser;
   PetscCall(TheoryMinimum(in, th, res));
   PetscCall(HiddenRank(th, &res->hidden_rank));
   PetscCall(TangentBasis(th));
-  PetscCall(NormalBasis(th, res));
+  PetscCall(NormalBasis(th, res, &holds));
   PetscCall(CheckTangent(th, res->hessian_max, res));
-  PetscCall(CheckNormalBasis(th, in));
   res->tangent_dim = th->t;
   res->normal_dim  = th->N;
+  PetscCall(ModesAllocate(th, res));
+  if (!holds) {
+    PredictionsNaN(th, res);
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  PetscCall(CheckNormalBasis(th, in));
   PetscCall(Fluctuation(th, res));
   PetscCall(StimulusFluctuations(th, res));
   PetscCall(TangentDrift(th, res));
   PetscCall(StimulusDrift(th, res));
+  for (PetscInt i = 0; i < th->N; i++) res->relaxation_rate[i] = th->k[i];
+  PetscCall(PetscArraycpy(res->mode_covariance, th->S, th->N * th->N));
+  PetscCall(PetscArraycpy(res->generators, th->Om, th->t * th->m * th->m));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -831,9 +680,11 @@ PetscErrorCode RdTheoryCompute(const RdTheoryInput *in, RdTheoryResult *res)
 PetscErrorCode RdTheoryResultDestroy(RdTheoryResult *res)
 {
   PetscFunctionBeginUser;
-  PetscCall(PetscFree2(res->W1_star, res->W2_star));
+  PetscCall(PetscFree3(res->W1_star, res->W2_star, res->hidden_basis));
   PetscCall(PetscFree5(res->h_star_norm2, res->fluctuation, res->diffusion, res->diffusion_normalized, res->stimulus_rotation));
   PetscCall(PetscFree2(res->velocity, res->diffusion_matrix));
   PetscCall(PetscFree3(res->h_star, res->rotation_generator, res->diffusion_metric));
+  PetscCall(PetscFree3(res->relaxation_rate, res->mode_covariance, res->mode_loading));
+  PetscCall(PetscFree(res->generators));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

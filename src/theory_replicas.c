@@ -1,4 +1,4 @@
-/* Replica protocol of the drift theory (sgd-drift-theory.md, "Measuring it in simulation"):
+/* Replica protocol of the drift theory (Pashakhanloo & Koulakov 2023, measured by simulation):
  * R independent online-SGD streams of one network start together at theta*; every record_every
  * steps the hidden representations h_s = W1 x_s of every replica are reduced to across-replica
  * statistics. Measured: the time-averaged excess loss, F_s and sigma_s (intercept and slope of

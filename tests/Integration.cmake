@@ -41,7 +41,7 @@ set_tests_properties(report_of_archive PROPERTIES LABELS integration FIXTURES_RE
 
 add_test(NAME bad_input
   COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/bad_input.sh $<TARGET_FILE:repdrift> $<TARGET_FILE:repdrift-report>
-          ${REPDRIFT_TEST_DIR}/bad_input ${REPDRIFT_PYTHON} ${REPDRIFT_TEST_DIR}/small_1ranks.h5)
+          ${REPDRIFT_TEST_DIR}/bad_input ${REPDRIFT_PYTHON} ${REPDRIFT_TEST_DIR}/small_1ranks.h5 ${MPIEXEC_EXECUTABLE})
 set_tests_properties(bad_input PROPERTIES LABELS integration ENVIRONMENT "${REPDRIFT_MPI_ENV}" FIXTURES_REQUIRED small_1ranks)
 
 # Golden -terse output: stable rounded numbers, no timings (regenerate with tests/golden/update.sh).
@@ -105,3 +105,17 @@ set_tests_properties(theory_archive_schema_check PROPERTIES LABELS "integration;
 add_test(NAME kappa_cli
   COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/kappa_cli.sh $<TARGET_FILE:repdrift-kappa> ${REPDRIFT_PYTHON} ${REPDRIFT_TEST_DIR}/kappa)
 set_tests_properties(kappa_cli PROPERTIES LABELS "integration;modularity")
+
+# Bit-identity across revisions: per-dataset SHA-256 of the four small sweeps (linear days, replica
+# theory, classifier, autoencoder), made from the archives of an earlier revision by
+# tests/golden/make_checksums.sh, recomputed from this build's runs above; and their
+# /config/options byte for byte (archives of earlier revisions stay resumable).
+foreach(pair "small;small_1ranks" "theory-e3;theory_3ranks" "classifier-small;classifier_3ranks" "autoencoder-small;autoencoder_3ranks")
+  list(GET pair 0 name)
+  list(GET pair 1 fixture)
+  add_test(NAME archive_checksums_${name}
+    COMMAND ${REPDRIFT_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/golden/archive_checksums.py
+            ${REPDRIFT_TEST_DIR}/${fixture}.h5 --check ${CMAKE_CURRENT_SOURCE_DIR}/golden/${name}.sha256
+            --options ${CMAKE_CURRENT_SOURCE_DIR}/golden/${name}.options)
+  set_tests_properties(archive_checksums_${name} PROPERTIES LABELS integration FIXTURES_REQUIRED ${fixture})
+endforeach()

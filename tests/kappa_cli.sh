@@ -11,11 +11,10 @@ expect() { # NAME EXPECTED_TEXT COMMAND...: exit 0 and the text in the output
   if [ $code -eq 0 ] && printf '%s' "$out" | grep -qF -- "$text"; then echo "ok   $name"; passed=$((passed + 1));
   else echo "FAIL $name (exit $code), expected '$text':"; printf '%s\n' "$out" | head -12; failed=$((failed + 1)); fi
 }
-refuse() { # NAME EXPECTED_TEXT COMMAND...: non-zero exit and the text in the output
+. "$(dirname "$0")/user_error.sh"
+refuse() { # NAME EXPECTED_TEXT COMMAND...: a user error (one line, exit 2) naming the text
   name=$1; text=$2; shift 2
-  out=$("$@" 2>&1); code=$?
-  if [ $code -ne 0 ] && printf '%s' "$out" | grep -qF -- "$text"; then echo "ok   $name (exit $code)"; passed=$((passed + 1));
-  else echo "FAIL $name (exit $code), expected '$text':"; printf '%s\n' "$out" | head -12; failed=$((failed + 1)); fi
+  if expect_user_error "$name" repdrift-kappa "$text" "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 }
 
 "$python" - "$work" <<'PY'

@@ -49,17 +49,15 @@ for signal in KILL TERM USR1; do
   done
 done
 
-# -resume with different options, or on something that is not a repdrift archive, is refused
-# and leaves the file untouched
+# -resume with different options, or on something that is not a repdrift archive, is refused (a
+# user error: one line naming what differs, exit 2) and leaves the file untouched
+. "$tests/user_error.sh"
 cp "$work/reference.h5" "$work/other.h5"; before=$(md5sum < "$work/other.h5")
-"$exe" $options -lr 0.01 -output "$work/other.h5" -resume > "$work/mismatch.log" 2>&1 && fail "resume with different -lr accepted"
-grep -q "different options" "$work/mismatch.log" && grep -q -- "-lr" "$work/mismatch.log" || fail "resume mismatch message does not name the option"
+expect_user_error "resume with a different -lr" repdrift 'different options (archive: "-sweep_lr 0.02", this run: "-sweep_lr 0.01")' "$exe" $options -lr 0.01 -output "$work/other.h5" -resume || fail "resume with a different -lr"
 [ "$(md5sum < "$work/other.h5")" = "$before" ] || fail "refused resume modified the archive"
 echo "not an archive" > "$work/text.h5"
-"$exe" $options -output "$work/text.h5" -resume > "$work/text.log" 2>&1 && fail "resume of a text file accepted"
-grep -q "cannot be resumed" "$work/text.log" || fail "resume of a text file: unclear message"
-"$exe" $options -output "$work/missing.h5" -resume > "$work/missing.log" 2>&1 && fail "resume of a missing file accepted"
-grep -q "no archive" "$work/missing.log" || fail "resume of a missing file: unclear message"
+expect_user_error "resume of a text file" repdrift "cannot be resumed" "$exe" $options -output "$work/text.h5" -resume || fail "resume of a text file"
+expect_user_error "resume of a missing file" repdrift "there is no archive" "$exe" $options -output "$work/missing.h5" -resume || fail "resume of a missing file"
 [ $failed -eq 0 ] && passed=$((passed + 1))
 
 echo "kill_resume: $passed passed, $failed failed"

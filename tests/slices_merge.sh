@@ -13,10 +13,10 @@ done
 status=$("$python" -c "import h5py; print(h5py.File('$work/merged.h5', 'r').attrs['status'])")
 [ "$status" = complete ] || { echo "FAIL merged status '$status'"; failed=1; }
 # refusals: existing output, slices of different sweeps
-"$merge" "$work/merged.h5" "$work/slice0.h5" > /dev/null 2>&1 && { echo "FAIL merge over an existing output"; failed=1; }
+. "$tests/user_error.sh"
+expect_user_error "merge over an existing output" repdrift-merge "$work/merged.h5" "$merge" "$work/merged.h5" "$work/slice0.h5" || failed=1
 "$exe" "$@" -lr 0.03 -sweep_slice 1,3 -output "$work/other.h5" > /dev/null 2>&1
-"$merge" "$work/mixed.h5" "$work/slice0.h5" "$work/other.h5" > "$work/mixed.log" 2>&1 && { echo "FAIL merge of different sweeps"; failed=1; }
-grep -q "different sweeps" "$work/mixed.log" || { echo "FAIL unclear message for different sweeps"; failed=1; }
+expect_user_error "merge of different sweeps" repdrift-merge "different sweeps" "$merge" "$work/mixed.h5" "$work/slice0.h5" "$work/other.h5" || failed=1
 [ -e "$work/mixed.h5" ] && { echo "FAIL a refused merge left $work/mixed.h5"; failed=1; }
 if [ $failed -eq 0 ]; then echo "slices_merge: 1 passed, 0 failed"; else echo "slices_merge: 0 passed, 1 failed"; fi
 exit $failed

@@ -1,4 +1,5 @@
-/* The repdrift archive (archive-v1): the only module that calls HDF5.
+/* The repdrift archive (archive-v1): the HDF5 file a run writes and the report reads. With the
+ * input module (h5input.h: users' data files) the only module that calls HDF5.
  *
  * Writing: rank 0 creates the whole file serially first (schema, dimension scales, attributes,
  * option text, the sweep description), with every dataset's storage allocated up front and filled
@@ -9,10 +10,19 @@
 #ifndef REPDRIFT_ARCHIVE_H
 #define REPDRIFT_ARCHIVE_H
 
-#include <repdrift/config.h>
 #include <repdrift/schema.h>
 
 typedef struct _n_RdArchive *RdArchive;
+
+/* What the archive needs to know of a run (filled from its options by RdRunArchiveSettings). */
+typedef struct {
+  char              output[PETSC_MAX_PATH_LEN]; /* the file (-output) */
+  PetscBool         overwrite;                  /* replace an existing file (-overwrite) */
+  char              model[64];                  /* root attribute "model" */
+  char              noise_types[256];           /* root attribute "noise_type": the run's noise sources, comma-separated */
+  PetscInt          seed;                       /* root attribute "global_seed" */
+  RdSchemaSelection selection;                  /* the optional groups the file has */
+} RdArchiveSettings;
 
 /* What the archive records besides the data: run-level provenance filled by the caller. */
 typedef struct {
@@ -24,13 +34,13 @@ typedef struct {
 
 /* Collective. Refuses an existing -output unless -overwrite; plan_values[f] (full arrays including
  * the point dimension) are given for every RD_WRITTEN_AT_CREATION field. */
-PetscErrorCode RdArchiveCreate(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims, const double *const plan_values[RD_NUM_FIELDS], const RdArchiveProvenance *provenance, RdArchive *archive);
+PetscErrorCode RdArchiveCreate(MPI_Comm comm, const RdArchiveSettings *cfg, const RdDims *dims, const double *const plan_values[RD_NUM_FIELDS], const RdArchiveProvenance *provenance, RdArchive *archive);
 /* Collective (-resume): checks that -output is a repdrift archive of this schema version whose
  * /config/options equal options_text and whose dimensions equal dims, then gives every rank the
  * /sweep/status of every point (status[n_points]). Clear error, file untouched, otherwise. */
-PetscErrorCode RdArchiveResumeCheck(MPI_Comm comm, const RdConfig *cfg, const char *options_text, const RdDims *dims, PetscInt *status);
+PetscErrorCode RdArchiveResumeCheck(MPI_Comm comm, const RdArchiveSettings *cfg, const char *options_text, const RdDims *dims, PetscInt *status);
 /* Collective (-resume): reopens the checked archive for writing; its root status becomes "running". */
-PetscErrorCode RdArchiveReopen(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims, RdArchive *archive);
+PetscErrorCode RdArchiveReopen(MPI_Comm comm, const RdArchiveSettings *cfg, const RdDims *dims, RdArchive *archive);
 /* Collective: writes result (NULL on ranks without a finished point this round) and makes it
  * durable: data first, flushed, then its status, flushed. */
 PetscErrorCode RdArchiveWriteRound(RdArchive archive, const RdPointResult *result);
@@ -42,16 +52,6 @@ PetscErrorCode RdArchiveFinish(RdArchive *archive, const char *status);
  * The result is a single run's archive: same schema and values; its status is "complete" when
  * every point is finished. */
 PetscErrorCode RdArchiveMerge(const char *output, PetscInt n_inputs, const char *const inputs[]);
-
-/* Serial: a 2-D float dataset of an input file (e.g. /sources [N, d] for repdrift-kappa) as
- * float64 rows x cols (PetscMalloc'ed). Clear errors for a missing file, dataset or wrong rank. */
-PetscErrorCode RdInputReadMatrix(const char *path, const char *dataset, PetscInt *rows, PetscInt *cols, double **values);
-/* Serial: any numeric dataset of an input file as float64 (PetscMalloc'ed), which must have
- * expected_rank dimensions (shape[expected_rank] receives them). layout describes what is expected
- * (e.g. "a matrix [examples, inputs]") for the error messages: a missing file or dataset, a wrong
- * rank or a non-numeric type is refused naming the file, the dataset and the layout. Integer
- * datasets are converted exactly (|value| < 2^53). */
-PetscErrorCode RdInputReadArray(const char *path, const char *dataset, PetscInt expected_rank, const char *layout, PetscInt shape[], double **values);
 
 /* Serial reading (report, checks). Fails with a clear message on a file that is not a repdrift
  * archive or has an unknown schema version. */

@@ -1,7 +1,7 @@
 /* Classification datasets for the classifier model: inputs [N][n] with integer labels [N] in
  * [0, C), indexed by class. Two sources:
  *  - a built-in Gaussian mixture (RdMixture), which draws fresh examples of any class on demand;
- *  - an HDF5 file (/inputs, /labels) read through the archive module (RdDatasetLoad), split once
+ *  - an HDF5 file (/inputs, /labels) read through the input module h5input.h (RdDatasetLoad), split once
  *    into a training set and a held-out probe pool (RdDatasetSplit); "fresh" probe examples of a
  *    file dataset are draws with replacement from that pool (RdDatasetSampleClass).
  * Every random draw comes from a caller's RdStream, in the order documented per function, so a
@@ -92,7 +92,7 @@ PetscErrorCode RdMixtureTrainingSet(const RdMixture *mixture, PetscInt per_class
  *   /labels [N]     class labels 0..C-1, stored as integers or as integral floats,
  * and builds the class index. C = max label + 1: classes are numbered from 0 without gaps, since
  * every class 0..C-1 must have at least 2 examples. Refused, with a message naming the file and
- * what to fix (PETSC_ERR_USER_INPUT, or the archive module's file errors): a missing file or
+ * what to fix (PETSC_ERR_USER_INPUT, or the input module's file errors): a missing file or
  * dataset, a wrong rank or non-numeric type, N differing between /inputs and /labels, N < 2, no
  * input columns, a non-finite input (first offending row and column, 0-based), a label that is not
  * an integer or lies outside [0, N) (first offending row, 0-based), C < 2, a class with fewer than

@@ -30,7 +30,7 @@ PetscErrorCode RdDatasetLoadIdx(const char *images_path, const char *labels_path
  * held-out set: probes and accuracy come from it. */
 PetscErrorCode RdDatasetLoadFashionMnist(const char *dir, RdDataset *train, RdDataset *test, RdImageShape *shape);
 
-/* An HDF5 file of images, read through the archive module's RdInputReadArray:
+/* An HDF5 file of images, read through the input module's RdInputReadArray (h5input.h):
  *   /inputs [N, C, H, W] (the shape is the file's; `given`, if not NULL, must equal it), or
  *   /inputs [N, n]       with `given` = C x H x W and C H W = n (given NULL: the shape is n x 1 x 1,
  *                        a vector per example, as for the mlp);

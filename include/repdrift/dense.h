@@ -1,4 +1,7 @@
-/* Small dense kernels shared by the numerical modules (header-only so they inline). */
+/* Small dense kernels shared by the numerical modules (header-only so they inline): the scratch
+ * carver, two dot products that differ only in their (fixed) summation order, the norm and the
+ * quadratic form. Which dot a kernel uses is part of its results: switching one for the other
+ * changes the last bits, so each caller keeps the one its archived values were computed with. */
 #ifndef REPDRIFT_DENSE_H
 #define REPDRIFT_DENSE_H
 
@@ -34,5 +37,22 @@ static inline double RdDot(const double *a, const double *b, PetscInt n)
 }
 
 static inline double RdNorm(const double *a, PetscInt n) { return sqrt(RdDot(a, a, n)); }
+
+/* Dot product summed strictly left to right (one chain): for the short vectors (d <= 16 sources)
+ * of the modularity kernels, whose results were defined with this order. */
+static inline double RdDotSequential(const double *a, const double *b, PetscInt n)
+{
+  double s = 0.0;
+  for (PetscInt i = 0; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+
+/* w^T A w for a d x d row-major A: sum_j w_j (A_j . w), each row by RdDotSequential. */
+static inline double RdQuadraticForm(const double *A, const double *w, PetscInt d)
+{
+  double s = 0.0;
+  for (PetscInt j = 0; j < d; j++) s += w[j] * RdDotSequential(A + (size_t)j * (size_t)d, w, d);
+  return s;
+}
 
 #endif

@@ -1,5 +1,10 @@
-/* Drift geometry (Aitken et al. 2022): in-class PCA of one stimulus group on one day, and the
- * metrics between an earlier and a later day. Plain buffers; SLEPc for the eigenproblems.
+/* Drift geometry of Aitken, Garrett, Olsen & Mihalas, "The geometry of representational drift in
+ * natural and artificial neural networks", PLoS Comput Biol 18(11): e1010716 (2022); equation
+ * numbers are theirs. In-class PCA of one stimulus group on one day (participation ratio Eq 1/4,
+ * sign convention Eq 3), and the metrics between an earlier and a later day: drift d = mean' -
+ * mean (Eq 5), angle between means (Eq 11), relative magnitude (Eq 12a), drift in the variational
+ * space (Eq 9), its overlap (Eq 10), drift along and angle to each PC (Eq 13a/b), flow of variance
+ * (Eq 13c). Plain buffers; SLEPc for the eigenproblems.
  * Samples are row-major [n_samples][n_units]. */
 #ifndef REPDRIFT_GEOMETRY_H
 #define REPDRIFT_GEOMETRY_H

@@ -1,4 +1,8 @@
-/* Cross-day linear readouts: L2-regularised logistic regression between two stimulus groups. */
+/* Cross-day linear readouts between two stimulus groups, for the relative cross accuracy
+ * a_rel = a^{s,s'} / a^{s',s'} and the angle between the classifiers of two days (Aitken et al.
+ * 2022, PLoS Comput Biol 18(11): e1010716, Eq 14). Aitken et al. train linear SVCs; the classifier
+ * here is an L2-regularised logistic regression, which is well posed for any data (separable or
+ * not) and deterministic. */
 #ifndef REPDRIFT_READOUT_H
 #define REPDRIFT_READOUT_H
 

@@ -1,5 +1,7 @@
 /* The archive schema (archive-v1), declared once as data: the archive writer, the point runner
- * that fills results, `repdrift-report -schema` and the tests all read this table. */
+ * that fills results, `repdrift-report -schema` and the tests all read this table. The drift
+ * geometry follows Aitken et al. (2022) (equation numbers in the field descriptions), /theory the
+ * SGD drift theory of Pashakhanloo & Koulakov (2023), /modularity Dorrell et al. (2025). */
 #ifndef REPDRIFT_SCHEMA_H
 #define REPDRIFT_SCHEMA_H
 
@@ -21,18 +23,20 @@ typedef enum {
   RD_WRITTEN_PER_POINT    /* a point's results, written in the round its point finishes */
 } RdWhen;
 
-/* Which runs have a field. */
+/* Which runs have a field: every run, or only those with an optional group. A model says which
+ * groups it fills (RdModelOps.schema); a new model with datasets of its own adds a group here. */
 typedef enum {
   RD_ALWAYS,
-  RD_WITH_SAVE_RESPONSES, /* -save_responses */
-  RD_WITH_REPLICAS,       /* -protocol replicas (the linear network's theory) */
-  RD_WITH_CLASSIFIER,     /* -model classifier: /signature */
-  RD_WITH_AUTOENCODER     /* -model autoencoder: /modularity */
+  RD_WITH_SAVE_RESPONSES, /* -save_responses: /responses/probe */
+  RD_WITH_THEORY,         /* the drift theory of the replica protocol: /theory */
+  RD_WITH_SIGNATURE,      /* the drift signature of a classifier: /signature */
+  RD_WITH_MODULARITY,     /* the modularity of a learned code: /modularity */
+  RD_NUM_PRESENCES
 } RdPresence;
 
-/* Which optional groups a run has. */
+/* Which optional groups a run has (with[RD_ALWAYS] is ignored). */
 typedef struct {
-  PetscBool save_responses, replicas, classifier, autoencoder;
+  PetscBool with[RD_NUM_PRESENCES];
 } RdSchemaSelection;
 
 typedef enum {

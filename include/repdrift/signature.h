@@ -1,8 +1,11 @@
-/* "Dropout signature" of a classifier network (Aitken et al. 2022, the artificial-network
- * experiment): one summary per sweep point of how the feature-layer representation drifts between
- * consecutive snapshots, the same summary for the Delta t = 0 null, and the rotation of the
- * network's own readout. Definitions: shared/science/drift-geometry.md. Plain buffers, no I/O, no
- * MPI; the PCAs go through RdPCACompute (SLEPc must be initialised). Deterministic.
+/* "Dropout signature" of a classifier network (Aitken et al., "The geometry of representational
+ * drift in natural and artificial neural networks", PLoS Comput Biol 18(11): e1010716, 2022: the
+ * artificial-network experiment; equation numbers are theirs): one summary per sweep point of how
+ * the feature-layer representation drifts between consecutive snapshots, the same summary for the
+ * Delta t = 0 null, and the rotation of the network's own readout. The per-pair metrics are those
+ * of geometry.h; the relative cross accuracy is a_rel = a^{s,s'} / a^{s',s'} (Eq 14). Plain
+ * buffers, no I/O, no MPI; the PCAs go through RdPCACompute (SLEPc must be initialised).
+ * Deterministic.
  *
  * Conventions shared by every function below:
  * - Angles are in degrees (acos clipped to [-1, 1]); v_i is the explained-variance ratio of PC i of

@@ -1,9 +1,12 @@
-/* The sweep: its axes, the flattening of points, the cost model, the owner plan, and
- * every MPI collective that is not HDF5 (progress and load reductions). */
+/* The sweep: its axes, the flattening of points and the owner plan (which rank runs which
+ * point, balanced on estimated costs). Pure planning, no MPI: the same inputs give the same plan
+ * on every rank. The collectives that use the plan (progress rounds, broadcasts) are in
+ * parallel.h, included here so that callers of either compile with this header alone. */
 #ifndef REPDRIFT_SWEEP_H
 #define REPDRIFT_SWEEP_H
 
 #include <repdrift/common.h>
+#include <repdrift/parallel.h>
 
 #define RD_MAX_AXIS_VALUES 256
 
@@ -52,32 +55,5 @@ PetscErrorCode RdPlanRenamePoints(RdPlan *plan, const PetscInt *global_index);
 PetscErrorCode RdPlanDestroy(RdPlan *plan);
 /* The point rank runs in round r, or -1 when it owns fewer than r+1 points. */
 PetscInt       RdPlanPointOf(const RdPlan *plan, PetscInt rank, PetscInt round);
-
-/* Collective progress bookkeeping. */
-typedef struct {
-  MPI_Comm  comm;
-  PetscInt  total, done;
-  double    start_time;
-  double    busy_seconds; /* this rank's seconds spent computing points */
-  PetscInt  my_points;
-} RdProgress;
-
-PetscErrorCode RdProgressStart(MPI_Comm comm, PetscInt total, RdProgress *progress);
-/* Collective: every rank reports the point it finished this round (-1 for none), its status
- * and its seconds; rank 0 prints one line per finished point. */
-PetscErrorCode RdProgressRound(RdProgress *progress, PetscInt point_here, PetscInt status_here, double seconds_here, PetscBool terse);
-/* Collective: per-rank load table (points, busy seconds), printed by rank 0. */
-PetscErrorCode RdProgressLoadTable(RdProgress *progress, PetscBool terse);
-/* Collective: rank 0's text (an error message, "" for none) to every rank. */
-PetscErrorCode RdBroadcastText(MPI_Comm comm, char *text, size_t size);
-/* Collective: rank 0's integers to every rank. */
-PetscErrorCode RdBroadcastInts(MPI_Comm comm, PetscInt *values, PetscInt n);
-/* Collective: true on every rank when it is true on any rank (e.g. a signal arrived). */
-PetscErrorCode RdAnyRank(MPI_Comm comm, PetscBool local, PetscBool *any);
-/* Collective: number of ranks sharing this rank's node (memory per rank). */
-PetscErrorCode RdRanksOnNode(MPI_Comm comm, PetscInt *ranks_on_node);
-/* Collective: under a direct srun launch, the MPI size must equal the step's task count; a wrong PMI
- * starts N singletons instead of one N-rank job (each would write the archive alone). */
-PetscErrorCode RdCheckSlurmTasks(MPI_Comm comm);
 
 #endif

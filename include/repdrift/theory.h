@@ -1,10 +1,25 @@
-/* Analytic SGD drift theory of the two-layer linear network, and the replica protocol that
- * measures the same quantities by simulation (/work/shared/science/sgd-drift-theory.md).
- * Plain structs and functions: no I/O, no MPI. Time unit: one SGD step (batch 1).
+/* Analytic SGD drift theory of the two-layer linear network (Pashakhanloo & Koulakov, ICML 2023,
+ * extended here to input noise and dropout), and the replica protocol that measures the same
+ * quantities by simulation. Plain structs and functions: no I/O, no MPI. Time unit: one SGD step.
  *
  * Parameter vector theta = (W1 [m][n] row-major, W2 [d][m] row-major), P = m n + d m.
- * The theory holds for dropout = 0 and input noise = 0 only; the replica protocol runs with
- * any dropout / input noise (then it measures, and nothing is predicted). */
+ * One presentation: stimulus k ~ p, input x = x_k + xi with xi ~ N(0, s^2 1) (input noise s),
+ * h = W1 x, inverted dropout u = D h with D_jj = keep_j / (1 - q), keep_j ~ Bernoulli(1 - q),
+ * output W2 u, loss l = 1/2 |y_k - W2 u|^2 + (g/2)(|W1|^2 + |W2|^2); SGD averages b presentations.
+ *
+ * The theory linearises SGD around a minimum theta* of the expected loss L = E l:
+ *   delta_{t+1} = (1 - eta H) delta_t - eta eps_t,  Cov(eps) = C / b,
+ * H the Hessian of L and C the covariance of one presentation's gradient at theta* (stimulus,
+ * input noise and mask all random; closed form in theory_noise.c).
+ * - Input noise adds (s^2/2)|W2 W1|_F^2 to L: the O(m) rotation symmetry theta -> (R W1, W2 R^T)
+ *   of every presentation's loss survives, so does the orbit of minima: fluctuation in the normal
+ *   space (Ornstein-Uhlenbeck), systematic rotation and diffusion along the orbit.
+ * - Dropout adds (q/(1-q))/2 sum_j |W2[:,j]|^2 E[h_j^2] to L, which is not rotation invariant:
+ *   with weight decay the minimum is isolated up to permutations and sign flips of hidden units
+ *   when H is positive definite there. Then the whole parameter space is "normal": the drift is
+ *   bounded (a stationary covariance, F_s, a variance curve that plateaus), no diffusion.
+ *   When H keeps zero eigenvalues that no symmetry explains (e.g. E3 at width >= 3: a flat family
+ *   of dropout minima), the theory does not hold: result.holds = false, predictions NaN. */
 #ifndef REPDRIFT_THEORY_H
 #define REPDRIFT_THEORY_H
 
@@ -12,28 +27,54 @@
 #include <repdrift/models/linear.h>
 
 /* ------------------------------------------------------------------------------------------ */
-/* The minimum theta*                                                                          */
+/* The expected loss, its minimum and its Hessian (theory_objective.c)                          */
 
 /* Gradient of the population objective RdLinearPopulationLoss (dropout and input noise in
  * closed form, batch ignored) at (W1, W2) of `width`, and the objective itself. */
 PetscErrorCode RdTheoryPopulationGradient(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1, const double *W2, double *grad_W1, double *grad_W2, double *loss);
 
+/* nsteps of full-batch gradient descent theta <- theta - lr grad L(theta) (the expected SGD step)
+ * from (W1, W2), in place. *finite = false if L became non-finite (the weights are then garbage). */
+PetscErrorCode RdTheoryMeanPath(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, PetscInt nsteps, double *W1, double *W2, PetscBool *finite);
+
+/* Width at which the minimum is computed: min(width, n, d, K) without dropout (it holds every
+ * minimum, rank W2 W1 <= min(n, d, K)), width itself with dropout. */
+PetscInt RdTheoryDescentWidth(const RdTask *task, PetscInt width, double dropout);
+
 /* theta* of the population objective at `width`: full-batch accelerated gradient descent from a
  * random init (stream (seed, replicate, RD_PURPOSE(RD_PURPOSE_INIT, 1)), scale 1) until
  * |grad L| < 1e-13 (PETSC_ERR_NOT_CONVERGED after 5e6 steps).
- * Without dropout the descent runs at width min(width, n, d, K), which holds every minimum
- * (rank W2 W1 <= min(n, d, K)), and the result is embedded in the first rows of W1 / columns of
- * W2 (the rest exactly 0). W1 [width][n], W2 [d][width]; *loss = RdLinearPopulationLoss there. */
+ * Without dropout the descent runs at RdTheoryDescentWidth and the result is embedded in the
+ * first rows of W1 / columns of W2 (the rest exactly 0). W1 [width][n], W2 [d][width];
+ * *loss = RdLinearPopulationLoss there. */
 PetscErrorCode RdTheoryMinimum(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, uint64_t seed, PetscInt replicate, double *W1, double *W2, double *loss, double *grad_norm);
+/* The same descent at full width from a given start (W1_start [width][n], W2_start [d][width]). */
+PetscErrorCode RdTheoryMinimumFrom(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1_start, const double *W2_start, double *W1, double *W2, double *loss, double *grad_norm);
 
-/* Analytic Hessian of L = sum_k p_k l_k (no dropout, no noise) at (W1, W2): hessian [P][P]. */
-PetscErrorCode RdTheoryHessian(const RdTask *task, PetscInt width, double weight_decay, const double *W1, const double *W2, double *hessian);
-/* Slow reference: central differences (step 1e-5) of the analytic population gradient,
- * symmetrised. Same layout. */
-PetscErrorCode RdTheoryHessianReference(const RdTask *task, PetscInt width, double weight_decay, const double *W1, const double *W2, double *hessian);
+/* Analytic Hessian of L (input noise and dropout included, batch ignored) at (W1, W2): [P][P]. */
+PetscErrorCode RdTheoryHessian(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1, const double *W2, double *hessian);
+/* Slow reference: second differences (step 1e-4) of the closed-form RdLinearPopulationLoss. */
+PetscErrorCode RdTheoryHessianReference(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1, const double *W2, double *hessian);
 
 /* ------------------------------------------------------------------------------------------ */
-/* The theory                                                                                   */
+/* The SGD noise (theory_noise.c)                                                                */
+
+/* Degree-5 cubature of N(0, scale^2 1) in dim dimensions (exact for every polynomial of degree
+ * <= 5): RdGaussianCubatureSize nodes [count][dim] with weights [count] (some negative for
+ * dim > 4). scale = 0: the single node 0 with weight 1. */
+PetscInt       RdGaussianCubatureSize(PetscInt dim, double scale);
+PetscErrorCode RdGaussianCubature(PetscInt dim, double scale, double *nodes, double *weights);
+
+/* Covariance [P][P] and mean [P] of the gradient of ONE presentation (batch 1) at (W1, W2):
+ * stimulus, input noise and dropout mask random, in closed form (the mask by its cumulants,
+ * the input noise by RdGaussianCubature). The mean is grad L. */
+PetscErrorCode RdTheoryNoiseCovariance(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1, const double *W2, double *covariance, double *mean);
+/* Slow reference: every stimulus, cubature node and one of the 2^width masks through
+ * RdLinearSampleGradient (width <= 16 with dropout). */
+PetscErrorCode RdTheoryNoiseCovarianceReference(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1, const double *W2, double *covariance, double *mean);
+
+/* ------------------------------------------------------------------------------------------ */
+/* The theory (theory.c)                                                                        */
 
 typedef struct {
   const RdTask *task;
@@ -42,29 +83,42 @@ typedef struct {
   double        lr;           /* eta, must be > 0 and below 2 / h_max */
   uint64_t      seed;         /* random init of the descent to theta* */
   PetscInt      replicate;    /* stream id of that init */
-  PetscBool     full_width;   /* do the linear algebra at width m itself, not min(m, n, d, K);
-                                 same numbers (the theory is width invariant), much slower: tests */
+  PetscBool     full_width;   /* without dropout: do the linear algebra at width m itself, not
+                                 min(m, n, d, K); same numbers, much slower: tests */
+  double        input_noise;  /* s >= 0 (0: none) */
+  double        dropout;      /* q in [0, 1) (0: none) */
+  PetscInt      batch;        /* presentations per step b (0 means 1) */
+  const double *W1_start, *W2_start; /* optional [m][n], [d][m]: descend to theta* from here at
+                                        width m instead of the random init (theta* then lies on
+                                        the same orbit point as this start: the days prediction) */
 } RdTheoryInput;
 
 typedef struct {
   PetscInt num_stimuli, input_dim, output_dim, width;
-  PetscInt computed_width; /* width the linear algebra ran at */
+  PetscInt computed_width; /* mc: width the linear algebra ran at */
   PetscInt num_params;     /* P at computed_width */
-  PetscInt tangent_dim;    /* dim T: rotations that move theta* */
-  PetscInt normal_dim;     /* P - dim T (asserted) */
+  PetscInt tangent_dim;    /* dim T: rotations that move theta* (0 with dropout) */
+  PetscInt normal_dim;     /* N = P - dim T when the theory holds */
   PetscInt hidden_rank;    /* rank of W1* */
+
+  PetscBool holds;    /* the minimum is an isolated orbit (or point) with H > 0 on the normal
+                         space; false: every prediction below is NaN and `why` says what failed */
+  char      why[256];
+  PetscBool isolated; /* no continuous symmetry (dropout): bounded drift, no diffusion */
 
   double  L_star, grad_norm; /* population loss and |grad L| at theta* */
   double *W1_star, *W2_star; /* theta* at width m: [m][n], [d][m] */
+  double *hidden_basis;      /* [m][mc]: hidden vector at width m = hidden_basis . (computed one) */
 
   double hessian_min, hessian_max; /* extreme eigenvalues h_i of H on the normal space */
   double hessian_tangent_residual; /* max_c |H tau_c| / h_max (asserted ~ 0) */
-  double gradient_tangent_residual; /* max_{k,c} |<g_k, tau_c>| / |g_k| (asserted ~ 0) */
+  double gradient_tangent_residual; /* max_c |C tau_c| / tr C (asserted ~ 0) */
   double relaxation_steps;         /* 1 / (eta h_min): slowest normal relaxation time */
+  double noise_trace;              /* tr C / b: gradient noise per step */
 
   double excess_loss;           /* 1/2 tr(H S) */
-  double excess_loss_small_lr;  /* (eta/4) tr C, its eta -> 0 limit */
-  double trace_diffusion;       /* sum_c 2 D_cc, per step */
+  double excess_loss_small_lr;  /* (eta/4) tr C / b, its eta -> 0 limit */
+  double trace_diffusion;       /* sum_c 2 D_cc, per step (0 when isolated) */
   double rotation_rate;         /* omega = |V|_F / sqrt 2, rad / step */
   double rotation_period;       /* 2 pi / omega in steps, INFINITY when omega = 0 */
 
@@ -81,12 +135,20 @@ typedef struct {
   double *h_star;             /* [K][mc] h_s* */
   double *rotation_generator; /* [mc][mc] V = sum_c v_c Om_c: mean motion h(t) = exp(V t) h* */
   double *diffusion_metric;   /* [mc][mc] M = sum_cc' 2D_cc' Om_c^T Om_c': sigma_s = h_s*^T M h_s* */
+  double *generators;         /* [tangent_dim][mc][mc] Om_c, orthonormal tangent generators */
+
+  /* The normal modes (for variance curves and the days prediction): */
+  double *relaxation_rate;    /* [N] k_i = eta h_i, per step, descending */
+  double *mode_covariance;    /* [N][N] S: stationary covariance of the normal coordinates */
+  double *mode_loading;       /* [K][mc][N] Y_s: how normal coordinate i moves h_s (J_s v_i) */
 } RdTheoryResult;
 
-/* theta*, H, C, tangent and normal bases, S, excess loss, F_s, v, omega, D and sigma_s.
- * Errors (PETSC_ERR_USER_INPUT, naming the option): -weight_decay <= 0, -lr <= 0 or too large
- * for SGD to be stable at theta*, and any violated structural fact (|H tau| ~ 0,
- * <g_k, tau> ~ 0, normal dimension = P - dim T). */
+/* theta*, H, C, tangent and normal bases, S, excess loss, F_s, v, omega, D and sigma_s, for any
+ * input noise and dropout. Errors (PETSC_ERR_USER_INPUT, naming the option): -weight_decay <= 0,
+ * -lr <= 0 or too large for SGD to be stable at theta* (eta h_max >= 2), -input_noise < 0,
+ * dropout outside [0, 1), -batch < 0, and a violated structural fact without dropout
+ * (|H tau| ~ 0, C tau ~ 0). Where the minimum is degenerate or not a minimum the call
+ * succeeds with holds = false, `why` set and every prediction NaN. */
 PetscErrorCode RdTheoryCompute(const RdTheoryInput *input, RdTheoryResult *result);
 PetscErrorCode RdTheoryResultDestroy(RdTheoryResult *result);
 
@@ -97,12 +159,86 @@ PetscErrorCode RdTheoryDiffusionMatrix(PetscInt N, PetscInt t, const double *k, 
 /* Slow reference: every trace of the five-term formula evaluated literally per (c, c'). */
 PetscErrorCode RdTheoryDiffusionMatrixReference(PetscInt N, PetscInt t, const double *k, const double *Q, const double *S, const double *A, double *out);
 
-/* Predicted across-replica tr Cov h_s(t) of replicas started at theta* (after relaxation):
+/* Predicted across-replica tr Cov h_s(t) of replicas started at theta*, after relaxation:
  * F_s + int_0^t hbar(u)^T M hbar(u) du with hbar(u) = exp(V u) h_s*. The diffusion acts in the
  * co-rotating frame, so when omega != 0 the rate follows h_s's rotation through the anisotropic
- * M: the slope is sigma_s only for omega t << 1. With omega = 0 this is F_s + sigma_s t.
- * times [n_times] ascending, >= 0; variance [n_times]. */
+ * M: the slope is sigma_s only for omega t << 1. With omega = 0 this is F_s + sigma_s t; when
+ * isolated, F_s. times [n_times] ascending, >= 0; variance [n_times]. */
 PetscErrorCode RdTheoryVarianceCurve(const RdTheoryResult *result, PetscInt stimulus, PetscInt n_times, const double *times, double *variance);
+/* The same curve including the build-up of the fluctuation from the common start theta*:
+ * tr(Y_s S(t) Y_s^T) + the diffusion integral, S(t)_ij = S_ij (1 - ((1-k_i)(1-k_j))^t); it is 0
+ * at t = 0 and, when isolated, rises to the plateau F_s with the slowest rate k_min. */
+PetscErrorCode RdTheoryVarianceCurveFromStart(const RdTheoryResult *result, PetscInt stimulus, PetscInt n_times, const double *times, double *variance);
+
+/* ------------------------------------------------------------------------------------------ */
+/* The days protocol (theory_days.c)                                                            */
+
+/* What is compared to what. The days protocol (-protocol days, -model linear) trains one network
+ * from its initial weights for burnin_steps (day 0), then steps_per_day per day; after each day it
+ * freezes the weights and probes every stimulus with probe_samples fresh presentations: the
+ * probe response is the hidden layer h = D W1 (x_s + xi) (input noise on; dropout on and redrawn
+ * when probe_dropout, D = 1 otherwise), and /drift/angle_between_means [point, day, later_day, s]
+ * is the angle (degrees) between the sample means of the two days' responses. The prediction
+ * below is the expectation of that angle (and of the squared distance between the two day means)
+ * over the SGD noise and the probe samples, for the same point and the same initial weights.
+ *
+ * Model (linear in the SGD noise, derivation in brief). The weights after t steps are
+ * theta_t = R_t . (thetabar_t + delta_t): thetabar_t the mean path (full-batch descent on the
+ * expected loss L from the initial weights: the expected SGD step), delta_t the Ornstein-Uhlenbeck
+ * fluctuation around theta* (the descent's end point, same orbit point) built up from t = 0,
+ * Cov(delta_t) = S(t) = S - L^t S L^t and Cov(delta_t', delta_t) = L^{t'-t} S(t) in the normal
+ * eigenbasis (L = 1 - eta H), and R_t the rotation along the orbit (no dropout: mean exp(V t),
+ * diffusion 2D; with dropout R = 1). A day mean is m_d = h_s(t_d) + eps_d with
+ * Cov(eps_d) = [s^2 W1 W1^T + c diag(W1 (x_s x_s^T + s^2 1) W1^T)] / probe_samples,
+ * c = q/(1-q) with probe dropout, W1 on the mean path; eps independent between days. So
+ *   m_{d'} - m_d ~ R_{t_d} (mu + z),  mu = exp(V tau) hbar_s(t_{d'}) - hbar_s(t_d),  tau = t_{d'} - t_d,
+ *   Cov z = Y_s [S(t') + S(t) - L^tau S(t) - S(t) L^tau] Y_s^T + tau sum_cc' 2D_cc' (Om_c h*)(Om_c' h*)^T
+ *           + Cov eps_d + Cov eps_d'
+ * (the diffusion term small-angle in shape, scaled to the co-rotating integral of
+ * RdTheoryVarianceCurve). The expected squared displacement is |mu|^2 + tr Cov z (exact in this
+ * model); the expected angle is atan2(E|P z'|, |hbar(t_d)| + u.mu), z' = mu + z, u the unit vector
+ * along hbar_s(t_d), P = 1 - u u^T, E|P z'| of the Gaussian by RdGaussianExpectedNorm (first order
+ * in the deviations: the angle between two noisy vectors ~ the spread across their direction over
+ * their length). Assumptions: linear response around theta* (small eta), mean path = gradient
+ * descent (noise-induced drift of the mean only through V), the fluctuation's clock started at the
+ * initial weights. Where the theory does not hold at theta* (holds = false) every prediction is NaN. */
+typedef struct {
+  const RdTask *task;
+  PetscInt      width;                  /* m */
+  double        lr, weight_decay;       /* eta, g */
+  double        input_noise, dropout;   /* s, q (training and probes) */
+  PetscInt      batch;                  /* presentations per step (0 means 1) */
+  PetscInt      burnin_steps, steps_per_day, days;
+  PetscInt      probe_samples;          /* presentations averaged into a day mean */
+  PetscBool     probe_dropout;          /* dropout on while probing */
+  const double *W1_init, *W2_init;      /* the point's initial weights [m][n], [d][m] as the days
+                                           protocol draws them (linear_point.c) */
+} RdDaysInput;
+
+typedef struct {
+  PetscInt  num_stimuli, num_days, width; /* num_days = days + 1 observations, day 0 after burn-in */
+  PetscBool holds;                        /* false: displacement and angle NaN, why says why */
+  char      why[256];
+  double    relaxation_steps;             /* slowest normal relaxation time 1/(eta h_min) at theta* */
+  double   *mean_response;                /* [num_days][K][m] hbar_s(t_d) = W1(t_d) x_s on the mean path */
+  /* [num_days][num_days][K] (day, later_day, stimulus) like /drift/angle_between_means; NaN unless day < later_day: */
+  double   *displacement;                 /* E|m_later - m_day|^2, hidden activation^2 */
+  double   *displacement_path;            /*   its part |mu|^2 from the mean path (and the mean rotation) */
+  double   *displacement_fluctuation;     /*   the normal-space (OU) part */
+  double   *displacement_diffusion;       /*   the diffusion along the orbit (0 with dropout) */
+  double   *displacement_probe;           /*   the probe sampling noise of the two day means */
+  double   *angle;                        /* expected angle between the day means, degrees */
+} RdDaysPrediction;
+
+/* Errors as RdTheoryCompute's (invalid input, -lr too large at theta*); a diverging mean path or a
+ * degenerate minimum give holds = false and NaN instead. Cost: the theory at width m under dropout
+ * (P = m (n + d) normal modes: O(P^3)), O(m n) per step of the mean path, O(m^3) per pair of days. */
+PetscErrorCode RdTheoryPredictDays(const RdDaysInput *input, RdDaysPrediction *prediction);
+PetscErrorCode RdDaysPredictionDestroy(RdDaysPrediction *prediction);
+
+/* E|z| for independent z_i ~ N(means_i, variances_i), i < n (deterministic quadrature, relative
+ * error ~1e-9). */
+double RdGaussianExpectedNorm(PetscInt n, const double *variances, const double *means);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Replica protocol                                                                             */

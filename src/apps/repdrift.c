@@ -1,30 +1,27 @@
 /* repdrift: an MPI sweep of continual online learning, the geometry of its representational
- * drift, and one collective HDF5 archive. main() is the table of contents. */
+ * drift (Aitken et al. 2022), and one collective HDF5 archive. main() is the table of contents. */
 #include <repdrift/archive.h>
 #include <repdrift/config.h>
+#include <repdrift/errors.h>
+#include <repdrift/model.h>
 #include <repdrift/report.h>
 #include <repdrift/run.h>
 #include <repdrift/signals.h>
 #include <repdrift/sweep.h>
+#include <repdrift/version.h>
 #include <slepcsys.h>
 #include <string.h>
 
 static const char help[] =
   "repdrift: representational drift under continual online learning.\n"
-  "Trains a model (-model linear | classifier | autoencoder) at every point of a sweep over stimulus\n"
+  "Trains a model (-model; each has its section below) at every point of a sweep over stimulus\n"
   "frequency x noise type x noise level (dropout) x width x learning rate x seeds, probes its hidden\n"
   "layer at the end of every day (snapshot), and writes the drift geometry of every point into one\n"
-  "HDF5 archive (schema archive-v1), with /signature (classifier) or /modularity (autoencoder).\n\n"
+  "HDF5 archive (schema archive-v1), with the model's own groups.\n\n"
   "Sweep points are flattened as ((((i_frequency * n_noise_type + i_noise_type) * n_noise_level + i_noise_level) * n_width + i_width) * n_lr + i_lr) * n_seeds + replicate.\n"
   "Every random stream derives from (-seed, replicate, purpose): results do not depend on the number of\n"
   "MPI ranks, nor on the other points of the sweep.\n\n"
-  "Classifier choices: weight dropout draws a fresh mask per example; gradient noise is added once per\n"
-  "step to the weights and bias into the feature layer; momentum is v = mu v - lr g, w += v; an epoch is\n"
-  "one pass over the training set (minibatches drawn with replacement); probes and the per-snapshot\n"
-  "accuracy keep the noise on; the delta t = 0 null is a second probe of the same weights.\n"
-  "Autoencoder choices: the non-negativity term is the linear hinge 0.5 sum relu(-z); kappa uses the\n"
-  "presented samples' support and presentation-weighted moments.\n\n"
-"Choices where the paper (Aitken et al. 2022) is ambiguous:\n"
+  "Choices where the paper (Aitken et al. 2022) is ambiguous:\n"
   "  - probe responses are the hidden layer after dropout, dropout redrawn per presentation (-probe_dropout)\n"
   "  - drift along a PC is normalised: |w_i.d|/|d|; per-PC metrics use consecutive days (day-1 -> day)\n"
   "  - gamma uses the earlier day's variational space (k = ceil(participation ratio) PCs)\n"
@@ -34,15 +31,14 @@ static const char help[] =
   "  - task loss: the expectation over stimulus, input noise and dropout mask, weight decay included\n"
   "  - per-PC drift metrics are NaN along PCs of zero variance; the flow of variance is a share of the\n"
   "    later day's total variance\n\n"
-  "-protocol replicas: the linear network's drift theory (Pashakhanloo & Koulakov 2023) against R replicas\n"
-  "started at theta*; predictions only where the theory holds (dropout 0, -input_noise 0). With a\n"
-  "systematic rotation (omega > 0) sigma_s is the initial slope of the variance: keep omega T small.\n\n";
+  "Errors the user can fix (options, input files, archives) print one line and exit with status 2.\n\n";
 
 /* Assembles the sweep description and provenance, then creates the archive (collective). */
 static PetscErrorCode CreateArchive(const RdConfig *cfg, const RdDims *dims, RdArchive *archive)
 {
   double             *description[RD_NUM_FIELDS] = {NULL};
   RdArchiveProvenance provenance;
+  RdArchiveSettings   settings;
   char               *options_text, *options_given, command_line[4096] = "";
   int                 argc;
   char              **argv;
@@ -64,7 +60,8 @@ static PetscErrorCode CreateArchive(const RdConfig *cfg, const RdDims *dims, RdA
   provenance.options_given = options_given;
   provenance.command_line  = command_line;
   provenance.mpi_ranks     = size;
-  PetscCall(RdArchiveCreate(PETSC_COMM_WORLD, cfg, dims, (const double *const *)description, &provenance, archive));
+  PetscCall(RdRunArchiveSettings(cfg, &settings));
+  PetscCall(RdArchiveCreate(PETSC_COMM_WORLD, &settings, dims, (const double *const *)description, &provenance, archive));
   PetscCall(PetscFree(options_text));
   PetscCall(PetscFree(options_given));
   for (int f = 0; f < RD_NUM_FIELDS; f++) PetscCall(PetscFree(description[f]));
@@ -99,14 +96,16 @@ static PetscErrorCode Report(const RdConfig *cfg)
 /* Unless resuming, every point of the slice is to do; with -resume only the unfinished ones. */
 static PetscErrorCode PointsToDo(const RdConfig *cfg, const RdDims *dims, PetscInt *n_todo, PetscInt **todo)
 {
-  PetscInt *status = NULL;
-  char     *options_text;
+  PetscInt         *status = NULL;
+  char             *options_text;
+  RdArchiveSettings settings;
 
   PetscFunctionBeginUser;
   if (cfg->resume) {
     PetscCall(PetscMalloc1(dims->size[RD_DIM_POINT], &status));
     PetscCall(RdConfigOptionsText(cfg, &options_text));
-    PetscCall(RdArchiveResumeCheck(PETSC_COMM_WORLD, cfg, options_text, dims, status));
+    PetscCall(RdRunArchiveSettings(cfg, &settings));
+    PetscCall(RdArchiveResumeCheck(PETSC_COMM_WORLD, &settings, options_text, dims, status));
     PetscCall(PetscFree(options_text));
   }
   PetscCall(RdRunPointsToDo(cfg, status, n_todo, todo));
@@ -114,18 +113,18 @@ static PetscErrorCode PointsToDo(const RdConfig *cfg, const RdDims *dims, PetscI
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* PETSc reads -options_file inside SlepcInitialize, where its own messages do not name the file:
- * on failure, say which file (and that nothing was written). */
-static PetscErrorCode Initialize(int *argc, char ***argv)
+/* -resume: the existing archive, reopened for writing. */
+static PetscErrorCode ReopenArchive(const RdConfig *cfg, const RdDims *dims, RdArchive *archive)
 {
-  PetscErrorCode failed = SlepcInitialize(argc, argv, NULL, help);
-  if (failed) {
-    for (int i = 1; i + 1 < *argc; i++)
-      if (!strcmp((*argv)[i], "-options_file") || !strcmp((*argv)[i], "-options_file_yaml")) fprintf(stderr, "repdrift: could not read the options: check %s %s (nothing was run or written)\n", (*argv)[i], (*argv)[i + 1]);
-  }
-  return failed;
+  RdArchiveSettings settings;
+
+  PetscFunctionBeginUser;
+  PetscCall(RdRunArchiveSettings(cfg, &settings));
+  PetscCall(RdArchiveReopen(PETSC_COMM_WORLD, &settings, dims, archive));
+  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* A user error (RdMainCall) prints one line and exits with status 2 (include/repdrift/errors.h). */
 int main(int argc, char **argv)
 {
   RdConfig  cfg;
@@ -135,24 +134,27 @@ int main(int argc, char **argv)
   PetscInt  n_todo, *todo;
   PetscBool interrupted;
 
-  PetscCall(Initialize(&argc, &argv));
+  if (RdVersionRequested(argc, argv)) return RdPrintVersion(stdout); /* before anything else prints */
+  RdMainCall(RdInitialize(&argc, &argv, "repdrift", help, PETSC_TRUE));
+  RdMainCall(RdModelRegisterAll());
   RdSignalsInstall();
-  /* options */
-  PetscCall(RdConfigFromOptions(PETSC_COMM_WORLD, &cfg));
+  /* options and the model's inputs */
+  RdMainCall(RdConfigFromOptions(PETSC_COMM_WORLD, &cfg));
   if (cfg.help) {
-    PetscCall(SlepcFinalize());
-    return 0;
+    PetscCall(RdConfigDestroy(&cfg));
+    return RdFinalize();
   }
-  PetscCall(RdConfigCheckUnusedOptions(PETSC_COMM_WORLD));
-  PetscCall(RdCheckSlurmTasks(PETSC_COMM_WORLD));
+  RdMainCall(RdConfigCheckUnusedOptions(PETSC_COMM_WORLD));
+  RdMainCall(RdModelSetUp(PETSC_COMM_WORLD, &cfg));
+  RdMainCall(RdCheckSlurmTasks(PETSC_COMM_WORLD));
   /* sweep plan */
-  PetscCall(RdRunDims(&cfg, &dims));
-  PetscCall(RdRunCheckMemory(PETSC_COMM_WORLD, &cfg, &dims));
-  PetscCall(PointsToDo(&cfg, &dims, &n_todo, &todo));
-  PetscCall(RdRunPlan(PETSC_COMM_WORLD, &cfg, n_todo, todo, &plan));
+  RdMainCall(RdRunDims(&cfg, &dims));
+  RdMainCall(RdRunCheckMemory(PETSC_COMM_WORLD, &cfg, &dims));
+  RdMainCall(PointsToDo(&cfg, &dims, &n_todo, &todo));
+  RdMainCall(RdRunPlan(PETSC_COMM_WORLD, &cfg, n_todo, todo, &plan));
   /* archive schema */
-  if (cfg.resume) PetscCall(RdArchiveReopen(PETSC_COMM_WORLD, &cfg, &dims, &archive));
-  else PetscCall(CreateArchive(&cfg, &dims, &archive));
+  if (cfg.resume) RdMainCall(ReopenArchive(&cfg, &dims, &archive));
+  else RdMainCall(CreateArchive(&cfg, &dims, &archive));
   /* run owned points */
   PetscCall(RdRunOwnedPoints(PETSC_COMM_WORLD, &cfg, &dims, &plan, archive, &interrupted));
   PetscCall(RdArchiveFinish(&archive, interrupted ? "interrupted" : "complete"));
@@ -160,7 +162,8 @@ int main(int argc, char **argv)
     PetscCall(PetscPrintf(PETSC_COMM_WORLD, "Interrupted by signal %d: finished points are saved in %s (status \"interrupted\"). Continue with the same command plus -resume.\n", RdSignalReceived(), cfg.output));
     PetscCall(RdPlanDestroy(&plan));
     PetscCall(PetscFree(todo));
-    PetscCall(SlepcFinalize());
+    PetscCall(RdConfigDestroy(&cfg));
+    RdFinalize();
     return RD_EXIT_INTERRUPTED;
   }
   /* verify */
@@ -170,6 +173,6 @@ int main(int argc, char **argv)
   /* finalize */
   PetscCall(RdPlanDestroy(&plan));
   PetscCall(PetscFree(todo));
-  PetscCall(SlepcFinalize());
-  return 0;
+  PetscCall(RdConfigDestroy(&cfg));
+  return RdFinalize();
 }

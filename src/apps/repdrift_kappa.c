@@ -1,6 +1,8 @@
 /* repdrift-kappa: will the optimal non-negative, energy-efficient code of these sources be modular
  * or mixed, and by how much? (Dorrell et al., "Range, not independence, drives modularity".) */
-#include <repdrift/archive.h>
+#include <repdrift/h5input.h>
+#include <repdrift/errors.h>
+#include <repdrift/options.h>
 #include <repdrift/modularity.h>
 
 static const char help[] =
@@ -11,7 +13,7 @@ static const char help[] =
   "d = 3, the facet test for d >= 4 (S PSD, few samples), a certified lower bound otherwise.\n"
   "Built-in sets (-sources): grid, corner_cut, diagonal, hole, uniform, cube, tetrahedron.\n";
 
-static const char *const source_names[] = {"file", "grid", "corner_cut", "diagonal", "hole", "uniform", "cube", "tetrahedron"};
+static const char *const source_names[] = {"file", "grid", "corner_cut", "diagonal", "hole", "uniform", "cube", "tetrahedron", NULL};
 static const char *const method_names[] = {"one source (trivially modular)", "exact 2-D (convex hull and arcs)", "exact 3-D (hull facets, edges and vertices)", "facet test (exact verdict)", "certified lower bound (a violation found is certain; none found is not proof)"};
 
 typedef struct {
@@ -21,26 +23,36 @@ typedef struct {
   PetscInt  seed;
 } KappaOptions;
 
+#define AT(field) .offset = offsetof(KappaOptions, field)
+
+/* The options of repdrift-kappa (include/repdrift/options.h). */
+static const RdOption kappa_options[] = {
+  {.name = "-sources", .type = RD_OPTION_CHOICE, AT(source_set), .choices = source_names, .default_value = "file", .help = "Built-in source set (file: the file given)"},
+  {.name = "-grid_size", .type = RD_OPTION_INT, AT(grid_size), .default_value = "21", .range = ">= 2", .help = "k of the k x k grids on [-1,1]^2"},
+  {.name = "-corner_cut", .type = RD_OPTION_REAL, AT(corner_cut), .default_value = "1", .help = "L: corner_cut removes {u + v < -2 + L}"},
+  {.name = "-multiplicity", .type = RD_OPTION_INT, AT(multiplicity), .default_value = "50", .range = ">= 1", .help = "diagonal: how often the diagonal points are repeated"},
+  {.name = "-hole_radius", .type = RD_OPTION_REAL, AT(hole_radius), .default_value = "0.5", .range = ">= 0", .help = "hole: radius of the central hole"},
+  {.name = "-uniform_samples", .type = RD_OPTION_INT, AT(uniform_samples), .default_value = "1000", .range = ">= 2", .help = "uniform: number of samples"},
+  {.name = "-uniform_dim", .type = RD_OPTION_INT, AT(uniform_dim), .default_value = "2", .range = ">= 1", .help = "uniform: number of sources d"},
+  {.name = "-seed", .type = RD_OPTION_INT, AT(seed), .default_value = "1", .range = ">= 0", .help = "Seed of the uniform set and of the optimiser"},
+  {.name = "-lambda_in", .type = RD_OPTION_REAL, AT(lambda_in), .default_value = "0.1", .range = ">= 0", .help = "Encoder weight penalty (L_mod and the optimiser)"},
+  {.name = "-lambda_out", .type = RD_OPTION_REAL, AT(lambda_out), .default_value = "0.1", .range = "> 0", .help = "Decoder weight penalty (L_mod and the optimiser)"},
+  {.name = "-optimize", .type = RD_OPTION_BOOL, AT(optimize), .default_value = "false", .help = "Also run the reduced-problem optimiser: the independent numerical check of kappa"},
+  {.name = "-width", .type = RD_OPTION_INT, AT(width), .default_value = "0", .range = ">= 0", .help = "Optimiser: number of units (0: d + 1, one spare unit)"},
+  {NULL},
+};
+
 static PetscErrorCode ReadOptions(KappaOptions *o)
 {
+  PetscBool help;
+
   PetscFunctionBeginUser;
-  *o = (KappaOptions){.source_set = 0, .grid_size = 21, .multiplicity = 50, .uniform_samples = 1000, .uniform_dim = 2, .width = 0, .corner_cut = 1.0, .hole_radius = 0.5, .lambda_in = 0.1, .lambda_out = 0.1, .optimize = PETSC_FALSE, .seed = 1};
+  PetscCall(PetscMemzero(o, sizeof *o));
+  PetscCall(RdOptionsSetDefaults(kappa_options, o));
+  PetscCall(PetscOptionsHasHelp(NULL, &help));
   PetscOptionsBegin(PETSC_COMM_SELF, NULL, "repdrift-kappa options", NULL);
-  PetscCall(PetscOptionsEList("-sources", "Built-in source set (default: the file given)", NULL, source_names, 8, source_names[o->source_set], &o->source_set, NULL));
-  PetscCall(PetscOptionsInt("-grid_size", "k of the k x k grids on [-1,1]^2", NULL, o->grid_size, &o->grid_size, NULL));
-  PetscCall(PetscOptionsReal("-corner_cut", "L: corner_cut removes {u + v < -2 + L}", NULL, o->corner_cut, &o->corner_cut, NULL));
-  PetscCall(PetscOptionsInt("-multiplicity", "diagonal: how often the diagonal points are repeated", NULL, o->multiplicity, &o->multiplicity, NULL));
-  PetscCall(PetscOptionsReal("-hole_radius", "hole: radius of the central hole", NULL, o->hole_radius, &o->hole_radius, NULL));
-  PetscCall(PetscOptionsInt("-uniform_samples", "uniform: number of samples", NULL, o->uniform_samples, &o->uniform_samples, NULL));
-  PetscCall(PetscOptionsInt("-uniform_dim", "uniform: number of sources d", NULL, o->uniform_dim, &o->uniform_dim, NULL));
-  PetscCall(PetscOptionsInt("-seed", "Seed of the uniform set and of the optimiser", NULL, o->seed, &o->seed, NULL));
-  PetscCall(PetscOptionsReal("-lambda_in", "Encoder weight penalty (L_mod and the optimiser)", NULL, o->lambda_in, &o->lambda_in, NULL));
-  PetscCall(PetscOptionsReal("-lambda_out", "Decoder weight penalty (L_mod and the optimiser)", NULL, o->lambda_out, &o->lambda_out, NULL));
-  PetscCall(PetscOptionsBool("-optimize", "Also run the reduced-problem optimiser: the independent numerical check of kappa", NULL, o->optimize, &o->optimize, NULL));
-  PetscCall(PetscOptionsInt("-width", "Optimiser: number of units (0: d + 1, one spare unit)", NULL, o->width, &o->width, NULL));
+  PetscCall(RdOptionsRead(PetscOptionsObject, kappa_options, o, !help));
   PetscOptionsEnd();
-  PetscCheck(o->lambda_in >= 0 && o->lambda_out > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-lambda_in must be >= 0 and -lambda_out > 0");
-  PetscCheck(o->seed >= 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-seed must be >= 0");
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -99,22 +111,29 @@ static PetscErrorCode Report(PetscInt n, PetscInt d, const double *sources, cons
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-int main(int argc, char **argv)
+static PetscErrorCode Run(const char *path)
 {
-  const char  *path = (argc > 1 && argv[1][0] != '-') ? argv[1] : NULL;
   KappaOptions options;
   PetscInt     n, d;
   double      *sources;
   PetscBool    help_requested;
 
-  PetscCall(PetscInitialize(&argc, &argv, NULL, help));
+  PetscFunctionBeginUser;
   PetscCall(ReadOptions(&options));
   PetscCall(PetscOptionsHasHelp(NULL, &help_requested));
-  if (!help_requested) {
-    PetscCall(LoadSources(path, &options, &n, &d, &sources));
-    PetscCall(Report(n, d, sources, &options));
-    PetscCall(PetscFree(sources));
-  }
-  PetscCall(PetscFinalize());
-  return 0;
+  if (help_requested) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(LoadSources(path, &options, &n, &d, &sources));
+  PetscCall(Report(n, d, sources, &options));
+  PetscCall(PetscFree(sources));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* A user error (options, a bad source file) prints one line, exit status 2. */
+int main(int argc, char **argv)
+{
+  const char *path = (argc > 1 && argv[1][0] != '-') ? argv[1] : NULL;
+
+  RdMainCall(RdInitialize(&argc, &argv, "repdrift-kappa", help, PETSC_FALSE));
+  RdMainCall(Run(path));
+  return RdFinalize();
 }

@@ -1,24 +1,31 @@
 /* repdrift-merge OUTPUT INPUT... : combines the slice archives of one sweep (job arrays, -sweep_slice)
  * into one archive with the same schema and values as a single run's. */
 #include <repdrift/archive.h>
+#include <repdrift/errors.h>
+#include <string.h>
 
 static const char help[] = "repdrift-merge OUTPUT INPUT...\n"
                            "Combines slice archives of one sweep (identical options; written with -sweep_slice) into\n"
                            "OUTPUT, which must not exist. Every point is taken from the input in which it is finished.\n";
 
-int main(int argc, char **argv)
+static PetscErrorCode Run(int argc, char **argv)
 {
-  const char **inputs   = (const char **)(argv + 2);
-  PetscInt     n_inputs = argc - 2;
-
-  PetscCall(PetscInitializeNoArguments()); /* file names are positional: no option parsing */
+  PetscFunctionBeginUser;
   if (argc >= 2 && (!strcmp(argv[1], "-help") || !strcmp(argv[1], "--help"))) {
     PetscCall(PetscPrintf(PETSC_COMM_SELF, "%s", help));
-  } else {
-    PetscCheck(argc >= 3, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Usage: repdrift-merge OUTPUT INPUT... (at least one input)");
-    PetscCall(RdArchiveMerge(argv[1], n_inputs, inputs));
-    PetscCall(PetscPrintf(PETSC_COMM_SELF, "Merged %d archive(s) into %s\n", (int)n_inputs, argv[1]));
+    PetscFunctionReturn(PETSC_SUCCESS);
   }
-  PetscCall(PetscFinalize());
-  return 0;
+  PetscCheck(argc >= 3, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Usage: repdrift-merge OUTPUT INPUT... (at least one input)");
+  PetscCall(RdArchiveMerge(argv[1], argc - 2, (const char *const *)(argv + 2)));
+  PetscCall(PetscPrintf(PETSC_COMM_SELF, "Merged %d archive(s) into %s\n", argc - 2, argv[1]));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* File names are positional: no option parsing (PetscInitializeNoArguments). A user error (an
+ * input that is not a slice of the same sweep, an existing output) prints one line, exit 2. */
+int main(int argc, char **argv)
+{
+  RdMainCall(RdInitialize(NULL, NULL, "repdrift-merge", help, PETSC_FALSE));
+  RdMainCall(Run(argc, argv));
+  return RdFinalize();
 }

@@ -1,15 +1,17 @@
-/* The non-negative energy-efficient autoencoder at one sweep point, behind the model ops table:
- * its source samples and their presentation probabilities (the frequency axis sets how often the
- * corner region {s1 + s2 < -2 + corner_cut} is seen), kappa of that distribution, training by
- * Adam/SGD, and per day the learned code's modularity and the probes of its hidden code. */
-#include <repdrift/archive.h>
-#include <repdrift/model.h>
+/* The non-negative energy-efficient autoencoder (Dorrell et al. 2025) at one sweep point in the
+ * days protocol (autoencoder_model.h): its source samples and their presentation probabilities
+ * (the frequency axis sets how often the corner region {s1 + s2 < -2 + corner_cut} is seen), kappa
+ * of that distribution, training by Adam/SGD, and per day the learned code's modularity and the
+ * probes of its hidden code. */
+#include "autoencoder_model.h"
+#include <repdrift/h5input.h>
 #include <repdrift/models/autoencoder.h>
 #include <repdrift/modularity.h>
 
 typedef struct {
-  const RdConfig     *cfg;
-  RdPoint             point;
+  const RdConfig             *cfg;
+  const RdAutoencoderOptions *ao;
+  RdPoint                     point;
   PetscInt            n_samples, n_sources;
   double             *sources;     /* [n_samples][n_sources] */
   double             *probability; /* [n_samples] presentation probability */
@@ -21,50 +23,38 @@ typedef struct {
   RdStream            sampling, noise;
 } AutoencoderPoint;
 
-/* The -sources sample (the same for every point: it depends on -seed only). */
-static PetscErrorCode BuildSources(const RdConfig *cfg, PetscInt *n_samples, PetscInt *n_sources, double **sources)
+PetscErrorCode RdAutoencoderBuildSources(const RdConfig *cfg, PetscInt *n_samples, PetscInt *n_sources, double **sources)
 {
+  const RdAutoencoderOptions *ao = RdAutoencoderOptionsOf(cfg);
+
   PetscFunctionBeginUser;
   *n_sources = 2;
-  switch (cfg->sources) {
-  case RD_SOURCES_GRID: PetscCall(RdSourcesGrid(cfg->grid_size, n_samples, sources)); break;
-  case RD_SOURCES_DIAGONAL: PetscCall(RdSourcesGridDiagonal(cfg->grid_size, cfg->diagonal_repeats, n_samples, sources)); break;
-  case RD_SOURCES_HOLE: PetscCall(RdSourcesGridHole(cfg->grid_size, cfg->hole_radius, n_samples, sources)); break;
-  case RD_SOURCES_UNIFORM:
-    *n_samples = cfg->uniform_samples;
-    *n_sources = cfg->num_sources;
-    PetscCall(RdSourcesUniform(cfg->uniform_samples, cfg->num_sources, (uint64_t)cfg->seed, sources));
+  switch ((RdAutoencoderSources)ao->sources) {
+  case RD_AE_SOURCES_GRID: PetscCall(RdSourcesGrid(ao->grid_size, n_samples, sources)); break;
+  case RD_AE_SOURCES_DIAGONAL: PetscCall(RdSourcesGridDiagonal(ao->grid_size, ao->diagonal_repeats, n_samples, sources)); break;
+  case RD_AE_SOURCES_HOLE: PetscCall(RdSourcesGridHole(ao->grid_size, ao->hole_radius, n_samples, sources)); break;
+  case RD_AE_SOURCES_UNIFORM:
+    *n_samples = ao->uniform_samples;
+    *n_sources = ao->num_sources;
+    PetscCall(RdSourcesUniform(ao->uniform_samples, ao->num_sources, (uint64_t)cfg->seed, sources));
     break;
-  case RD_SOURCES_CUBE: *n_sources = 3; PetscCall(RdSourcesCube(n_samples, sources)); break;
-  case RD_SOURCES_TETRAHEDRON: *n_sources = 3; PetscCall(RdSourcesParityTetrahedron(n_samples, sources)); break;
-  case RD_SOURCES_FILE: PetscCall(RdInputReadMatrix(cfg->sources_file, "/sources", n_samples, n_sources, sources)); break;
+  case RD_AE_SOURCES_CUBE: *n_sources = 3; PetscCall(RdSourcesCube(n_samples, sources)); break;
+  case RD_AE_SOURCES_TETRAHEDRON: *n_sources = 3; PetscCall(RdSourcesParityTetrahedron(n_samples, sources)); break;
+  case RD_AE_SOURCES_FILE: PetscCall(RdInputReadMatrix(ao->sources_file, "/sources", n_samples, n_sources, sources)); break;
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscBool InCorner(const RdConfig *cfg, PetscInt n_sources, const double *sample)
+static PetscBool InCorner(const RdAutoencoderOptions *ao, PetscInt n_sources, const double *sample)
 {
-  return n_sources == 2 && sample[0] + sample[1] < -2 + cfg->corner_cut - 1e-12;
+  return n_sources == 2 && sample[0] + sample[1] < -2 + ao->corner_cut - 1e-12;
 }
 
-static PetscErrorCode CornerCount(const RdConfig *cfg, PetscInt n_samples, PetscInt n_sources, const double *sources, PetscInt *in_corner)
+PetscErrorCode RdAutoencoderCornerCount(const RdConfig *cfg, PetscInt n_samples, PetscInt n_sources, const double *sources, PetscInt *in_corner)
 {
   PetscFunctionBeginUser;
   *in_corner = 0;
-  for (PetscInt i = 0; i < n_samples; i++) *in_corner += InCorner(cfg, n_sources, sources + (size_t)i * n_sources);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-PetscErrorCode RdAutoencoderCornerShare(const RdConfig *cfg, double *share)
-{
-  PetscInt n_samples, n_sources, in_corner;
-  double  *sources;
-
-  PetscFunctionBeginUser;
-  PetscCall(BuildSources(cfg, &n_samples, &n_sources, &sources));
-  PetscCall(CornerCount(cfg, n_samples, n_sources, sources, &in_corner));
-  *share = (double)in_corner / (double)n_samples;
-  PetscCall(PetscFree(sources));
+  for (PetscInt i = 0; i < n_samples; i++) *in_corner += InCorner(RdAutoencoderOptionsOf(cfg), n_sources, sources + (size_t)i * n_sources);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -76,13 +66,13 @@ static PetscErrorCode Presentation(AutoencoderPoint *ap)
   PetscInt       in_corner;
 
   PetscFunctionBeginUser;
-  PetscCall(CornerCount(ap->cfg, n, d, ap->sources, &in_corner));
+  PetscCall(RdAutoencoderCornerCount(ap->cfg, n, d, ap->sources, &in_corner));
   if (ap->cfg->frequency_given) {
-    PetscCheck(in_corner > 0 && in_corner < n, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-corner_cut %g leaves %" PetscInt_FMT " of %" PetscInt_FMT " samples in the corner region {s1 + s2 < -2 + corner_cut}: -sweep_frequency needs samples inside and outside it", (double)ap->cfg->corner_cut, in_corner, n);
+    PetscCheck(in_corner > 0 && in_corner < n, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-corner_cut %g leaves %" PetscInt_FMT " of %" PetscInt_FMT " samples in the corner region {s1 + s2 < -2 + corner_cut}: -sweep_frequency needs samples inside and outside it", (double)ap->ao->corner_cut, in_corner, n);
   }
   for (PetscInt i = 0; i < n; i++) {
     if (!ap->cfg->frequency_given) ap->probability[i] = 1.0 / (double)n;
-    else ap->probability[i] = InCorner(ap->cfg, d, ap->sources + (size_t)i * d) ? ap->point.frequency / (double)in_corner : (1 - ap->point.frequency) / (double)(n - in_corner);
+    else ap->probability[i] = InCorner(ap->ao, d, ap->sources + (size_t)i * d) ? ap->point.frequency / (double)in_corner : (1 - ap->point.frequency) / (double)(n - in_corner);
     ap->cumulative[i] = (i ? ap->cumulative[i - 1] : 0) + ap->probability[i];
   }
   ap->cumulative[n - 1] = 1;
@@ -105,7 +95,7 @@ static PetscErrorCode Presentation(AutoencoderPoint *ap)
  * a sample is seen does not change the range), the mean and covariance are presentation-weighted. */
 static PetscErrorCode StoreKappa(AutoencoderPoint *ap, RdPointResult *result)
 {
-  const double  lambda = ap->cfg->weight_decay / ap->cfg->activity_l2;
+  const double  lambda = ap->cfg->weight_decay / ap->ao->activity_l2;
   RdKappaResult kappa;
   double        loss_modular;
 
@@ -119,7 +109,7 @@ static PetscErrorCode StoreKappa(AutoencoderPoint *ap, RdPointResult *result)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode AutoencoderCreate(const RdConfig *cfg, const RdPoint *point, void **model)
+PetscErrorCode RdAutoencoderPointCreate(const RdConfig *cfg, const RdPoint *point, void **model)
 {
   AutoencoderPoint *ap;
   RdStream          init;
@@ -129,18 +119,19 @@ static PetscErrorCode AutoencoderCreate(const RdConfig *cfg, const RdPoint *poin
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&ap));
   ap->cfg   = cfg;
+  ap->ao    = RdAutoencoderOptionsOf(cfg);
   ap->point = *point;
-  PetscCall(BuildSources(cfg, &ap->n_samples, &ap->n_sources, &ap->sources));
+  PetscCall(RdAutoencoderBuildSources(cfg, &ap->n_samples, &ap->n_sources, &ap->sources));
   PetscCall(PetscMalloc4(ap->n_samples, &ap->probability, ap->n_samples, &ap->cumulative, (size_t)ap->n_samples * point->width, &ap->latents, (size_t)cfg->probe_samples * ap->n_sources, &ap->probe_inputs));
   PetscCall(Presentation(ap));
   RdAutoencoderHyperDefaults(&ap->hyper);
   ap->hyper.lr          = point->lr;
-  ap->hyper.activity_l2 = cfg->activity_l2;
-  ap->hyper.nonneg      = cfg->nonneg_penalty;
+  ap->hyper.activity_l2 = ap->ao->activity_l2;
+  ap->hyper.nonneg      = ap->ao->nonneg_penalty;
   ap->hyper.weight_l2   = cfg->weight_decay;
   ap->hyper.dropout     = point->noise_level;
   ap->hyper.batch       = cfg->batch;
-  ap->hyper.optimizer   = cfg->optimizer == RD_OPTIMIZER_SGD ? RD_AE_OPTIMIZER_SGD : RD_AE_OPTIMIZER_ADAM;
+  ap->hyper.optimizer   = ap->ao->optimizer == 1 ? RD_AE_OPTIMIZER_SGD : RD_AE_OPTIMIZER_ADAM;
   PetscCall(RdAutoencoderCreate(ap->n_sources, point->width, cfg->batch, &ap->ae)); /* encoding is not batched */
   PetscCall(RdAutoencoderHyperCheck(&ap->hyper, &ap->ae));
   RdStreamInit(&init, seed, stream_id, RD_PURPOSE_INIT);
@@ -151,7 +142,7 @@ static PetscErrorCode AutoencoderCreate(const RdConfig *cfg, const RdPoint *poin
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode AutoencoderTrain(void *model, PetscInt day, PetscBool *diverged)
+PetscErrorCode RdAutoencoderPointTrain(void *model, PetscInt day, PetscBool *diverged)
 {
   AutoencoderPoint *ap    = (AutoencoderPoint *)model;
   PetscInt          steps = day == 0 ? ap->cfg->burnin_steps : ap->cfg->steps_per_day;
@@ -177,7 +168,7 @@ static double ReconstructionError(const AutoencoderPoint *ap)
   return error / (double)d;
 }
 
-static PetscErrorCode AutoencoderObserve(void *model, PetscInt day, RdResponses *responses, RdPointResult *result, PetscBool *diverged)
+PetscErrorCode RdAutoencoderPointObserve(void *model, PetscInt day, RdResponses *responses, RdPointResult *result, PetscBool *diverged)
 {
   AutoencoderPoint *ap = (AutoencoderPoint *)model;
   const PetscInt    d = ap->n_sources, width = ap->point.width;
@@ -220,7 +211,7 @@ static PetscErrorCode AutoencoderObserve(void *model, PetscInt day, RdResponses 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode AutoencoderDestroy(void **model)
+PetscErrorCode RdAutoencoderPointDestroy(void **model)
 {
   AutoencoderPoint *ap = (AutoencoderPoint *)*model;
 
@@ -233,5 +224,3 @@ static PetscErrorCode AutoencoderDestroy(void **model)
   *model = NULL;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
-
-const RdModelOps rd_autoencoder_ops = {"autoencoder", PETSC_FALSE, AutoencoderCreate, AutoencoderTrain, AutoencoderObserve, NULL, AutoencoderDestroy};

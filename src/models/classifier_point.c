@@ -1,10 +1,10 @@
-/* The classifier at one sweep point, behind the model ops table: its data (Gaussian mixture or an
+/* The classifier of Aitken et al. (2022) at one sweep point in the days protocol (classifier_model.h):
  * HDF5 file), burn-in to a plateau, continual training in snapshots, the per-snapshot accuracy and
  * readout rows, the feature-layer probes (and a second, independent probe of the same weights for
  * the delta t = 0 null), and the drift signature at the end. */
+#include "classifier_model.h"
 #include <stddef.h>
 #include <repdrift/dataset.h>
-#include <repdrift/model.h>
 #include <repdrift/models/classifier.h>
 #include <repdrift/signature.h>
 
@@ -12,8 +12,9 @@
 #define EVALUATION_PER_CLASS 100
 
 typedef struct {
-  const RdConfig   *cfg;
-  RdPoint           point;
+  const RdConfig            *cfg;
+  const RdClassifierOptions *co;
+  RdPoint                    point;
   PetscBool         is_mixture;
   RdMixture         mixture;          /* -data mixture: fresh examples for probes */
   RdDataset         train, probe_pool; /* the training set; -data FILE: the held-out pool */
@@ -30,7 +31,7 @@ typedef struct {
 /* A held-out evaluation set: per_class examples of every class, class-major. */
 static PetscErrorCode EvaluationSet(ClassifierPoint *cp, PetscInt per_class)
 {
-  const PetscInt C = cp->cfg->num_classes, n = cp->cfg->input_dim;
+  const PetscInt C = cp->co->num_classes, n = cp->co->input_dim;
   RdStream       stream;
 
   PetscFunctionBeginUser;
@@ -46,38 +47,40 @@ static PetscErrorCode EvaluationSet(ClassifierPoint *cp, PetscInt per_class)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode ClassifierCreate(const RdConfig *cfg, const RdPoint *point, void **model)
+PetscErrorCode RdClassifierPointCreate(const RdConfig *cfg, const RdPoint *point, void **model)
 {
-  ClassifierPoint *cp;
-  RdStream         init, data;
-  const PetscInt   C = cfg->num_classes;
+  const RdClassifierOptions *co = RdClassifierOptionsOf(cfg);
+  ClassifierPoint          *cp;
+  RdStream                  init, data;
+  const PetscInt            C = co->num_classes;
   uint64_t         seed      = (uint64_t)cfg->seed;
   uint32_t         stream_id = (uint32_t)point->replicate; /* data, init and noise of a replicate are shared by every noise type and width: paired comparisons */
 
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&cp));
   cp->cfg        = cfg;
+  cp->co         = co;
   cp->point      = *point;
-  cp->is_mixture = cfg->data == RD_DATA_MIXTURE;
+  cp->is_mixture = !co->is_file;
   if (cp->is_mixture) {
-    PetscCall(RdMixtureCreate(cfg->input_dim, C, cfg->mixture_rank, cfg->mixture_separation, cfg->mixture_scale, cfg->mixture_anisotropy, seed, stream_id, &cp->mixture));
+    PetscCall(RdMixtureCreate(co->input_dim, C, co->mixture_rank, co->mixture_separation, co->mixture_scale, co->mixture_anisotropy, seed, stream_id, &cp->mixture));
     RdStreamInit(&data, seed, stream_id, RD_PURPOSE(RD_PURPOSE_DATASET, 0));
-    PetscCall(RdMixtureTrainingSet(&cp->mixture, cfg->train_per_class, &data, &cp->train));
+    PetscCall(RdMixtureTrainingSet(&cp->mixture, co->train_per_class, &data, &cp->train));
   } else {
     RdDataset all;
-    PetscCall(RdDatasetLoad(cfg->data_file, &all));
-    PetscCall(RdDatasetSplit(&all, cfg->probe_every, &cp->train, &cp->probe_pool));
+    PetscCall(RdDatasetLoad(co->data, &all));
+    PetscCall(RdDatasetSplit(&all, co->probe_every, &cp->train, &cp->probe_pool));
     PetscCall(RdDatasetDestroy(&all));
   }
   PetscCall(EvaluationSet(cp, EVALUATION_PER_CLASS));
 
   cp->hyper.lr          = point->lr;
-  cp->hyper.momentum    = cfg->momentum;
+  cp->hyper.momentum    = co->momentum;
   cp->hyper.l2          = cfg->weight_decay;
   cp->hyper.batch       = cfg->batch;
   cp->hyper.noise.type  = (RdNoiseType)point->noise_type;
   cp->hyper.noise.level = point->noise_level;
-  PetscCall(RdClassifierNetCreate(cfg->input_dim, cfg->hidden_dim, point->width, C, cfg->batch, &cp->net)); /* probes and accuracy go example by example */
+  PetscCall(RdClassifierNetCreate(co->input_dim, co->hidden_dim, point->width, C, cfg->batch, &cp->net)); /* probes and accuracy go example by example */
   PetscCall(RdClassifierHyperCheck(&cp->net, &cp->hyper));
   RdStreamInit(&init, seed, stream_id, RD_PURPOSE_INIT);
   RdStreamInit(&cp->sampling, seed, stream_id, RD_PURPOSE_SGD_SAMPLING);
@@ -90,8 +93,8 @@ static PetscErrorCode ClassifierCreate(const RdConfig *cfg, const RdPoint *point
   cp->class_cumulative[C - 1] = 1;
   /* an epoch is one pass over the training set in minibatches */
   cp->steps_per_epoch    = PetscMax(1, (cp->train.n_examples + cfg->batch - 1) / cfg->batch);
-  cp->steps_per_snapshot = PetscMax(1, (cp->steps_per_epoch + cfg->snapshots_per_epoch / 2) / cfg->snapshots_per_epoch);
-  PetscCall(PetscMalloc2((size_t)cfg->probe_samples * cfg->input_dim, &cp->probe_inputs, (size_t)(cfg->days + 1) * C * point->width, &cp->readout));
+  cp->steps_per_snapshot = PetscMax(1, (cp->steps_per_epoch + co->snapshots_per_epoch / 2) / co->snapshots_per_epoch);
+  PetscCall(PetscMalloc2((size_t)cfg->probe_samples * co->input_dim, &cp->probe_inputs, (size_t)(cfg->days + 1) * C * point->width, &cp->readout));
   *model = cp;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -108,7 +111,7 @@ static double EvaluationAccuracy(ClassifierPoint *cp, PetscInt tag, double *loss
   return RdClassifierNetAccuracy(&cp->net, &cp->hyper, cp->evaluation.inputs, cp->evaluation.labels, cp->evaluation.n_examples, &noise, loss);
 }
 
-static PetscErrorCode ClassifierTrain(void *model, PetscInt day, PetscBool *diverged)
+PetscErrorCode RdClassifierPointTrain(void *model, PetscInt day, PetscBool *diverged)
 {
   ClassifierPoint *cp = (ClassifierPoint *)model;
 
@@ -120,13 +123,13 @@ static PetscErrorCode ClassifierTrain(void *model, PetscInt day, PetscBool *dive
   /* burn-in: the fixed number of epochs, then (optionally) until the held-out accuracy has not
    * improved by 0.5% for 5 epochs. Evaluation noise of the plateau search uses tags past the
    * snapshots' so it never shares draws with them. */
-  PetscInt steps = cp->cfg->burnin_epochs * cp->steps_per_epoch;
+  PetscInt steps = cp->co->burnin_epochs * cp->steps_per_epoch;
   *diverged      = Train(cp, steps) < steps;
-  cp->burnin_epochs_run = cp->cfg->burnin_epochs;
-  if (cp->cfg->burnin_until_plateau && !*diverged) {
+  cp->burnin_epochs_run = cp->co->burnin_epochs;
+  if (cp->co->burnin_until_plateau && !*diverged) {
     double   best = EvaluationAccuracy(cp, cp->cfg->days + 1, NULL);
     PetscInt since_best = 0;
-    while (!*diverged && since_best < 5 && cp->burnin_epochs_run < cp->cfg->burnin_max_epochs) {
+    while (!*diverged && since_best < 5 && cp->burnin_epochs_run < cp->co->burnin_max_epochs) {
       *diverged = Train(cp, cp->steps_per_epoch) < cp->steps_per_epoch;
       cp->burnin_epochs_run++;
       double accuracy = EvaluationAccuracy(cp, cp->cfg->days + 1 + cp->burnin_epochs_run, NULL);
@@ -147,10 +150,10 @@ static void ProbeClass(ClassifierPoint *cp, PetscInt c, PetscInt samples, RdStre
   RdClassifierProbe(&cp->net, &cp->hyper, cp->probe_inputs, samples, stream, responses);
 }
 
-static PetscErrorCode ClassifierObserve(void *model, PetscInt day, RdResponses *responses, RdPointResult *result, PetscBool *diverged)
+PetscErrorCode RdClassifierPointObserve(void *model, PetscInt day, RdResponses *responses, RdPointResult *result, PetscBool *diverged)
 {
   ClassifierPoint *cp = (ClassifierPoint *)model;
-  const PetscInt   C = cp->cfg->num_classes, width = cp->point.width;
+  const PetscInt   C = cp->co->num_classes, width = cp->point.width;
   double           loss;
   RdStream         probe, probe_null;
 
@@ -200,7 +203,7 @@ static const struct {
 
 static double SummaryValue(const RdSignatureSummary *summary, size_t offset) { return *(const double *)((const char *)summary + offset); }
 
-static PetscErrorCode ClassifierFinish(void *model, const RdResponses *responses, PetscInt valid_days, RdPointResult *result)
+PetscErrorCode RdClassifierPointFinish(void *model, const RdResponses *responses, PetscInt valid_days, RdPointResult *result)
 {
   ClassifierPoint   *cp = (ClassifierPoint *)model;
   RdSignatureInput   input = {0}; /* group_class NULL: analysed group g is class g */
@@ -215,8 +218,8 @@ static PetscErrorCode ClassifierFinish(void *model, const RdResponses *responses
   input.probe_a             = responses->values;
   input.probe_b             = responses->values_null;
   input.readout             = cp->readout;
-  input.num_classes         = cp->cfg->num_classes;
-  input.snapshots_per_epoch = (double)cp->cfg->snapshots_per_epoch;
+  input.num_classes         = cp->co->num_classes;
+  input.snapshots_per_epoch = (double)cp->co->snapshots_per_epoch;
   input.readout_l2          = cp->cfg->readout_l2;
   /* the foundation's cross-day readout (same protocol): its valid block, so nothing is refitted */
   const PetscInt days = responses->days;
@@ -240,7 +243,7 @@ static PetscErrorCode ClassifierFinish(void *model, const RdResponses *responses
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode ClassifierDestroy(void **model)
+PetscErrorCode RdClassifierPointDestroy(void **model)
 {
   ClassifierPoint *cp = (ClassifierPoint *)*model;
 
@@ -257,5 +260,3 @@ static PetscErrorCode ClassifierDestroy(void **model)
   *model = NULL;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
-
-const RdModelOps rd_classifier_ops = {"classifier", PETSC_TRUE, ClassifierCreate, ClassifierTrain, ClassifierObserve, ClassifierFinish, ClassifierDestroy};

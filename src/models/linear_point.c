@@ -1,11 +1,13 @@
-/* The linear network at one sweep point, behind the model ops table: burn-in and days of online
- * SGD, the population loss and the hidden-layer probes of each day. */
-#include <repdrift/model.h>
+/* The linear network at one sweep point in the days protocol (linear_model.h): burn-in and days
+ * of online SGD, the population loss (the exact expectation of the training objective over
+ * stimulus, input noise and dropout mask) and the hidden-layer probes of each day. */
+#include "linear_model.h"
 #include <repdrift/models/linear.h>
 
 typedef struct {
-  const RdConfig *cfg;
-  RdPoint         point;
+  const RdConfig        *cfg;
+  const RdLinearOptions *lo;
+  RdPoint                point;
   RdTask          task;
   RdLinearNet     net;
   RdLinearHyper   hyper;
@@ -14,16 +16,18 @@ typedef struct {
 
 PetscErrorCode RdLinearPointTask(const RdConfig *cfg, const RdPoint *point, RdTask *task)
 {
+  const RdLinearOptions *lo = RdLinearOptionsOf(cfg);
+
   PetscFunctionBeginUser;
-  switch (cfg->data) {
-  case RD_DATA_E1: PetscCall(RdTaskCreateE1(point->frequency, task)); break;
-  case RD_DATA_E3: PetscCall(RdTaskCreateE3(point->frequency, task)); break;
-  default: PetscCall(RdTaskCreateRandom(cfg->num_stimuli, cfg->input_dim, cfg->output_dim, point->frequency, (uint64_t)cfg->seed, point->replicate, task));
+  switch (lo->task) {
+  case RD_LINEAR_TASK_E1: PetscCall(RdTaskCreateE1(point->frequency, task)); break;
+  case RD_LINEAR_TASK_E3: PetscCall(RdTaskCreateE3(point->frequency, task)); break;
+  default: PetscCall(RdTaskCreateRandom(lo->num_stimuli, lo->input_dim, lo->output_dim, point->frequency, (uint64_t)cfg->seed, point->replicate, task));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode LinearCreate(const RdConfig *cfg, const RdPoint *point, void **model)
+PetscErrorCode RdLinearPointCreate(const RdConfig *cfg, const RdPoint *point, void **model)
 {
   LinearPoint *lp;
   RdStream     init;
@@ -33,19 +37,20 @@ static PetscErrorCode LinearCreate(const RdConfig *cfg, const RdPoint *point, vo
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&lp));
   lp->cfg   = cfg;
+  lp->lo    = RdLinearOptionsOf(cfg);
   lp->point = *point;
-  lp->hyper = (RdLinearHyper){point->lr, cfg->weight_decay, point->noise_level, cfg->input_noise, cfg->batch};
+  lp->hyper = (RdLinearHyper){point->lr, cfg->weight_decay, point->noise_level, lp->lo->input_noise, cfg->batch};
   PetscCall(RdLinearPointTask(cfg, point, &lp->task));
-  PetscCall(RdLinearNetCreate(cfg->input_dim, point->width, cfg->output_dim, &lp->net));
+  PetscCall(RdLinearNetCreate(lp->lo->input_dim, point->width, lp->lo->output_dim, &lp->net));
   RdStreamInit(&init, seed, stream_id, RD_PURPOSE_INIT);
   RdStreamInit(&lp->sampling, seed, stream_id, RD_PURPOSE_SGD_SAMPLING);
   RdStreamInit(&lp->noise, seed, stream_id, RD_PURPOSE_TRAIN_NOISE);
-  RdLinearNetInit(&lp->net, cfg->init_scale, &init);
+  RdLinearNetInit(&lp->net, lp->lo->init_scale, &init);
   *model = lp;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode LinearTrain(void *model, PetscInt day, PetscBool *diverged)
+PetscErrorCode RdLinearPointTrain(void *model, PetscInt day, PetscBool *diverged)
 {
   LinearPoint *lp    = (LinearPoint *)model;
   PetscInt     steps = day == 0 ? lp->cfg->burnin_steps : lp->cfg->steps_per_day;
@@ -55,7 +60,7 @@ static PetscErrorCode LinearTrain(void *model, PetscInt day, PetscBool *diverged
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode LinearObserve(void *model, PetscInt day, RdResponses *responses, RdPointResult *result, PetscBool *diverged)
+PetscErrorCode RdLinearPointObserve(void *model, PetscInt day, RdResponses *responses, RdPointResult *result, PetscBool *diverged)
 {
   LinearPoint *lp   = (LinearPoint *)model;
   double       loss = RdLinearPopulationLoss(&lp->net, &lp->hyper, &lp->task);
@@ -66,11 +71,11 @@ static PetscErrorCode LinearObserve(void *model, PetscInt day, RdResponses *resp
   if (*diverged) PetscFunctionReturn(PETSC_SUCCESS);
   result->values[RD_FIELD_TASK_LOSS][day] = loss;
   RdStreamInit(&probe, (uint64_t)lp->cfg->seed, (uint32_t)lp->point.replicate, RD_PURPOSE(RD_PURPOSE_PROBE, day));
-  for (PetscInt k = 0; k < responses->groups; k++) RdLinearProbe(&lp->net, &lp->hyper, &lp->task, k, responses->samples, lp->cfg->probe_dropout, &probe, RdResponsesOf(responses, responses->values, day, k));
+  for (PetscInt k = 0; k < responses->groups; k++) RdLinearProbe(&lp->net, &lp->hyper, &lp->task, k, responses->samples, lp->lo->probe_dropout, &probe, RdResponsesOf(responses, responses->values, day, k));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode LinearDestroy(void **model)
+PetscErrorCode RdLinearPointDestroy(void **model)
 {
   LinearPoint *lp = (LinearPoint *)*model;
 
@@ -82,5 +87,3 @@ static PetscErrorCode LinearDestroy(void **model)
   *model = NULL;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
-
-const RdModelOps rd_linear_ops = {"linear", PETSC_FALSE, LinearCreate, LinearTrain, LinearObserve, NULL, LinearDestroy};

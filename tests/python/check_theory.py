@@ -2,8 +2,11 @@
 """check_theory.py ARCHIVE [--frequency-effect] [--excess-tolerance T]
 
 Checks the /theory group of a `-protocol replicas` archive:
-- every point is done; predictions are finite exactly where the theory holds (dropout 0, input
-  noise 0) and NaN elsewhere; measurements are finite everywhere;
+- every point is done; predictions are finite exactly where the theory holds and NaN elsewhere;
+  where the archive has /theory/prediction_holds [point] (1: the minimum is an isolated orbit or
+  point, 0: degenerate, no prediction) that flag says where, and every point without dropout must
+  hold (input noise keeps the rotation orbit); older archives predict only at dropout 0 and input
+  noise 0; measurements are finite everywhere;
 - width invariance at dropout 0: points that differ only in width have the same predictions
   (1e-9 relative) and statistically equal measurements (within 4 combined standard errors);
 - the measured excess loss agrees with the prediction within the tolerance (default 10%);
@@ -45,14 +48,18 @@ def main():
         input_noise = float([line.split()[1] for line in f["config/options"][()].decode().splitlines()
                              if line.startswith("-input_noise ")][0])
     results.check(np.all(status == 1), f"every point done (status {status})")
-    holds = (dropout == 0) & (input_noise == 0)
+    if "prediction_holds" in theory:
+        holds = theory["prediction_holds"].reshape(-1) == 1
+        results.check(np.all(holds[dropout == 0]), "the theory holds at every point without dropout")
+    else:
+        holds = (dropout == 0) & (input_noise == 0)
     predicted = ["excess_loss_predicted", "fluctuation_predicted", "diffusion_slope_predicted",
                  "normalized_diffusion_slope_predicted"]
     measured = ["excess_loss_measured", "fluctuation_measured", "diffusion_slope_measured", "L_star"]
     for name in predicted:
         values = theory[name].reshape(len(status), -1)
         results.check(np.all(np.isfinite(values[holds])), f"{name} finite where the theory holds")
-        results.check(np.all(np.isnan(values[~holds])), f"{name} NaN where it does not (dropout or input noise > 0)")
+        results.check(np.all(np.isnan(values[~holds])), f"{name} NaN where it does not hold")
     for name in measured:
         results.check(np.all(np.isfinite(theory[name])), f"{name} finite at every point")
 

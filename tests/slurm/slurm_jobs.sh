@@ -50,8 +50,16 @@ deadline=$(( $(date +%s) + 60 ))
 until grep -q "requeued" "$work/requeue.out" 2> /dev/null || [ "$(date +%s)" -gt $deadline ]; do sleep 0.2; done
 until [ "$(timeout 5 squeue -h -j "$jobid" -o %T 2> /dev/null)" = PENDING ] || [ "$(date +%s)" -gt $deadline ]; do sleep 0.2; done
 timeout 5 scontrol update JobId="$jobid" StartTime=now > /dev/null 2>&1
+# finished: squeue answered (a timed-out or failing squeue under load proves nothing) and the job
+# is no longer pending or running
+job_finished() {
+  state=$(timeout 5 squeue -h -j "$jobid" -o %T 2>&1); code=$?
+  [ $code -eq 124 ] && return 1
+  case "$state" in ""|COMPLETED|FAILED|CANCELLED|TIMEOUT|*"Invalid job id"*) return 0 ;; esac
+  return 1
+}
 deadline=$(( $(date +%s) + 240 ))
-until [ -z "$(timeout 5 squeue -h -j "$jobid" 2> /dev/null)" ] || [ "$(date +%s)" -gt $deadline ]; do sleep 1; done
+until job_finished || [ "$(date +%s)" -gt $deadline ]; do sleep 1; done
 grep -q "requeued" "$work/requeue.out" || { echo "FAIL the interrupted job was not requeued"; tail -n 20 "$work/requeue.out"; failed=1; }
 grep -q "This run computes" "$work/requeue.out" || { echo "FAIL the requeued job did not resume"; failed=1; }
 same_as "$work/requeue_reference.h5" "$work/requeue.h5"

@@ -1,4 +1,4 @@
-/* Modularity condition: the note's reference values (grid, correlated grid, parity tetrahedron,
+/* Modularity condition: hand-computed reference values (grid, correlated grid, parity tetrahedron,
  * cube, corner-cut continuum limit), the e_j = min(|a_j|, b_j) range bug, every fast kernel against
  * its slow reference (exact 2-D vs dense angle scan, 3-D hull vs brute-force facets, exact 3-D vs
  * random search and a sphere scan, facet test in 4-D), a violation confined near an axis that a scan
@@ -51,13 +51,13 @@ static PetscErrorCode TestGridReference(void)
   RD_CHECK(n == 441, "21 x 21 grid has %d samples", (int)n);
   RD_CHECK_CLOSE(r.stats.range_margin[0], 1.0, 1e-12, "grid e_1");
   RD_CHECK_CLOSE(r.stats.range_margin[1], 1.0, 1e-12, "grid e_2");
-  RD_CHECK_CLOSE(r.stats.covariance[0], 0.366667, 5e-7, "grid Sigma_11 (note: 0.366667)");
+  RD_CHECK_CLOSE(r.stats.covariance[0], 0.366667, 5e-7, "grid Sigma_11 (hand value 0.366667)");
   RD_CHECK_CLOSE(r.stats.covariance[0], 11.0 / 30.0, 1e-14, "grid Sigma_11 = 11/30 exactly");
   RD_CHECK_CLOSE(r.stats.covariance[1], 0.0, 1e-15, "grid Sigma_12");
   PetscCall(RdModularLoss(&r.stats, 0.1, 0.1, &loss));
-  /* The note's 1.531884 is 4 sqrt(0.1 (0.366667 + 1.1)) with Sigma_11 rounded; exactly it is
+  /* The hand value 1.531884 is 4 sqrt(0.1 (0.366667 + 1.1)) with Sigma_11 rounded; exactly it is
    * 4 sqrt(0.1 (11/30 + 1.1)) = 1.5318833724..., which rounds to 1.531883. */
-  RD_CHECK_CLOSE(loss, 1.531884, 1e-6, "grid L_mod(0.1, 0.1) (note: 1.531884)");
+  RD_CHECK_CLOSE(loss, 1.531884, 1e-6, "grid L_mod(0.1, 0.1) (hand value 1.531884)");
   RD_CHECK_CLOSE(loss, 4.0 * sqrt(0.1 * (11.0 / 30.0 + 1.1)), 1e-14, "grid L_mod(0.1, 0.1) = 4 sqrt(0.1 (11/30 + 1.1))");
   RD_CHECK(fabs(r.kappa) <= 1e-14 && r.modular && r.kappa_exact && r.verdict_certified && r.method == RD_KAPPA_METHOD_EXACT_2D, "grid: kappa %g (exact 0), modular %d, method %s", r.kappa, (int)r.modular, RdKappaMethodName(r.method));
   printf("grid 21x21: e = (%.6f, %.6f), Sigma_11 = %.6f, L_mod(0.1,0.1) = %.10f, kappa = %.3g\n", r.stats.range_margin[0], r.stats.range_margin[1], r.stats.covariance[0], loss, r.kappa);
@@ -75,9 +75,9 @@ static PetscErrorCode TestCorrelatedGridReference(void)
   PetscCall(RdSourcesGridDiagonal(21, 50, &n, &s));
   PetscCall(RdKappaCompute(n, 2, s, &r));
   RD_CHECK(n == 441 + 49 * 21, "grid with the diagonal 50x has %d samples", (int)n);
-  RD_CHECK_CLOSE(r.stats.covariance[1], 0.2567, 5e-5, "correlated grid Sigma_12 (note: +0.2567)");
+  RD_CHECK_CLOSE(r.stats.covariance[1], 0.2567, 5e-5, "correlated grid Sigma_12 (hand value +0.2567)");
   RD_CHECK_CLOSE(r.stats.covariance[1] / r.stats.covariance[0], 0.7, 1e-12, "correlated grid: correlation 0.7");
-  RD_CHECK(fabs(r.kappa) <= 1e-14 && r.modular && r.kappa_exact, "correlated grid: kappa %g (note: still 0)", r.kappa);
+  RD_CHECK(fabs(r.kappa) <= 1e-14 && r.modular && r.kappa_exact, "correlated grid: kappa %g (still 0: the corners are samples)", r.kappa);
   PetscCall(RdModularLoss(&r.stats, 0.1, 0.1, &loss));
   RD_CHECK_CLOSE(loss, 4.0 * sqrt(0.1 * (11.0 / 30.0 + 1.1)), 1e-14, "correlated grid L_mod(0.1, 0.1): Sigma_jj and e_j as for the grid");
   printf("correlated grid: N = %d, Sigma_12 = %.6f, kappa = %.3g\n", (int)n, r.stats.covariance[1], r.kappa);
@@ -105,11 +105,11 @@ static PetscErrorCode TestParityTetrahedron(void)
     for (PetscInt k = j + 1; k < 3; k++) {
       PetscCall(PairOf(n, 3, s, j, k, &pair));
       PetscCall(RdKappaCompute(n, 2, pair, &rp));
-      RD_CHECK(fabs(rp.kappa) <= 1e-14 && rp.modular, "tetrahedron pair (%d,%d): kappa %g (note: 0)", (int)j, (int)k, rp.kappa);
+      RD_CHECK(fabs(rp.kappa) <= 1e-14 && rp.modular, "tetrahedron pair (%d,%d): kappa %g (0: every pair fills its square's corners)", (int)j, (int)k, rp.kappa);
       PetscCall(PetscFree(pair));
     }
   PetscCall(RdKappaCompute(n, 3, s, &r));
-  RD_CHECK_CLOSE(r.kappa, 2.0 / 3.0, 1e-13, "tetrahedron 3-D kappa (note: 2/3)");
+  RD_CHECK_CLOSE(r.kappa, 2.0 / 3.0, 1e-13, "tetrahedron 3-D kappa = 2/3");
   RD_CHECK(!r.modular && r.kappa_exact && r.method == RD_KAPPA_METHOD_EXACT_3D, "tetrahedron: not modular, exact 3-D (%s)", RdKappaMethodName(r.method));
   /* (1,1,1)/sqrt 3 is one of four symmetric maximisers: the directions of the four vertices */
   for (PetscInt v = 0; v < 4; v++) best_alignment = fmax(best_alignment, (s[3 * v] * r.direction[0] + s[3 * v + 1] * r.direction[1] + s[3 * v + 2] * r.direction[2]) / sqrt(3.0));
@@ -145,7 +145,7 @@ static PetscErrorCode TestCube(void)
   PetscFunctionBeginUser;
   PetscCall(RdSourcesCube(&n, &s));
   PetscCall(RdKappaCompute(n, 3, s, &r));
-  RD_CHECK(fabs(r.kappa) <= 1e-14 && r.modular && r.kappa_exact && r.verdict_certified, "cube: kappa %g (note: 0)", r.kappa);
+  RD_CHECK(fabs(r.kappa) <= 1e-14 && r.modular && r.kappa_exact && r.verdict_certified, "cube: kappa %g (0)", r.kappa);
   PetscCall(Centered(n, 3, s, &stats, &centered));
   PetscCall(RdFacetsBruteForce(n, 3, centered, &n_facets, &normals, &offsets));
   PetscCall(RdFacetGainMax(n_facets, 3, normals, offsets, stats.gain_matrix, &facet_max, facet_w));
@@ -714,15 +714,15 @@ static PetscErrorCode TestInfoModularity(void)
   RD_CHECK(fabs(m.infom) < 1e-12 && fabs(m.cinfom) < 1e-12 && fabs(m.cinfom_conditional) < 1e-12, "45-degree mixed code: InfoM %g CInfoM %g conditional %g (all 0)", m.infom, m.cinfom, m.cinfom_conditional);
   PetscCall(PetscFree(z));
   PetscCall(PetscFree(s));
-  /* correlated sources (correlation 0.7), modular code: the note's CInfoM formula does not
+  /* correlated sources (correlation 0.7), modular code: the ratio form of CInfoM does not
    * condition its numerator on s_-i and calls this code mixed; the partial R^2 does not. */
   PetscCall(RdSourcesGridDiagonal(21, 50, &n, &s));
   PetscCall(Encode(n, 2, s, 2, modular, &z));
   PetscCall(RdInfoModularityCompute(n, 2, s, 2, z, &m));
   RD_CHECK_CLOSE(m.infom, 2.0 / 1.49 - 1.0, 1e-12, "correlated modular code InfoM = 2 / (1 + 0.49) - 1");
-  RD_CHECK_CLOSE(m.cinfom, 2.0 / (1.0 + 0.49 / 0.51) - 1.0, 1e-12, "correlated modular code CInfoM (note's formula) = 0.02");
+  RD_CHECK_CLOSE(m.cinfom, 2.0 / (1.0 + 0.49 / 0.51) - 1.0, 1e-12, "correlated modular code CInfoM (ratio form) = 0.02");
   RD_CHECK_CLOSE(m.cinfom_conditional, 1.0, 1e-12, "correlated modular code conditional CInfoM = 1");
-  printf("correlated sources, modular code: InfoM %.4f, CInfoM (note) %.4f, CInfoM (partial R^2) %.4f\n", m.infom, m.cinfom, m.cinfom_conditional);
+  printf("correlated sources, modular code: InfoM %.4f, CInfoM (ratio) %.4f, CInfoM (partial R^2) %.4f\n", m.infom, m.cinfom, m.cinfom_conditional);
   PetscCall(PetscFree(z));
   PetscCall(PetscFree(s));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -265,7 +265,7 @@ static PetscErrorCode TestWidth(void)
 
 /* Parity tetrahedron, width 4: four units along the vertex directions u_k = v_k / sqrt 3 with equal
  * weight a give M = (4/3) a^2 I and beta^2 = a^2 / 3, so L = 2 sqrt(lambda_out (12 + 9 lambda_in)),
- * vs L_mod = 6 sqrt(lambda_out (2 + lambda_in)): 17.38% below at (0.1, 0.1) (note: 17.4%). */
+ * vs L_mod = 6 sqrt(lambda_out (2 + lambda_in)): 17.38% below at (0.1, 0.1). */
 static PetscErrorCode TestTetrahedronOptimum(void)
 {
   PetscFunctionBeginUser;
@@ -279,7 +279,7 @@ static PetscErrorCode TestTetrahedronOptimum(void)
     PetscCall(Optimise(SET_TETRAHEDRON, 4, lambda_in, lambda_out, 16, &kappa, &result, &mixing, &alignment));
     RD_CHECK_CLOSE(result.loss_modular, modular, 1e-12 * modular, "tetrahedron L_mod = 6 sqrt(lambda_out (2 + lambda_in))");
     RD_CHECK_CLOSE(result.loss, tetrahedral, 2e-6 * tetrahedral, "tetrahedron optimum = tetrahedral code 2 sqrt(lambda_out (12 + 9 lambda_in))");
-    if (l == 0) RD_CHECK_CLOSE(-result.relative_gap, 0.174, 5e-4, "tetrahedron (0.1, 0.1): optimum 17.4% below L_mod (note)");
+    if (l == 0) RD_CHECK_CLOSE(-result.relative_gap, 0.174, 5e-4, "tetrahedron (0.1, 0.1): optimum 17.4% below L_mod");
     printf("tetrahedron (%g, %g): optimum %.8f (tetrahedral code %.8f), L_mod %.8f: %.2f%% below\n", lambda_in, lambda_out, result.loss, tetrahedral, modular, -100 * result.relative_gap);
   }
   PetscFunctionReturn(PETSC_SUCCESS);

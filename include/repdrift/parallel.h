@@ -1,0 +1,40 @@
+/* Every MPI communication of repdrift outside HDF5's own MPI-IO lives behind this header (one
+ * file, src/parallel.c, as in CoMD's parallel.c): the per-round progress reduction and the final
+ * load table, broadcasts from rank 0, the any-rank vote (signals), the number of ranks per node
+ * (memory check) and the Slurm task-count check. Every function but RdProgressStart is collective
+ * over comm. Nothing here touches a random stream or a computed value: results do not depend on
+ * the number of ranks. */
+#ifndef REPDRIFT_PARALLEL_H
+#define REPDRIFT_PARALLEL_H
+
+#include <repdrift/common.h>
+
+/* Progress bookkeeping of a sweep (one entry per rank, updated collectively once per round). */
+typedef struct {
+  MPI_Comm  comm;
+  PetscInt  total, done;
+  double    start_time;
+  double    busy_seconds; /* this rank's seconds spent computing points */
+  PetscInt  my_points;
+} RdProgress;
+
+/* Local: starts the clock (MPI_Wtime) and zeroes the counts. */
+PetscErrorCode RdProgressStart(MPI_Comm comm, PetscInt total, RdProgress *progress);
+/* Collective: every rank reports the point it finished this round (-1 for none), its status
+ * and its seconds; rank 0 prints one line per finished point. */
+PetscErrorCode RdProgressRound(RdProgress *progress, PetscInt point_here, PetscInt status_here, double seconds_here, PetscBool terse);
+/* Collective: per-rank load table (points, busy seconds), printed by rank 0. */
+PetscErrorCode RdProgressLoadTable(RdProgress *progress, PetscBool terse);
+/* Collective: rank 0's text (an error message, "" for none) to every rank. */
+PetscErrorCode RdBroadcastText(MPI_Comm comm, char *text, size_t size);
+/* Collective: rank 0's integers to every rank. */
+PetscErrorCode RdBroadcastInts(MPI_Comm comm, PetscInt *values, PetscInt n);
+/* Collective: true on every rank when it is true on any rank (e.g. a signal arrived). */
+PetscErrorCode RdAnyRank(MPI_Comm comm, PetscBool local, PetscBool *any);
+/* Collective: number of ranks sharing this rank's node (memory per rank). */
+PetscErrorCode RdRanksOnNode(MPI_Comm comm, PetscInt *ranks_on_node);
+/* Collective: under a direct srun launch, the MPI size must equal the step's task count; a wrong PMI
+ * starts N singletons instead of one N-rank job (each would write the archive alone). */
+PetscErrorCode RdCheckSlurmTasks(MPI_Comm comm);
+
+#endif

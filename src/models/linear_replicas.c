@@ -1,0 +1,91 @@
+/* -model linear, the replica protocol: the SGD drift theory of Pashakhanloo & Koulakov (2023)
+ * against R replicas started at the minimum theta*. Per point: the predictions (fluctuation F_s,
+ * diffusion slope sigma_s, its normalised form, rotation rate, excess loss 1/2 tr(H S)) where the
+ * theory holds (no dropout, no input noise), and the same coefficients measured from the replicas
+ * with jackknife standard errors, into /theory. The kernels are src/theory.c and
+ * src/theory_replicas.c (include/repdrift/theory.h). */
+#include "linear_model.h"
+#include <repdrift/run.h>
+#include <repdrift/theory.h>
+
+/* Copies n values into a padded row of the result (the rest stays NaN). */
+static void Store(double *destination, const double *source, PetscInt n)
+{
+  for (PetscInt i = 0; i < n; i++) destination[i] = source[i];
+}
+
+/* Stores the analytic predictions (the theory holds without dropout and input noise only). */
+static PetscErrorCode StoreTheory(const RdTheoryResult *theory, const RdReplicaMeasurement *measured, PetscInt K, PetscInt records, RdPointResult *result)
+{
+  PetscFunctionBeginUser;
+  result->values[RD_FIELD_THEORY_EXCESS_LOSS_PREDICTED][0] = theory->excess_loss;
+  for (PetscInt k = 0; k < K; k++) {
+    result->values[RD_FIELD_THEORY_FLUCTUATION_PREDICTED][k]                = theory->fluctuation[k];
+    result->values[RD_FIELD_THEORY_DIFFUSION_SLOPE_PREDICTED][k]            = theory->diffusion[k];
+    result->values[RD_FIELD_THEORY_NORMALIZED_DIFFUSION_SLOPE_PREDICTED][k] = theory->diffusion_normalized[k];
+    result->values[RD_FIELD_THEORY_ROTATION_RATE_PREDICTED][k]              = theory->stimulus_rotation[k];
+    result->values[RD_FIELD_THEORY_ROTATION_PERIOD_PREDICTED][k]            = theory->stimulus_rotation[k] > 0 ? 2 * PETSC_PI / theory->stimulus_rotation[k] : (double)INFINITY;
+    PetscCall(RdTheoryVarianceCurve(theory, k, measured->num_records, measured->time, &result->values[RD_FIELD_THEORY_VARIANCE_CURVE_PREDICTED][(size_t)k * records]));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static void StoreMeasurement(const RdReplicaMeasurement *measured, PetscInt K, PetscInt records, PetscInt lags, RdPointResult *result)
+{
+  Store(result->values[RD_FIELD_THEORY_MSD_LAG], measured->msd_lag, PetscMin(measured->num_msd_lags, lags));
+  result->values[RD_FIELD_THEORY_L_STAR][0]                = measured->L_star;
+  result->values[RD_FIELD_THEORY_EXCESS_LOSS_MEASURED][0] = measured->excess_loss;
+  result->values[RD_FIELD_THEORY_EXCESS_LOSS_STDERR][0]   = measured->excess_loss_se;
+  Store(result->values[RD_FIELD_THEORY_TIME], measured->time, measured->num_records);
+  for (PetscInt k = 0; k < K; k++) {
+    result->values[RD_FIELD_THEORY_FLUCTUATION_MEASURED][k]                = measured->fluctuation[k];
+    result->values[RD_FIELD_THEORY_FLUCTUATION_STDERR][k]                  = measured->fluctuation_se[k];
+    result->values[RD_FIELD_THEORY_DIFFUSION_SLOPE_MEASURED][k]            = measured->diffusion[k];
+    result->values[RD_FIELD_THEORY_DIFFUSION_SLOPE_STDERR][k]              = measured->diffusion_se[k];
+    result->values[RD_FIELD_THEORY_NORMALIZED_DIFFUSION_SLOPE_MEASURED][k] = measured->diffusion_normalized[k];
+    result->values[RD_FIELD_THEORY_NORMALIZED_DIFFUSION_SLOPE_STDERR][k]   = measured->diffusion_normalized_se[k];
+    result->values[RD_FIELD_THEORY_ROTATION_RATE_MEASURED][k]              = measured->rotation_rate[k];
+    result->values[RD_FIELD_THEORY_ROTATION_PERIOD_MEASURED][k]            = measured->rotation_rate[k] > 0 ? 2 * PETSC_PI / measured->rotation_rate[k] : (double)INFINITY;
+    Store(&result->values[RD_FIELD_THEORY_VARIANCE_CURVE][(size_t)k * records], measured->variance + (size_t)k * measured->num_records, measured->num_records);
+    Store(&result->values[RD_FIELD_THEORY_ROTATION_ANGLE][(size_t)k * records], measured->rotation_angle + (size_t)k * measured->num_records, measured->num_records);
+    Store(&result->values[RD_FIELD_THEORY_MSD][(size_t)k * lags], measured->msd + (size_t)k * measured->num_msd_lags, PetscMin(measured->num_msd_lags, lags));
+  }
+}
+
+PetscErrorCode RdLinearReplicaPoint(const RdConfig *cfg, const RdDims *dims, const RdPoint *point, RdPointResult *result)
+{
+  const RdLinearOptions *lo = RdLinearOptionsOf(cfg);
+  const PetscInt       K = cfg->num_stimuli, records = dims->size[RD_DIM_RECORD];
+  const PetscBool      theory_holds = point->noise_level == 0 && lo->input_noise == 0;
+  RdTask               task;
+  RdTheoryResult       theory;
+  RdReplicaMeasurement measured;
+  RdReplicaConfig      replicas;
+
+  PetscFunctionBeginUser;
+  PetscCall(RdLinearPointTask(cfg, point, &task));
+  if (theory_holds) {
+    RdTheoryInput input = {.task = &task, .width = point->width, .weight_decay = cfg->weight_decay, .lr = point->lr, .seed = (uint64_t)cfg->seed, .replicate = point->replicate, .full_width = PETSC_FALSE};
+    PetscCall(RdTheoryCompute(&input, &theory));
+  }
+  replicas.task         = &task;
+  replicas.width        = point->width;
+  replicas.hyper        = (RdLinearHyper){point->lr, cfg->weight_decay, point->noise_level, lo->input_noise, 1};
+  replicas.num_replicas = lo->replicas;
+  replicas.num_steps    = lo->replica_steps;
+  replicas.record_every = lo->record_every;
+  /* estimates start after 10 relaxation times of the normal space (a tenth of the run without theory) */
+  replicas.relax_steps  = lo->relax_steps > 0 ? lo->relax_steps : (theory_holds ? (PetscInt)PetscMin(10 * theory.relaxation_steps, 0.5 * lo->replica_steps) : lo->replica_steps / 10);
+  replicas.num_groups   = lo->replica_groups;
+  replicas.msd_max_lag  = lo->msd_max_lag;
+  replicas.seed         = (uint64_t)cfg->seed;
+  replicas.stream_id    = point->replicate;
+  PetscCall(RdReplicaRun(&replicas, &measured));
+  StoreMeasurement(&measured, K, records, dims->size[RD_DIM_LAG], result);
+  if (theory_holds) PetscCall(StoreTheory(&theory, &measured, K, records, result));
+  result->values[RD_FIELD_SWEEP_STATUS][0] = measured.diverged ? RD_STATUS_DIVERGED : RD_STATUS_DONE;
+  PetscCall(RdReplicaMeasurementDestroy(&measured));
+  if (theory_holds) PetscCall(RdTheoryResultDestroy(&theory));
+  PetscCall(RdTaskDestroy(&task));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -1,0 +1,148 @@
+/* Every MPI communication of repdrift that is not HDF5's own MPI-IO (CoMD's parallel.c rule):
+ * progress and load reductions, broadcasts from rank 0, the any-rank vote, the node census and
+ * the Slurm task check. See parallel.h. */
+#include <repdrift/parallel.h>
+#include <repdrift/schema.h>
+#include <stdlib.h>
+
+PetscErrorCode RdProgressStart(MPI_Comm comm, PetscInt total, RdProgress *progress)
+{
+  PetscFunctionBeginUser;
+  progress->comm         = comm;
+  progress->total        = total;
+  progress->done         = 0;
+  progress->busy_seconds = 0;
+  progress->my_points    = 0;
+  progress->start_time   = MPI_Wtime();
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static void FormatSeconds(double seconds, char *text, size_t size)
+{
+  if (seconds < 120) PetscCallAbort(PETSC_COMM_SELF, PetscSNPrintf(text, size, "%.1f s", seconds));
+  else if (seconds < 7200) PetscCallAbort(PETSC_COMM_SELF, PetscSNPrintf(text, size, "%.1f min", seconds / 60));
+  else PetscCallAbort(PETSC_COMM_SELF, PetscSNPrintf(text, size, "%.1f h", seconds / 3600));
+}
+
+PetscErrorCode RdProgressRound(RdProgress *progress, PetscInt point_here, PetscInt status_here, double seconds_here, PetscBool terse)
+{
+  PetscMPIInt        size, rank;
+  PetscInt           mine[2] = {point_here, status_here}, *all = NULL;
+  struct {
+    double value;
+    int    rank;
+  } busy, slowest;
+
+  PetscFunctionBeginUser;
+  if (point_here >= 0) progress->my_points++;
+  progress->busy_seconds += seconds_here;
+  PetscCallMPI(MPI_Comm_size(progress->comm, &size));
+  PetscCallMPI(MPI_Comm_rank(progress->comm, &rank));
+  if (rank == 0) PetscCall(PetscMalloc1(2 * size, &all));
+  PetscCallMPI(MPI_Gather(mine, 2, MPIU_INT, all, 2, MPIU_INT, 0, progress->comm));
+  busy.value = progress->busy_seconds;
+  busy.rank  = rank;
+  PetscCallMPI(MPI_Allreduce(&busy, &slowest, 1, MPI_DOUBLE_INT, MPI_MAXLOC, progress->comm));
+  if (rank == 0) {
+    for (PetscMPIInt r = 0; r < size; r++) {
+      PetscInt    point = all[2 * r], status = all[2 * r + 1];
+      const char *status_name = RdStatusName(status);
+      if (point < 0) continue;
+      progress->done++;
+      if (terse) {
+        PetscCall(PetscPrintf(PETSC_COMM_SELF, "[%" PetscInt_FMT "/%" PetscInt_FMT "] point %" PetscInt_FMT " %s\n", progress->done, progress->total, point, status_name));
+      } else {
+        double elapsed = MPI_Wtime() - progress->start_time;
+        double rate    = progress->done / elapsed;
+        double eta     = (progress->total - progress->done) / rate;
+        char   elapsed_text[32], eta_text[32];
+        FormatSeconds(elapsed, elapsed_text, sizeof elapsed_text);
+        FormatSeconds(eta, eta_text, sizeof eta_text);
+        PetscCall(PetscPrintf(PETSC_COMM_SELF, "[%4" PetscInt_FMT "/%" PetscInt_FMT "] point %" PetscInt_FMT " %s on rank %d; elapsed %s, %.2f points/s, ETA %s; slowest rank %d (busy %.1f s)\n", progress->done, progress->total, point, status_name, r, elapsed_text, rate, eta_text, slowest.rank, slowest.value));
+      }
+    }
+    PetscCall(PetscFree(all));
+  }
+  PetscCallMPI(MPI_Bcast(&progress->done, 1, MPIU_INT, 0, progress->comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdProgressLoadTable(RdProgress *progress, PetscBool terse)
+{
+  PetscMPIInt size, rank;
+  double     *busy   = NULL;
+  PetscInt   *points = NULL;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(progress->comm, &size));
+  PetscCallMPI(MPI_Comm_rank(progress->comm, &rank));
+  if (rank == 0) PetscCall(PetscMalloc2(size, &busy, size, &points));
+  PetscCallMPI(MPI_Gather(&progress->busy_seconds, 1, MPI_DOUBLE, busy, 1, MPI_DOUBLE, 0, progress->comm));
+  PetscCallMPI(MPI_Gather(&progress->my_points, 1, MPIU_INT, points, 1, MPIU_INT, 0, progress->comm));
+  if (rank == 0 && !terse) {
+    double max_busy = 0, total_busy = 0;
+    PetscCall(PetscPrintf(PETSC_COMM_SELF, "\nLoad per rank:\n  rank  points  busy_s\n"));
+    for (PetscMPIInt r = 0; r < size; r++) {
+      PetscCall(PetscPrintf(PETSC_COMM_SELF, "  %4d  %6" PetscInt_FMT "  %7.2f\n", r, points[r], busy[r]));
+      max_busy = PetscMax(max_busy, busy[r]);
+      total_busy += busy[r];
+    }
+    PetscCall(PetscPrintf(PETSC_COMM_SELF, "  measured imbalance (max/mean busy): %.2f\n", total_busy > 0 ? max_busy / (total_busy / size) : 1.0));
+  }
+  if (rank == 0) PetscCall(PetscFree2(busy, points));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdBroadcastText(MPI_Comm comm, char *text, size_t size)
+{
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Bcast(text, (PetscMPIInt)size, MPI_CHAR, 0, comm));
+  text[size - 1] = '\0';
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdBroadcastInts(MPI_Comm comm, PetscInt *values, PetscInt n)
+{
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Bcast(values, (PetscMPIInt)n, MPIU_INT, 0, comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdAnyRank(MPI_Comm comm, PetscBool local, PetscBool *any)
+{
+  int mine = local ? 1 : 0, all;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MAX, comm));
+  *any = all ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdRanksOnNode(MPI_Comm comm, PetscInt *ranks_on_node)
+{
+  MPI_Comm    node;
+  PetscMPIInt size;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
+  PetscCallMPI(MPI_Comm_size(node, &size));
+  PetscCallMPI(MPI_Comm_free(&node));
+  *ranks_on_node = size;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdCheckSlurmTasks(MPI_Comm comm)
+{
+  const char *step_tasks = getenv("SLURM_STEP_NUM_TASKS");
+  PetscMPIInt size;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  /* only a direct srun launch: mpirun inside an allocation sets OMPI_COMM_WORLD_SIZE and runs its
+   * own daemons as the Slurm step, whose task count is not the MPI size */
+  if (step_tasks && getenv("SLURM_PROCID") && !getenv("OMPI_COMM_WORLD_SIZE")) {
+    long expected = strtol(step_tasks, NULL, 10);
+    PetscCheck(expected == size, comm, PETSC_ERR_USER_INPUT, "MPI started %d rank(s) but Slurm launched %ld tasks (SLURM_STEP_NUM_TASKS): every task is a singleton, so the PMI does not match. Launch with srun --mpi=pmix (Open MPI) or mpirun", size, expected);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

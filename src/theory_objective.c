@@ -1,0 +1,342 @@
+/* The expected training objective of the linear network and its minimum: the population loss
+ * L(theta) = E l over stimulus, input noise and dropout mask (closed form), its gradient and its
+ * analytic Hessian, and theta* by full-batch descent.
+ *
+ * Layout: theta = (W1 [m][n], W2 [d][m]) row-major in one vector of length P = m n + d m. */
+#include "theory_impl.h"
+
+#define THEORY_GRAD_TOL          1e-13   /* |grad L| at theta* (the recipe of the drift theory) */
+#define THEORY_MAX_DESCENT_STEPS 5000000 /* a minimum this slow to reach is nearly degenerate */
+
+/* ------------------------------------------------------------------------------------------ */
+/* Population objective and its gradient                                                        */
+
+/* The data enter the population objective only through these moments (input noise s included):
+ * M = sum_k p_k x_k x_k^T + s^2 1, B = sum_k p_k y_k x_k^T, yy = sum_k p_k |y_k|^2. */
+typedef struct {
+  PetscInt n, d;
+  double  *M, *B, yy, trace_M;
+  double  *A, *GA, *W1M, *col2, *row1M; /* scratch: [d][n], [d][n], [m][n], [m], [m] */
+} Moments;
+
+static PetscErrorCode MomentsCreate(const RdTask *task, PetscInt width, double input_noise, Moments *mo)
+{
+  const PetscInt n = task->input_dim, d = task->output_dim;
+
+  PetscFunctionBeginUser;
+  mo->n = n;
+  mo->d = d;
+  PetscCall(PetscCalloc5(n * n, &mo->M, d * n, &mo->B, d * n, &mo->A, d * n, &mo->GA, width * n, &mo->W1M));
+  PetscCall(PetscCalloc2(width, &mo->col2, width, &mo->row1M));
+  mo->yy = 0.0;
+  for (PetscInt k = 0; k < task->num_stimuli; k++) {
+    const double  p = task->probability[k];
+    const double *x = task->stimuli + RD_IDX2(k, 0, n), *y = task->targets + RD_IDX2(k, 0, d);
+    for (PetscInt i = 0; i < n; i++)
+      for (PetscInt j = 0; j < n; j++) mo->M[RD_IDX2(i, j, n)] += p * x[i] * x[j];
+    for (PetscInt r = 0; r < d; r++)
+      for (PetscInt j = 0; j < n; j++) mo->B[RD_IDX2(r, j, n)] += p * y[r] * x[j];
+    mo->yy += p * RdDot(y, y, d);
+  }
+  mo->trace_M = 0.0;
+  for (PetscInt i = 0; i < n; i++) {
+    mo->M[RD_IDX2(i, i, n)] += input_noise * input_noise;
+    mo->trace_M += mo->M[RD_IDX2(i, i, n)];
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode MomentsDestroy(Moments *mo)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscFree5(mo->M, mo->B, mo->A, mo->GA, mo->W1M));
+  PetscCall(PetscFree2(mo->col2, mo->row1M));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* With A = W2 W1, G_A = A M - B, c = q/(1-q), a_j = |W2[:,j]|^2, b_j = W1[j,:] M W1[j,:]^T:
+ *   L       = yy/2 - <A, B> + <A M, A>/2 + c/2 sum_j a_j b_j + g/2 (|W1|^2 + |W2|^2)
+ *   dL/dW1  = W2^T G_A + c diag(a) W1 M + g W1,   dL/dW2 = G_A W1^T + c W2 diag(b) + g W2.
+ * Also returns (in *lipschitz, if not NULL) a bound on the largest Hessian eigenvalue at this
+ * point, tr M (2 + 4c)(|W1|^2 + |W2|^2) + |G_A| + g, that sets a safe descent step. */
+static double PopulationGradientKernel(Moments *mo, PetscInt m, double weight_decay, double dropout_factor, const double *W1, const double *W2, double *grad_W1, double *grad_W2, double *lipschitz)
+{
+  const PetscInt n = mo->n, d = mo->d;
+  double         data = 0.5 * mo->yy, dropout = 0.0, norm2 = RdDot(W1, W1, (size_t)(m * n)) + RdDot(W2, W2, d * m);
+
+  RdTheoryMatMul(d, m, n, W2, W1, mo->A);
+  RdTheoryMatMul(d, n, n, mo->A, mo->M, mo->GA); /* A M, symmetric M */
+  data += 0.5 * RdDot(mo->GA, mo->A, (size_t)(d * n)) - RdDot(mo->A, mo->B, d * n);
+  for (PetscInt i = 0; i < d * n; i++) mo->GA[i] -= mo->B[i];
+  RdTheoryMatMul(m, n, n, W1, mo->M, mo->W1M);
+  for (PetscInt j = 0; j < m; j++) {
+    mo->col2[j] = 0.0;
+    for (PetscInt r = 0; r < d; r++) mo->col2[j] += W2[RD_IDX2(r, j, m)] * W2[RD_IDX2(r, j, m)];
+    mo->row1M[j] = RdDot(mo->W1M + RD_IDX2(j, 0, n), W1 + RD_IDX2(j, 0, n), (size_t)n);
+    dropout += mo->col2[j] * mo->row1M[j];
+  }
+  for (PetscInt j = 0; j < m; j++)
+    for (PetscInt c = 0; c < n; c++) {
+      double sum = 0.0;
+      for (PetscInt r = 0; r < d; r++) sum += W2[RD_IDX2(r, j, m)] * mo->GA[RD_IDX2(r, c, n)];
+      grad_W1[RD_IDX2(j, c, n)] = sum + dropout_factor * mo->col2[j] * mo->W1M[RD_IDX2(j, c, n)] + weight_decay * W1[RD_IDX2(j, c, n)];
+    }
+  for (PetscInt r = 0; r < d; r++)
+    for (PetscInt j = 0; j < m; j++) {
+      const double sum = RdDot(mo->GA + RD_IDX2(r, 0, n), W1 + RD_IDX2(j, 0, n), (size_t)n);
+      grad_W2[RD_IDX2(r, j, m)] = sum + dropout_factor * W2[RD_IDX2(r, j, m)] * mo->row1M[j] + weight_decay * W2[RD_IDX2(r, j, m)];
+    }
+  if (lipschitz) *lipschitz = mo->trace_M * (2.0 + 4.0 * dropout_factor) * norm2 + sqrt(RdDot(mo->GA, mo->GA, d * n)) + weight_decay;
+  return data + 0.5 * dropout_factor * dropout + 0.5 * weight_decay * norm2;
+}
+
+PetscErrorCode RdTheoryPopulationGradient(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1, const double *W2, double *grad_W1, double *grad_W2, double *loss)
+{
+  Moments mo;
+
+  PetscFunctionBeginUser;
+  PetscCall(MomentsCreate(task, width, hyper->input_noise, &mo));
+  *loss = PopulationGradientKernel(&mo, width, hyper->weight_decay, RdTheoryDropoutFactor(hyper->dropout), W1, W2, grad_W1, grad_W2, NULL);
+  PetscCall(MomentsDestroy(&mo));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Mean path                                                                                    */
+
+PetscErrorCode RdTheoryMeanPath(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, PetscInt nsteps, double *W1, double *W2, PetscBool *finite)
+{
+  const PetscInt m = width, n = task->input_dim, d = task->output_dim, off = m * n, P = m * n + d * m;
+  const double   dropout_factor = RdTheoryDropoutFactor(hyper->dropout);
+  Moments        mo;
+  double        *grad;
+
+  PetscFunctionBeginUser;
+  PetscCall(MomentsCreate(task, m, hyper->input_noise, &mo));
+  PetscCall(PetscMalloc1(P, &grad));
+  *finite = PETSC_TRUE;
+  for (PetscInt step = 0; step < nsteps && *finite; step++) {
+    const double loss = PopulationGradientKernel(&mo, m, hyper->weight_decay, dropout_factor, W1, W2, grad, grad + off, NULL);
+    if (!isfinite(loss)) *finite = PETSC_FALSE;
+    for (PetscInt i = 0; i < off; i++) W1[i] -= hyper->lr * grad[i];
+    for (PetscInt i = 0; i < d * m; i++) W2[i] -= hyper->lr * grad[off + i];
+  }
+  PetscCall(PetscFree(grad));
+  PetscCall(MomentsDestroy(&mo));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* theta*                                                                                       */
+
+PetscInt RdTheoryDescentWidth(const RdTask *task, PetscInt width, double dropout)
+{
+  /* Without dropout the objective is O(m) invariant and every minimum has rank <= min(n, d, K)
+   * (rows of W2 W1 outside span{x_k} or columns outside span{y_k} only add to the penalty; the
+   * isotropic input noise adds s^2 |A|_F^2, which does not change that), so the minimum at that
+   * width, padded with zeros, is a minimum at any larger width. */
+  if (dropout > 0.0) return width;
+  return PetscMin(width, PetscMin(task->num_stimuli, PetscMin(task->input_dim, task->output_dim)));
+}
+
+/* Nesterov's accelerated gradient with gradient-based adaptive restart (O'Donoghue and Candes
+ * 2015): x+ = y - grad(y) / Lambda(y), y+ = x+ + beta (x+ - x), the momentum dropped whenever
+ * grad(y).(x+ - x) > 0. The restart test uses no function values, so it works down to
+ * |grad| ~ 1e-13; plain descent needs hours on the nearly flat valleys of the dropout objective.
+ * theta [P] at width m is the start and the result; stops at |grad L(y)| < 1e-13 (*converged)
+ * or after THEORY_MAX_DESCENT_STEPS. */
+static PetscErrorCode Descend(const RdTask *task, const RdLinearHyper *hyper, PetscInt m, double *theta, double *grad_norm, PetscInt *steps, PetscBool *converged)
+{
+  const PetscInt n = task->input_dim, d = task->output_dim, off = m * n, P = m * n + d * m;
+  const double   dropout_factor = RdTheoryDropoutFactor(hyper->dropout);
+  Moments        mo;
+  double        *x, *y, *x_prev, *grad, momentum = 1.0;
+
+  PetscFunctionBeginUser;
+  PetscCall(MomentsCreate(task, m, hyper->input_noise, &mo));
+  PetscCall(PetscMalloc4(P, &x, P, &y, P, &x_prev, P, &grad));
+  PetscCall(PetscArraycpy(x, theta, P));
+  PetscCall(PetscArraycpy(y, x, P));
+  *converged = PETSC_FALSE;
+  for (*steps = 0; *steps <= THEORY_MAX_DESCENT_STEPS; ++*steps) {
+    double lipschitz, uphill = 0.0;
+    (void)PopulationGradientKernel(&mo, m, hyper->weight_decay, dropout_factor, y, y + off, grad, grad + off, &lipschitz);
+    *grad_norm = sqrt(RdDot(grad, grad, (size_t)P));
+    *converged = *grad_norm < THEORY_GRAD_TOL ? PETSC_TRUE : PETSC_FALSE;
+    if (*converged || !isfinite(*grad_norm)) break;
+    for (PetscInt i = 0; i < P; i++) {
+      x_prev[i] = x[i];
+      x[i]      = y[i] - grad[i] / lipschitz;
+      uphill += grad[i] * (x[i] - x_prev[i]);
+    }
+    if (uphill > 0.0) momentum = 1.0;
+    const double next = 0.5 * (1.0 + sqrt(1.0 + 4.0 * momentum * momentum)), beta = uphill > 0.0 ? 0.0 : (momentum - 1.0) / next;
+    for (PetscInt i = 0; i < P; i++) y[i] = x[i] + beta * (x[i] - x_prev[i]);
+    momentum = uphill > 0.0 ? 1.0 : next;
+  }
+  PetscCall(PetscArraycpy(theta, y, P));
+  PetscCall(PetscFree4(x, y, x_prev, grad));
+  PetscCall(MomentsDestroy(&mo));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode CheckMinimumInput(PetscInt width, const RdLinearHyper *hyper)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(width >= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Every -sweep_width value must be at least 1 (got %" PetscInt_FMT ")", width);
+  PetscCheck(hyper->weight_decay >= 0.0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-weight_decay must be >= 0 (got %g)", hyper->weight_decay);
+  PetscCheck(hyper->dropout >= 0.0 && hyper->dropout < 1.0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-sweep_dropout values must lie in [0, 1) (got %g)", hyper->dropout);
+  PetscCheck(hyper->input_noise >= 0.0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-input_noise must be >= 0 (got %g)", hyper->input_noise);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The loss at theta* and the convergence verdict shared by both entry points. */
+static PetscErrorCode FinishMinimum(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1, const double *W2, double *loss, double grad_norm, PetscInt steps, PetscBool converged)
+{
+  RdLinearNet net;
+
+  PetscFunctionBeginUser;
+  PetscCall(RdLinearNetCreate(task->input_dim, width, task->output_dim, &net));
+  PetscCall(PetscArraycpy(net.W1, W1, width * task->input_dim));
+  PetscCall(PetscArraycpy(net.W2, W2, task->output_dim * width));
+  *loss = RdLinearPopulationLoss(&net, hyper, task);
+  PetscCall(RdLinearNetDestroy(&net));
+  PetscCheck(converged, PETSC_COMM_SELF, PETSC_ERR_NOT_CONVERGED, "Full-batch descent to theta* stopped at |grad L| = %g after %" PetscInt_FMT " steps (needs < %g): the minimum is (nearly) degenerate; is -weight_decay = %g too small?", grad_norm, steps, THEORY_GRAD_TOL, hyper->weight_decay);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdTheoryMinimum(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, uint64_t seed, PetscInt replicate, double *W1, double *W2, double *loss, double *grad_norm)
+{
+  const PetscInt n = task->input_dim, d = task->output_dim;
+  RdLinearNet    net;
+  RdStream       init;
+  PetscInt       steps, mc;
+  PetscBool      converged;
+  double        *theta;
+
+  PetscFunctionBeginUser;
+  PetscCall(CheckMinimumInput(width, hyper));
+  mc = RdTheoryDescentWidth(task, width, hyper->dropout);
+  PetscCall(RdLinearNetCreate(n, mc, d, &net));
+  RdStreamInit(&init, seed, (uint32_t)replicate, RD_PURPOSE(RD_PURPOSE_INIT, 1));
+  RdLinearNetInit(&net, 1.0, &init);
+  PetscCall(PetscMalloc1(mc * (n + d), &theta));
+  PetscCall(PetscArraycpy(theta, net.W1, mc * n));
+  PetscCall(PetscArraycpy(theta + mc * n, net.W2, d * mc));
+  PetscCall(Descend(task, hyper, mc, theta, grad_norm, &steps, &converged));
+  /* rows of W1 and columns of W2 of the narrow net into the first ones of the wide arrays */
+  for (PetscInt i = 0; i < width; i++)
+    for (PetscInt j = 0; j < n; j++) W1[RD_IDX2(i, j, n)] = i < mc ? theta[RD_IDX2(i, j, n)] : 0.0;
+  for (PetscInt r = 0; r < d; r++)
+    for (PetscInt i = 0; i < width; i++) W2[RD_IDX2(r, i, width)] = i < mc ? theta[mc * n + RD_IDX2(r, i, mc)] : 0.0;
+  PetscCall(PetscFree(theta));
+  PetscCall(RdLinearNetDestroy(&net));
+  PetscCall(FinishMinimum(task, width, hyper, W1, W2, loss, *grad_norm, steps, converged));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdTheoryMinimumFrom(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1_start, const double *W2_start, double *W1, double *W2, double *loss, double *grad_norm)
+{
+  const PetscInt n = task->input_dim, d = task->output_dim;
+  PetscInt       steps;
+  PetscBool      converged;
+  double        *theta;
+
+  PetscFunctionBeginUser;
+  PetscCall(CheckMinimumInput(width, hyper));
+  PetscCall(PetscMalloc1(width * (n + d), &theta));
+  PetscCall(PetscArraycpy(theta, W1_start, width * n));
+  PetscCall(PetscArraycpy(theta + width * n, W2_start, d * width));
+  PetscCall(Descend(task, hyper, width, theta, grad_norm, &steps, &converged));
+  PetscCall(PetscArraycpy(W1, theta, width * n));
+  PetscCall(PetscArraycpy(W2, theta + width * n, d * width));
+  PetscCall(PetscFree(theta));
+  PetscCall(FinishMinimum(task, width, hyper, W1, W2, loss, *grad_norm, steps, converged));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Hessian                                                                                      */
+
+/* Second derivatives of L (see PopulationGradientKernel), with a_j = |W2[:,j]|^2,
+ * W1M = W1 M, b_j = (W1 M W1^T)_jj and c = q/(1-q):
+ *   [W1_ia, W1_jb] = (W2^T W2)_ij M_ab + c delta_ij a_i M_ab + g delta
+ *   [W2_ri, W2_sj] = delta_rs ((W1 M W1^T)_ij + c delta_ij b_i) + g delta
+ *   [W1_ia, W2_rj] = W2_ri (W1M)_ja + delta_ij ((A M - B)_ra + 2 c W2_ri (W1M)_ia).
+ * The first terms are E[J^T J] of the data term (J: derivative of W2 W1 x), the delta_ij (A M - B)
+ * term its curvature, the c terms the dropout penalty's. */
+PetscErrorCode RdTheoryHessian(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1, const double *W2, double *hessian)
+{
+  const PetscInt m = width, n = task->input_dim, d = task->output_dim, P = m * n + d * m, off = m * n;
+  const double   c = RdTheoryDropoutFactor(hyper->dropout), g = hyper->weight_decay;
+  Moments        mo;
+  double        *W2tW2, *W1MW1t, *grad, loss;
+
+  PetscFunctionBeginUser;
+  PetscCall(MomentsCreate(task, m, hyper->input_noise, &mo));
+  PetscCall(PetscMalloc3(m * m, &W2tW2, m * m, &W1MW1t, P, &grad));
+  /* fills mo.GA = A M - B, mo.W1M, mo.col2 = a, mo.row1M = b */
+  loss = PopulationGradientKernel(&mo, m, g, c, W1, W2, grad, grad + off, NULL);
+  (void)loss;
+  for (PetscInt i = 0; i < m; i++)
+    for (PetscInt j = 0; j < m; j++) {
+      double sum = 0.0;
+      for (PetscInt r = 0; r < d; r++) sum += W2[RD_IDX2(r, i, m)] * W2[RD_IDX2(r, j, m)];
+      W2tW2[RD_IDX2(i, j, m)]  = sum;
+      W1MW1t[RD_IDX2(i, j, m)] = RdDot(mo.W1M + RD_IDX2(i, 0, n), W1 + RD_IDX2(j, 0, n), (size_t)n);
+    }
+  for (PetscInt a = 0; a < P * P; a++) hessian[a] = 0.0;
+  for (PetscInt i = 0; i < m; i++)
+    for (PetscInt a = 0; a < n; a++) {
+      const PetscInt row = i * n + a;
+      for (PetscInt j = 0; j < m; j++)
+        for (PetscInt b = 0; b < n; b++) hessian[RD_IDX2(row, j * n + b, P)] = (W2tW2[RD_IDX2(i, j, m)] + (i == j ? c * mo.col2[i] : 0.0)) * mo.M[RD_IDX2(a, b, n)];
+      for (PetscInt r = 0; r < d; r++)
+        for (PetscInt j = 0; j < m; j++) {
+          double value = W2[RD_IDX2(r, i, m)] * mo.W1M[RD_IDX2(j, a, n)];
+          if (i == j) value += mo.GA[RD_IDX2(r, a, n)] + 2.0 * c * W2[RD_IDX2(r, i, m)] * mo.W1M[RD_IDX2(i, a, n)];
+          hessian[RD_IDX2(row, off + r * m + j, P)] = value;
+          hessian[RD_IDX2(off + r * m + j, row, P)] = value;
+        }
+    }
+  for (PetscInt r = 0; r < d; r++)
+    for (PetscInt i = 0; i < m; i++)
+      for (PetscInt j = 0; j < m; j++) hessian[RD_IDX2(off + r * m + i, off + r * m + j, P)] = W1MW1t[RD_IDX2(i, j, m)] + (i == j ? c * mo.row1M[i] : 0.0);
+  for (PetscInt a = 0; a < P; a++) hessian[RD_IDX2(a, a, P)] += g;
+  PetscCall(PetscFree3(W2tW2, W1MW1t, grad));
+  PetscCall(MomentsDestroy(&mo));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Second differences of the closed-form expected loss of linear.c (an independent formula):
+ * H_ab = [L(+a+b) - L(+a-b) - L(-a+b) + L(-a-b)] / (4 h^2), h = 1e-4 (also for a = b). */
+PetscErrorCode RdTheoryHessianReference(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1, const double *W2, double *hessian)
+{
+  const PetscInt m = width, n = task->input_dim, d = task->output_dim, P = m * n + d * m, off = m * n;
+  const double   step = 1e-4;
+  RdLinearNet    net;
+  double        *theta[2];
+
+  PetscFunctionBeginUser;
+  PetscCall(RdLinearNetCreate(n, m, d, &net));
+  theta[0] = net.W1;
+  theta[1] = net.W2;
+  PetscCall(PetscArraycpy(net.W1, W1, off));
+  PetscCall(PetscArraycpy(net.W2, W2, d * m));
+  for (PetscInt a = 0; a < P; a++)
+    for (PetscInt b = 0; b <= a; b++) {
+      double *pa = a < off ? theta[0] + a : theta[1] + (a - off), *pb = b < off ? theta[0] + b : theta[1] + (b - off), sum = 0.0;
+      for (int sa = -1; sa <= 1; sa += 2)
+        for (int sb = -1; sb <= 1; sb += 2) {
+          const double saved_a = *pa, saved_b = *pb;
+          *pa = saved_a + sa * step;
+          *pb += sb * step; /* a = b: the same entry moves by (sa + sb) h */
+          sum += sa * sb * RdLinearPopulationLoss(&net, hyper, task);
+          *pb = saved_b;
+          *pa = saved_a;
+        }
+      hessian[RD_IDX2(a, b, P)] = hessian[RD_IDX2(b, a, P)] = sum / (4.0 * step * step);
+    }
+  PetscCall(RdLinearNetDestroy(&net));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
