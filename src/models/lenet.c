@@ -6,7 +6,13 @@
  * kernels, the dense layers included, with fixed summation orders, so a run is bit-reproducible on
  * every instruction set and rank. Reference: one example at a time through the reference kernels
  * and the mlp's one-example layers (classifier_impl.h), the same draws in the same order; the two
- * agree to rounding. Neither allocates: every buffer is carved from net->work. */
+ * agree to rounding. Neither allocates: every buffer is carved from net->work.
+ *
+ * Precision: double, as the rest of the program (probes, PCA, signatures and the archive are
+ * float64, and drift is measured as small differences between snapshots of long runs). In double
+ * the fast path still trains several times faster per core than PyTorch in float32
+ * (bench/classifier.sh), so single precision would buy speed nobody needs at the price of a second
+ * rounding regime. */
 #include <repdrift/conv.h>
 #include <repdrift/dense.h>
 #include "classifier_impl.h"
