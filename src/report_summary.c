@@ -21,25 +21,9 @@ static size_t PairAt(const RdHeadlineArchive *a, PetscInt p, PetscInt d, PetscIn
 
 static double FinalLoss(const RdHeadlineArchive *a, PetscInt p) { return a->loss[(size_t)p * a->days + a->days - 1]; }
 
-/* Mean of values over the consecutive pairs at which values and also (if given) partner are
- * finite. */
-static double MeanOverConsecutivePairs(const RdHeadlineArchive *a, PetscInt p, const double *values, const double *also_finite)
-{
-  double   sum = 0;
-  PetscInt n   = 0;
-  for (PetscInt d = 0; d + 1 < a->days; d++)
-    for (PetscInt k = 0; k < a->stimuli; k++) {
-      const size_t at = PairAt(a, p, d, d + 1, k);
-      if (isfinite(values[at]) && (!also_finite || isfinite(also_finite[at]))) {
-        sum += values[at];
-        n++;
-      }
-    }
-  return n ? sum / (double)n : RD_NAN;
-}
-
-/* Mean of of_values over the consecutive pairs at which values and also_finite are finite (NaN
- * values of of_values included: they make the mean NaN). */
+/* Mean of of_values over the consecutive pairs at which values and also (if given) also_finite are
+ * finite (a NaN of of_values there makes the mean NaN); NaN when no pair qualifies or of_values is
+ * NULL (a dataset the archive lacks). */
 static double MeanOverPairsWhere(const RdHeadlineArchive *a, PetscInt p, const double *of_values, const double *values, const double *also_finite)
 {
   double   sum = 0;
@@ -56,9 +40,9 @@ static double MeanOverPairsWhere(const RdHeadlineArchive *a, PetscInt p, const d
   return n ? sum / (double)n : RD_NAN;
 }
 
-static double MeanGamma(const RdHeadlineArchive *a, PetscInt p) { return MeanOverConsecutivePairs(a, p, a->gamma, a->chance); }
+static double MeanGamma(const RdHeadlineArchive *a, PetscInt p) { return MeanOverPairsWhere(a, p, a->gamma, a->gamma, a->chance); }
 static double MeanGammaChance(const RdHeadlineArchive *a, PetscInt p) { return MeanOverPairsWhere(a, p, a->chance, a->gamma, a->chance); }
-static double MeanOverlap(const RdHeadlineArchive *a, PetscInt p) { return MeanOverConsecutivePairs(a, p, a->overlap, NULL); }
+static double MeanOverlap(const RdHeadlineArchive *a, PetscInt p) { return MeanOverPairsWhere(a, p, a->overlap, a->overlap, NULL); }
 static double MeanOverlapChance(const RdHeadlineArchive *a, PetscInt p) { return MeanOverPairsWhere(a, p, a->overlap_chance, a->overlap, NULL); }
 
 static double MeanAngleToPC1(const RdHeadlineArchive *a, PetscInt p)

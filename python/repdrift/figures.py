@@ -291,29 +291,28 @@ def consecutive_gamma(data):
     return mean_g, mean_c, mean_null
 
 
+def _add_points(table, panel, labels, order, x, y, suffix="", kind="point"):
+    """One marker per point whose x and y are finite, series by series in ORDER (LABELS: each point's)."""
+    for series in order:
+        for p in np.flatnonzero(labels == series):
+            if np.isfinite(x[p]) and np.isfinite(y[p]):
+                table.add(panel, series + suffix, kind, x[p], y[p], n=1)
+
+
 def compute_gamma_vs_chance(data):
     table = Table()
     panel = "drift in the variational space vs chance"
     gamma, chance, null = consecutive_gamma(data)
     _require_finite(gamma, "/drift/fraction_in_variational_space (consecutive days)")
     labels, order = data.series(SETTING_SERIES)
-    for series in order:
-        for p in np.flatnonzero(labels == series):
-            if np.isfinite(gamma[p]) and np.isfinite(chance[p]):
-                table.add(panel, series, "point", chance[p], gamma[p], n=1)
-    for series in order:
-        for p in np.flatnonzero(labels == series):
-            if np.isfinite(null[p]) and np.isfinite(chance[p]):
-                table.add(panel, series + " (split-half null)", "null", chance[p], null[p], n=1)
+    _add_points(table, panel, labels, order, chance, gamma)
+    _add_points(table, panel, labels, order, chance, null, suffix=" (split-half null)", kind="null")
     table.add(panel, "gamma = chance (random direction)", "reference", 0.0, 0.0)
     table.add(panel, "gamma = chance (random direction)", "reference", 1.0, 1.0)
     if data.has("/drift/variational_overlap_chance"):
         panel = OVERLAP_PANEL
         overlap, overlap_chance = consecutive_overlap(data)
-        for series in order:
-            for p in np.flatnonzero(labels == series):
-                if np.isfinite(overlap[p]) and np.isfinite(overlap_chance[p]):
-                    table.add(panel, series, "point", overlap_chance[p], overlap[p], n=1)
+        _add_points(table, panel, labels, order, overlap_chance, overlap)
         table.add(panel, "Gamma = chance (random subspaces)", "reference", 0.0, 0.0)
         table.add(panel, "Gamma = chance (random subspaces)", "reference", 1.0, 1.0)
     else:
@@ -595,10 +594,7 @@ def compute_mixing_vs_kappa(data):
     _require_finite(kappa + mixing, "/modularity/kappa and /modularity/mixing_max")
     panel = "learned mixing on the last day vs kappa"
     labels, order = data.series(SETTING_SERIES)
-    for series in order:
-        for p in np.flatnonzero(labels == series):
-            if np.isfinite(kappa[p]) and np.isfinite(mixing[p]):
-                table.add(panel, series, "point", kappa[p], mixing[p], n=1)
+    _add_points(table, panel, labels, order, kappa, mixing)
     table.add(panel, "kappa = 0 (modular iff kappa <= 0)", "reference", 0.0, 0.0)
     table.add(panel, "kappa = 0 (modular iff kappa <= 0)", "reference", 0.0, 1.0)
     table.notes.append(data.pooled_note(SETTING_SERIES) + " One marker per done point.")
