@@ -98,7 +98,7 @@ def summary(path):
     Definition (`repdrift-report ARCHIVE -summary` implements the same):
     - per point, the columns of `point_summaries` (the per-point report: final_loss,
       mean_drift_fraction (gamma), mean_drift_fraction_chance, mean_angle_to_pc1,
-      cross_accuracy_first_last);
+      cross_accuracy_first_last, mean_overlap (Gamma), mean_overlap_chance);
     - one row per combination c of (frequency, noise_type, noise_level, width, lr), in the sweep's
       order (C order of those five axes: lr fastest). Its points are the n_seeds replicates of c.
       n_points = n_seeds; n_not_done = the number of them with /sweep/status != 1 (pending,
