@@ -2,7 +2,7 @@
 """Checks the Python package (python/repdrift) and repdrift-plot against the archive itself.
 
 Usage:
-    check_postproc.py figures PLOT ARCHIVE WORKDIR --expect NAME,... [--format png,svg,pdf]
+    check_postproc.py figures PLOT ARCHIVE WORKDIR --expect NAME,... [--format png,svg,pdf] [--report REPORT]
     check_postproc.py sweep REPDRIFT MERGE REPORT PLOT WORKDIR
     check_postproc.py errors PLOT ARCHIVE WORKDIR
     check_postproc.py stats
@@ -24,7 +24,8 @@ figures: runs `PLOT ARCHIVE -o WORKDIR --format FORMATS` (default png), then
   - summary.csv (days protocol) equals the independent per-point headline columns averaged here;
   - /drift/variational_overlap_chance equals max(k, k')/width recomputed from the stored k, NaN
     exactly where the overlap is (the overlap panel plots the stored value; its CSV is compared
-    with this recomputation).
+    with this recomputation);
+  - with --report: repdrift-report -summary -csv, -csv and -summary of the archive, as in `sweep`.
 sweep: a linear sweep with 3 seeds and two learning rates, the larger of which diverges at some
   points (status 2), run as 3 slices (-sweep_slice) merged with repdrift-merge:
   - open_archive on a slice (other points pending) and on the merged archive, every group;
@@ -736,7 +737,7 @@ def compare_summary_csv(results, tag, text, a):
 # ----------------------------------------------------------------------------------------------
 # The commands
 
-def run_figures(results, plot, archive, workdir, expect, formats="png"):
+def run_figures(results, plot, archive, workdir, expect, formats="png", report=None):
     a = Archive(archive)
     shutil.rmtree(workdir, ignore_errors=True)
     run = subprocess.run([plot, archive, "-o", workdir, "--format", formats], capture_output=True, text=True)
@@ -780,6 +781,11 @@ def run_figures(results, plot, archive, workdir, expect, formats="png"):
     if a.protocol == "days":
         with open(os.path.join(workdir, "summary.csv"), encoding="utf-8") as f:
             compare_summary_csv(results, "summary.csv", f.read(), a)
+    if report:
+        import repdrift
+        ds = repdrift.summary(archive)
+        text = "\n".join(",".join(r) for r in [repdrift.summary_csv_header()] + repdrift.summary_csv_rows(ds))
+        run_report_summary(results, report, archive, a, text)
 
 
 def run_sweep(results, repdrift, merge, report, plot, workdir):
@@ -1002,6 +1008,7 @@ def main():
     p.add_argument("workdir")
     p.add_argument("--expect", required=True)
     p.add_argument("--format", default="png")
+    p.add_argument("--report", help="repdrift-report: also check its -summary/-csv tables of the archive")
     p = sub.add_parser("sweep")
     for name in ("repdrift", "merge", "report", "plot", "workdir"):
         p.add_argument(name)
@@ -1012,7 +1019,8 @@ def main():
     args = parser.parse_args()
     results = Results()
     if args.command == "figures":
-        run_figures(results, args.plot, args.archive, args.workdir, [n for n in args.expect.split(",") if n], args.format)
+        run_figures(results, args.plot, args.archive, args.workdir, [n for n in args.expect.split(",") if n], args.format,
+                    args.report)
     elif args.command == "sweep":
         run_sweep(results, args.repdrift, args.merge, args.report, args.plot, args.workdir)
     elif args.command == "errors":
