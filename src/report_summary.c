@@ -333,7 +333,7 @@ PetscErrorCode RdReportPrintSeedSummary(const char *path, PetscBool terse, Petsc
     for (PetscInt c = 0; c < h.n_columns; c++) snprintf(line + strlen(line), sizeof line - strlen(line), ",%s_mean,%s_se,%s_n", h.columns[c].name, h.columns[c].name, h.columns[c].name);
   } else {
     char cell[64];
-    PetscCall(PetscPrintf(PETSC_COMM_SELF, "\nSummary over %" PetscInt_FMT " seeds (%s model, archive status %s): mean +- standard error of each headline column over the done seeds of every combination of the other axes ([n]: fewer values than done points)\n", n_seeds, model, status));
+    PetscCall(PetscPrintf(PETSC_COMM_SELF, "\nSummary over seeds (%" PetscInt_FMT " per combination; %s model, archive status %s): mean +- standard error of each headline column over the done seeds of every combination of the other axes ([n]: fewer values than done points)\n", n_seeds, model, status));
     snprintf(line, sizeof line, "%9s %-14s %8s %6s %8s %6s %8s", "frequency", "noise_type", "level", "width", "lr", "points", "not_done");
     for (PetscInt c = 0; c < h.n_columns; c++) {
       snprintf(cell, sizeof cell, " %21s", h.columns[c].header);
