@@ -2,11 +2,32 @@
  * into one archive with the same schema and values as a single run's. */
 #include <repdrift/archive.h>
 #include <repdrift/errors.h>
+#include <repdrift/integrity.h>
+#include <repdrift/model.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char help[] = "repdrift-merge OUTPUT INPUT...\n"
                            "Combines slice archives of one sweep (identical options; written with -sweep_slice) into\n"
-                           "OUTPUT, which must not exist. Every point is taken from the input in which it is finished.\n";
+                           "OUTPUT, which must not exist. Every point is taken from the input in which it is finished.\n"
+                           "Every input is first checked as repdrift-report checks an archive (against its own options, and\n"
+                           "the checksum of every finished point): a damaged input is refused, nothing is written.\n";
+
+/* Each input holds what its options imply and its finished points match their checksums. */
+static PetscErrorCode VerifyInputs(PetscInt n_inputs, char **inputs)
+{
+  PetscFunctionBeginUser;
+  PetscCall(RdModelRegisterAll());
+  for (PetscInt i = 0; i < n_inputs; i++) {
+    RdArchiveIntegrity integrity;
+    char               notes[4096];
+    PetscCall(RdIntegrityCheck(inputs[i], PETSC_TRUE, &integrity, notes, sizeof notes));
+    PetscCall(RdIntegrityRefuseFailing(inputs[i], &integrity, "recompute them with -resume on that slice, then merge (nothing was written)"));
+    PetscCall(RdArchiveIntegrityDestroy(&integrity));
+    if (notes[0]) PetscCall(PetscPrintf(PETSC_COMM_SELF, "Note: %s\n", notes));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
 
 static PetscErrorCode Run(int argc, char **argv)
 {
@@ -16,6 +37,8 @@ static PetscErrorCode Run(int argc, char **argv)
     PetscFunctionReturn(PETSC_SUCCESS);
   }
   PetscCheck(argc >= 3, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Usage: repdrift-merge OUTPUT INPUT... (at least one input)");
+  PetscCheck(access(argv[1], F_OK) != 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Merge output %s already exists: choose a new name (nothing was written)", argv[1]);
+  PetscCall(VerifyInputs(argc - 2, argv + 2));
   PetscCall(RdArchiveMerge(argv[1], argc - 2, (const char *const *)(argv + 2)));
   PetscCall(PetscPrintf(PETSC_COMM_SELF, "Merged %d archive(s) into %s\n", argc - 2, argv[1]));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -1,0 +1,14 @@
+/* Private to the archive modules (archive.c: writer, reader, merge; archive_validate.c: the
+ * validation and the checksum verification): the serial reader's handle. */
+#ifndef REPDRIFT_ARCHIVE_IMPL_H
+#define REPDRIFT_ARCHIVE_IMPL_H
+
+#include <repdrift/archive.h>
+#include <hdf5.h>
+
+struct _n_RdArchiveReader {
+  hid_t file;
+  char  path[PETSC_MAX_PATH_LEN];
+};
+
+#endif
