@@ -25,7 +25,7 @@ Only this module opens HDF5 files in the package.
 import os
 import shutil
 import subprocess
-import sys
+import warnings
 
 import h5py
 import numpy as np
@@ -67,8 +67,8 @@ def find_report():
 def verify(path):
     """Runs the program's validation of PATH (`repdrift-report PATH -verify`) unless this version of
     the file passed it already: raises ArchiveError with its one line when the archive does not hold
-    what its options imply or points fail their checksums; prints its notes (e.g. an archive written
-    before checksums cannot be verified) on stderr."""
+    what its options imply or points fail their checksums; its notes (e.g. an archive written before
+    checksums cannot be verified) become warnings."""
     status = os.stat(path)
     key = (os.path.realpath(path), status.st_size, status.st_mtime_ns, status.st_ino)
     if key in _verified:
@@ -93,7 +93,7 @@ def verify(path):
                            f"{': ' + err[-1] if err else ''}")
     notes = [line[len("Note: "):] for line in out if line.startswith("Note: ")]
     for note in notes:
-        print(f"repdrift: note: {note}", file=sys.stderr)
+        warnings.warn(note, stacklevel=3)
     _verified[key] = notes
 
 
@@ -127,7 +127,31 @@ def open_file(path):
     if missing:
         f.close()
         raise ArchiveError(f"{path}: incomplete repdrift archive (missing /{missing[0]})")
+    note = running_note(f, path)
+    if note:
+        warnings.warn(note, stacklevel=2)
     return f
+
+
+def running_note(f, path):
+    """None for a finished archive; for one whose root status is still "running", what that means:
+    being written by the writer its claim (PATH.lock, see the README) names, or left by a run that
+    stopped early. Readers are never blocked: they read the points finished so far."""
+    if _text(f.attrs.get("status", "")) != "running":
+        return None
+    holder = {}
+    try:
+        with open(path + ".lock") as record:
+            for line in record:
+                key, _, value = line.strip().partition("=")
+                holder[key] = value
+    except OSError:
+        pass
+    if "pid" in holder:
+        job = f", Slurm job {holder['slurm_job_id']}" if holder.get("slurm_job_id") else ""
+        return (f"{path} is being written (status running; writer: host {holder.get('host')}, PID {holder['pid']}{job}, "
+                f"since {holder.get('started')}): only the points finished so far are read")
+    return f"{path} has status running but no writer holds it: its run stopped early; only finished points are read (-resume completes it)"
 
 
 def read_options(f):
