@@ -517,25 +517,10 @@ static PetscErrorCode ReadAttributeText(hid_t location, const char *name, char *
   RdH5Call(attribute = H5Aopen(location, name, H5P_DEFAULT));
   RdH5Call(type = H5Aget_type(attribute));
   if (H5Tget_class(type) == H5T_STRING) {
-    hid_t memory_type;
-    RdH5Call(memory_type = H5Tcopy(H5T_C_S1));
-    RdH5Call(H5Tset_cset(memory_type, H5Tget_cset(type))); /* HDF5 converts no character sets */
-    if (H5Tis_variable_str(type) > 0) {
-      char *text = NULL;
-      RdH5Call(H5Tset_size(memory_type, H5T_VARIABLE));
-      RdH5Call(H5Aread(attribute, memory_type, &text));
-      PetscCall(PetscStrncpy(value, text ? text : "", size));
-      H5free_memory(text);
-    } else {
-      size_t length = H5Tget_size(type);
-      char  *text;
-      PetscCall(PetscCalloc1(length + 1, &text));
-      RdH5Call(H5Tset_size(memory_type, length + 1));
-      RdH5Call(H5Aread(attribute, memory_type, text));
-      PetscCall(PetscStrncpy(value, text, size));
-      PetscCall(PetscFree(text));
-    }
-    RdH5Call(H5Tclose(memory_type));
+    char *text;
+    PetscCall(RdArchiveReadText(attribute, PETSC_TRUE, &text));
+    PetscCall(PetscStrncpy(value, text, size));
+    PetscCall(PetscFree(text));
   } else if (H5Tget_class(type) == H5T_INTEGER) {
     int64_t number;
     RdH5Call(H5Aread(attribute, H5T_NATIVE_INT64, &number));
@@ -638,21 +623,12 @@ PetscErrorCode RdArchiveReadAttribute(RdArchiveReader reader, const char *name, 
 
 static PetscErrorCode ReadStringDataset(hid_t file, const char *path, char **text)
 {
-  hid_t dataset, type, memory_type;
-  char *value = NULL;
+  hid_t dataset;
 
   PetscFunctionBeginUser;
   PetscCheck(H5Lexists(file, path, H5P_DEFAULT) > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "no dataset %s", path);
   RdH5Call(dataset = H5Dopen2(file, path, H5P_DEFAULT));
-  RdH5Call(type = H5Dget_type(dataset));
-  RdH5Call(memory_type = H5Tcopy(H5T_C_S1));
-  RdH5Call(H5Tset_size(memory_type, H5T_VARIABLE));
-  RdH5Call(H5Tset_cset(memory_type, H5Tget_cset(type)));
-  RdH5Call(H5Dread(dataset, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value));
-  PetscCall(PetscStrallocpy(value ? value : "", text));
-  H5free_memory(value);
-  RdH5Call(H5Tclose(memory_type));
-  RdH5Call(H5Tclose(type));
+  PetscCall(RdArchiveReadText(dataset, PETSC_FALSE, text));
   RdH5Call(H5Dclose(dataset));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -11,4 +11,8 @@ struct _n_RdArchiveReader {
   char  path[PETSC_MAX_PATH_LEN];
 };
 
+/* The text of a string attribute or scalar string dataset (variable or fixed length, its own
+ * character set), PetscMalloc'ed. */
+PetscErrorCode RdArchiveReadText(hid_t object, PetscBool is_attribute, char **text);
+
 #endif

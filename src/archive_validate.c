@@ -57,6 +57,33 @@ static void DescribeType(hid_t type, char *text, size_t size)
   else snprintf(text, size, "an HDF5 type of class %d", (int)type_class);
 }
 
+PetscErrorCode RdArchiveReadText(hid_t object, PetscBool is_attribute, char **text)
+{
+  hid_t type, memory_type;
+
+  PetscFunctionBeginUser;
+  RdH5Call(type = is_attribute ? H5Aget_type(object) : H5Dget_type(object));
+  RdH5Call(memory_type = H5Tcopy(H5T_C_S1));
+  RdH5Call(H5Tset_cset(memory_type, H5Tget_cset(type))); /* HDF5 converts no character sets */
+  if (H5Tis_variable_str(type) > 0) {
+    char *value = NULL;
+    RdH5Call(H5Tset_size(memory_type, H5T_VARIABLE));
+    if (is_attribute) RdH5Call(H5Aread(object, memory_type, &value));
+    else RdH5Call(H5Dread(object, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value));
+    PetscCall(PetscStrallocpy(value ? value : "", text));
+    H5free_memory(value);
+  } else {
+    const size_t length = H5Tget_size(type);
+    PetscCall(PetscCalloc1(length + 1, text));
+    RdH5Call(H5Tset_size(memory_type, length + 1));
+    if (is_attribute) RdH5Call(H5Aread(object, memory_type, *text));
+    else RdH5Call(H5Dread(object, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, *text));
+  }
+  RdH5Call(H5Tclose(memory_type));
+  RdH5Call(H5Tclose(type));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscBool Exists(hid_t file, const char *path) { return H5Lexists(file, path, H5P_DEFAULT) > 0 ? PETSC_TRUE : PETSC_FALSE; }
 
 /* Opens a dataset for checking: *dataset < 0 and a message when it is missing or not a dataset. */
@@ -87,25 +114,10 @@ static PetscErrorCode ReadRootAttribute(hid_t file, const char *name, PetscBool 
   else if (!want_integer && type_class != H5T_STRING) snprintf(message, size, "root attribute %s is not a string", name);
   else if (want_integer) RdH5Call(H5Aread(attribute, H5T_NATIVE_INT64, integer));
   else {
-    hid_t memory_type;
-    RdH5Call(memory_type = H5Tcopy(H5T_C_S1));
-    RdH5Call(H5Tset_cset(memory_type, H5Tget_cset(type)));
-    if (H5Tis_variable_str(type) > 0) {
-      char *value = NULL;
-      RdH5Call(H5Tset_size(memory_type, H5T_VARIABLE));
-      RdH5Call(H5Aread(attribute, memory_type, &value));
-      snprintf(text, text_size, "%s", value ? value : "");
-      H5free_memory(value);
-    } else {
-      size_t length = H5Tget_size(type);
-      char  *value;
-      PetscCall(PetscCalloc1(length + 1, &value));
-      RdH5Call(H5Tset_size(memory_type, length + 1));
-      RdH5Call(H5Aread(attribute, memory_type, value));
-      snprintf(text, text_size, "%s", value);
-      PetscCall(PetscFree(value));
-    }
-    RdH5Call(H5Tclose(memory_type));
+    char *value;
+    PetscCall(RdArchiveReadText(attribute, PETSC_TRUE, &value));
+    snprintf(text, text_size, "%s", value);
+    PetscCall(PetscFree(value));
   }
   RdH5Call(H5Sclose(space));
   RdH5Call(H5Tclose(type));
@@ -338,24 +350,7 @@ PetscErrorCode RdArchiveReadOptionsText(RdArchiveReader reader, char **text, cha
   RdH5Call(type = H5Dget_type(dataset));
   RdH5Call(space = H5Dget_space(dataset));
   if (H5Tget_class(type) != H5T_STRING || H5Sget_simple_extent_npoints(space) != 1) snprintf(message, size, "%s is not one text", path);
-  else {
-    hid_t memory_type;
-    RdH5Call(memory_type = H5Tcopy(H5T_C_S1));
-    RdH5Call(H5Tset_cset(memory_type, H5Tget_cset(type)));
-    if (H5Tis_variable_str(type) > 0) {
-      char *value = NULL;
-      RdH5Call(H5Tset_size(memory_type, H5T_VARIABLE));
-      RdH5Call(H5Dread(dataset, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value));
-      PetscCall(PetscStrallocpy(value ? value : "", text));
-      H5free_memory(value);
-    } else {
-      size_t length = H5Tget_size(type);
-      PetscCall(PetscCalloc1(length + 1, text));
-      RdH5Call(H5Tset_size(memory_type, length + 1));
-      RdH5Call(H5Dread(dataset, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, *text));
-    }
-    RdH5Call(H5Tclose(memory_type));
-  }
+  else PetscCall(RdArchiveReadText(dataset, PETSC_FALSE, text));
   RdH5Call(H5Sclose(space));
   RdH5Call(H5Tclose(type));
   RdH5Call(H5Dclose(dataset));

@@ -20,6 +20,10 @@ set_tests_properties(integrity_report integrity_resume integrity_merge integrity
   LABELS "integration;integrity" FIXTURES_REQUIRED small_1ranks
   ENVIRONMENT "${REPDRIFT_MPI_ENV};PYTHONPATH=${PROJECT_BINARY_DIR}/python;MPLBACKEND=Agg")
 
+add_test(NAME integrity_inputs
+  COMMAND ${CHECK_INTEGRITY} inputs $<TARGET_FILE:repdrift> $<TARGET_FILE:repdrift-report> ${INTEGRITY_WORK}/inputs)
+set_tests_properties(integrity_inputs PROPERTIES LABELS "integration;integrity" ENVIRONMENT "${REPDRIFT_MPI_ENV}")
+
 add_test(NAME integrity_checksums
   COMMAND ${CHECK_INTEGRITY} checksums ${REPDRIFT_TEST_DIR}/schema.txt
           ${REPDRIFT_TEST_DIR}/small_1ranks.h5,${REPDRIFT_TEST_DIR}/small_2ranks.h5,${REPDRIFT_TEST_DIR}/small_3ranks.h5

@@ -6,7 +6,6 @@
 #include <repdrift/integrity.h>
 #include <repdrift/model.h>
 #include <string.h>
-#include <unistd.h>
 
 static const char help[] = "repdrift-merge [-break_lock] OUTPUT INPUT...\n"
                            "Combines slice archives of one sweep (identical options; written with -sweep_slice) into\n"
@@ -46,9 +45,8 @@ static PetscErrorCode Run(int argc, char **argv)
     argv++;
   }
   PetscCheck(argc >= 3, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Usage: repdrift-merge [-break_lock] OUTPUT INPUT... (at least one input)");
-  PetscCheck(access(argv[1], F_OK) != 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Merge output %s already exists: choose a new name (nothing was written)", argv[1]);
-  PetscCall(VerifyInputs(argc - 2, argv + 2)); /* before the claim: a refused merge leaves nothing behind */
   PetscCall(RdClaimTake(PETSC_COMM_SELF, argv[1], "the merge output", break_lock, &claim, NULL, 0));
+  PetscCall(VerifyInputs(argc - 2, argv + 2)); /* a refused merge writes nothing (the claim goes at exit) */
   PetscCall(RdArchiveMerge(argv[1], argc - 2, (const char *const *)(argv + 2)));
   PetscCall(RdClaimGive(PETSC_COMM_SELF, &claim));
   PetscCall(PetscPrintf(PETSC_COMM_SELF, "Merged %d archive(s) into %s\n", argc - 2, argv[1]));

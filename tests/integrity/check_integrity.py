@@ -7,6 +7,7 @@ Usage:
     check_integrity.py resume REPDRIFT REPORT OPTIONS GOOD WORKDIR   repdrift -options_file OPTIONS -resume
     check_integrity.py merge MERGE REPORT GOOD WORKDIR            repdrift-merge OUT CASE
     check_integrity.py python PLOT GOOD WORKDIR                   repdrift.open_archive, repdrift-plot
+    check_integrity.py inputs REPDRIFT REPORT WORKDIR                a model's input file moved away
     check_integrity.py checksums SCHEMA A1.h5,A2.h5,... [B1.h5,...]
 
 GOOD is an archive of tests/configs/small.yaml (OPTIONS). Every case of damage.py is made afresh in
@@ -15,6 +16,11 @@ the dataset and what is wrong (exit 2; -resume leaves the file untouched), list 
 points that fail their checksum, read with a note, or read as usual. Whatever the case, nothing may
 crash: no signal, no Python traceback, no PETSc traceback. After -resume repairs an archive it must
 equal GOOD (every dataset outside /config but wall_seconds, byte for byte) and verify.
+
+inputs: a small classifier sweep on an HDF5 data file (-data FILE.h5): its archive verifies; with
+the file moved away it still reads, with a note that the sweep description was checked for range
+only (and an out-of-range value is still refused); with the file back, a presentation probability
+edited within range is refused again (it differs from what the options and the file give).
 
 checksums: for each comma-separated group of archives of the same options written on different
 numbers of ranks, /sweep/checksum of the first is recomputed by reference_checksum.py (SipHash-2-4
@@ -26,6 +32,7 @@ Prints `ok`/`FAIL` lines and `check_integrity: N passed, M failed`; exit 1 when 
 import contextlib
 import io
 import os
+import shutil
 import subprocess
 import sys
 
@@ -200,6 +207,53 @@ def check_python(results, plot, good, workdir):
                 results.check(not os.path.exists(out), f"{case.name}: repdrift-plot writes nothing")
 
 
+def check_inputs(results, repdrift, report, workdir):
+    shutil.rmtree(workdir, ignore_errors=True)
+    os.makedirs(workdir)
+    data, archive = os.path.join(workdir, "blobs.h5"), os.path.join(workdir, "classifier-file.h5")
+    rng = np.random.default_rng(7)
+    labels = np.repeat(np.arange(3), 60)
+    with h5py.File(data, "w") as f:
+        f["inputs"] = rng.normal(size=(3, 6))[labels] * 3 + rng.normal(size=(180, 6))
+        f["labels"] = labels
+    ran = run([repdrift, "-model", "classifier", "-data", data, "-sweep_noise_type", "node_dropout,none", "-sweep_width", "8",
+               "-hidden_dim", "8", "-burnin_epochs", "2", "-epochs", "1", "-snapshots_per_epoch", "2", "-probe_samples", "12",
+               "-output", archive, "-overwrite", "-terse"])
+    results.check(ran.returncode == 0, "a classifier sweep on a data file runs", ran.stderr.strip()[-300:])
+    verify = run([report, archive, "-verify"])
+    results.check(verify.returncode == 0 and "Note:" not in verify.stdout, "with its data file it verifies, no note", verify.stdout.strip())
+    moved = data + ".moved"
+    os.rename(data, moved)
+    try:
+        verify = run([report, archive, "-verify"])
+        table = run([report, archive])
+        results.check(verify.returncode == 0 and "checked for range and consistency only" in verify.stdout and data in verify.stdout,
+                      "without its data file it verifies with a note naming the file", verify.stdout.strip())
+        results.check(table.returncode == 0 and "Note: " in table.stdout, "without its data file the report prints the note and the table",
+                      table.stderr.strip())
+        out_of_range = os.path.join(workdir, "out-of-range.h5")
+        with open(archive, "rb") as source, open(out_of_range, "wb") as copy:
+            copy.write(source.read())
+        with h5py.File(out_of_range, "r+") as f:
+            f["/sweep/stimulus_probability"][0, 1] = 2.0
+        refused = run([report, out_of_range])
+        results.check(refused.returncode == 2 and "/sweep/stimulus_probability of point 0, stimulus 1 is 2: out of range" in refused.stderr,
+                      "without its data file an out-of-range probability is still refused", refused.stderr.strip())
+    finally:
+        os.rename(moved, data)
+    edited = os.path.join(workdir, "edited.h5")
+    with open(archive, "rb") as source, open(edited, "wb") as copy:
+        copy.write(source.read())
+    with h5py.File(edited, "r+") as f:
+        probability = f["/sweep/stimulus_probability"]
+        probability[0, 1] = probability[0, 1] / 2
+    refused = run([report, edited])
+    results.check(refused.returncode == 2 and "/sweep/stimulus_probability of point 0, stimulus 1" in refused.stderr
+                  and "where /config/options gives" in refused.stderr,
+                  "with its data file a probability edited within range is refused (not what the options and the file give)",
+                  refused.stderr.strip())
+
+
 def check_checksums(results, schema, groups):
     key, message = bytes(range(16)), bytes(range(64))
     vectors = {0: 0x726fdb47dd0e0e31, 15: 0xa129ca6149be45e5, 63: 0x958a324ceb064572}
@@ -234,6 +288,8 @@ def main():
         check_merge(results, *args)
     elif mode == "python":
         check_python(results, *args)
+    elif mode == "inputs":
+        check_inputs(results, *args)
     elif mode == "checksums":
         check_checksums(results, args[0], args[1:])
     else:

@@ -222,8 +222,9 @@ for case in CASES:
 
 
 def make(good, workdir, names=None):
-    """Copies GOOD into WORKDIR/<case>.h5 and damages each copy; returns the cases made."""
-    os.makedirs(workdir, exist_ok=True)
+    """Copies GOOD into WORKDIR/<case>.h5 (WORKDIR emptied first) and damages each copy; returns the cases made."""
+    shutil.rmtree(workdir, ignore_errors=True)
+    os.makedirs(workdir)
     made = []
     for case in CASES:
         if names and case.name not in names:
