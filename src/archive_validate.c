@@ -203,7 +203,7 @@ static PetscErrorCode CheckField(hid_t file, RdField field, const PetscInt sizes
   char               have[64];
 
   PetscFunctionBeginUser;
-  OpenDataset(file, spec->path, " (deleted or renamed?)", &dataset, message, size);
+  OpenDataset(file, spec->path, " (deleted or renamed? or written by a repdrift from before it existed)", &dataset, message, size);
   if (dataset < 0) PetscFunctionReturn(PETSC_SUCCESS);
   RdH5Call(space = H5Dget_space(dataset));
   RdH5Call(type = H5Dget_type(dataset));
