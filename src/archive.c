@@ -691,6 +691,8 @@ static PetscErrorCode CheckResumable(const RdArchiveExpectation *expect, PetscIn
   PetscCall(PetscFree(stored_options));
   if (!message[0]) {
     PetscCall(RdArchiveValidate(reader, expect, &integrity, problem, sizeof problem));
+    for (int f = 0; f < RD_NUM_FIELDS && !problem[0]; f++) /* the points to come would have nowhere to go */
+      if (integrity.absent[f] && f != RD_FIELD_SWEEP_CHECKSUM) snprintf(problem, sizeof problem, "it was written before %s existed, which this repdrift writes for every point (finish it with the repdrift that wrote it, or run the sweep anew)", rd_field_specs[f].path);
     if (!problem[0]) PetscCall(RdArchiveVerifyChecksums(reader, &integrity, problem, sizeof problem));
     if (problem[0]) snprintf(message, size, "-resume: %s cannot be resumed: %s (the file was not touched; the archive does not hold what its options imply)", path, problem);
     else {
@@ -813,7 +815,7 @@ PetscErrorCode RdArchiveMerge(const char *output, PetscInt n_inputs, const char 
   double  *merged_status;
   PetscInt n_dims, shape[RD_MAX_FIELD_RANK], n_points, pending = 0;
   hid_t    out;
-  PetscBool first_has_checksums;
+  PetscBool first_has[RD_NUM_FIELDS];
 
   PetscFunctionBeginUser;
   PetscCheck(n_inputs >= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "repdrift-merge needs at least one input archive");
@@ -824,7 +826,7 @@ PetscErrorCode RdArchiveMerge(const char *output, PetscInt n_inputs, const char 
     PetscCall(RdArchiveOpenRead(inputs[0], &reader));
     PetscCall(ReadStringDataset(reader->file, "/config/options", &first_options));
     PetscCall(RdArchiveReadField(reader, RD_FIELD_SWEEP_STATUS, &n_dims, shape, &merged_status));
-    first_has_checksums = RdArchiveHasField(reader, RD_FIELD_SWEEP_CHECKSUM);
+    for (int f = 0; f < RD_NUM_FIELDS; f++) first_has[f] = RdArchiveHasField(reader, (RdField)f);
     PetscCall(RdArchiveCloseRead(&reader));
     n_points = shape[0];
   }
@@ -836,7 +838,8 @@ PetscErrorCode RdArchiveMerge(const char *output, PetscInt n_inputs, const char 
     PetscCall(ReadStringDataset(reader->file, "/config/options", &options));
     PetscCheck(strcmp(options, first_options) == 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s and %s come from different sweeps (their /config/options differ): only slices of one sweep can be merged", inputs[0], inputs[i]);
     PetscCall(PetscFree(options));
-    PetscCheck(RdArchiveHasField(reader, RD_FIELD_SWEEP_CHECKSUM) == first_has_checksums, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s %s /sweep/checksum but %s %s: slices written before and after checksums cannot be merged (rerun the older ones)", inputs[i], first_has_checksums ? "lacks" : "has", inputs[0], first_has_checksums ? "has it" : "does not");
+    for (int f = 0; f < RD_NUM_FIELDS; f++) /* datasets added to the schema later: all inputs have them, or none */
+      PetscCheck(!RdFieldAddedLater((RdField)f) || RdArchiveHasField(reader, (RdField)f) == first_has[f], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s %s %s but %s %s: slices written by repdrifts before and after it was added cannot be merged (rerun the older ones)", inputs[i], first_has[f] ? "lacks" : "has", rd_field_specs[f].path, inputs[0], first_has[f] ? "has it" : "does not");
     PetscCall(RdArchiveReadField(reader, RD_FIELD_SWEEP_STATUS, &n_dims, shape, &status));
     PetscCall(RdArchiveCloseRead(&reader));
     PetscCheck(shape[0] == n_points, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s has %d points, %s %d", inputs[i], (int)shape[0], inputs[0], (int)n_points);

@@ -231,10 +231,11 @@ static PetscErrorCode CheckFields(hid_t file, const RdArchiveExpectation *expect
   PetscFunctionBeginUser;
   for (int f = 0; f < RD_NUM_FIELDS && !message[0]; f++) {
     const PetscBool wanted = RdFieldPresent((RdField)f, &expect->settings.selection), there = Exists(file, rd_field_specs[f].path);
-    if (f == RD_FIELD_SWEEP_CHECKSUM) { /* archives written before checksums have none */
-      integrity->has_checksums = there;
-      if (!there) continue;
-    } else if (!wanted) {
+    if (wanted && !there && RdFieldAddedLater((RdField)f)) { /* an archive written before it */
+      integrity->absent[f] = PETSC_TRUE;
+      continue;
+    }
+    if (!wanted) {
       if (there) snprintf(message, size, "%s is present but /config/options does not select its group", rd_field_specs[f].path);
       continue;
     }
@@ -311,6 +312,7 @@ static PetscErrorCode Validate(hid_t file, const RdArchiveExpectation *expect, R
   if (!message[0]) PetscCall(CheckDimensionScales(file, expect, sizes, message, size));
   integrity->n_points = sizes[RD_DIM_POINT];
   if (!message[0]) PetscCall(CheckFields(file, expect, sizes, integrity, message, size));
+  integrity->has_checksums = !integrity->absent[RD_FIELD_SWEEP_CHECKSUM];
   if (!message[0]) PetscCall(CheckStatus(file, integrity, message, size));
   if (!message[0]) PetscCall(CheckDescription(file, expect, sizes, message, size));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -124,6 +124,11 @@ PetscErrorCode RdIntegrityCheck(const char *path, PetscBool verify, RdArchiveInt
   if (message[0]) PetscCall(RdArchiveIntegrityDestroy(integrity));
   PetscCheck(!message[0], PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: %s", path, message);
   AppendNote(notes, size, note);
+  for (int f = 0; f < RD_NUM_FIELDS; f++) {
+    if (!integrity->absent[f] || f == RD_FIELD_SWEEP_CHECKSUM) continue;
+    PetscCall(PetscSNPrintf(note, sizeof note, "%s was written before %s existed: readers that need it leave it out", path, rd_field_specs[f].path));
+    AppendNote(notes, size, note);
+  }
   if (!integrity->has_checksums) {
     PetscCall(PetscSNPrintf(note, sizeof note, "%s has no /sweep/checksum (written before checksums): its %lld finished point(s) cannot be verified", path, (long long)(integrity->n_points - integrity->n_status[0])));
     AppendNote(notes, size, note);

@@ -154,6 +154,14 @@ PetscBool RdFieldInChecksum(RdField field)
   return rd_field_specs[field].when == RD_WRITTEN_PER_POINT && !RdFieldRunDependent(field);
 }
 
+PetscBool RdFieldAddedLater(RdField field)
+{
+  static const RdField added_later[] = {RD_FIELD_DRIFT_VARIATIONAL_OVERLAP_CHANCE, RD_FIELD_SWEEP_CHECKSUM};
+  for (size_t i = 0; i < sizeof added_later / sizeof added_later[0]; i++)
+    if (added_later[i] == field) return PETSC_TRUE;
+  return PETSC_FALSE;
+}
+
 int64_t RdFieldStoredInteger(double value)
 {
   return isnan(value) ? -1 : (int64_t)llround(value);

@@ -53,6 +53,7 @@ typedef struct {
   PetscInt *status;           /* /sweep/status of every point */
   PetscInt  n_status[4];      /* points pending, done, diverged, failed */
   PetscBool has_checksums;    /* /sweep/checksum exists (archives written before it have none) */
+  PetscBool absent[RD_NUM_FIELDS]; /* fields added later (RdFieldAddedLater) this older archive lacks */
   PetscBool verified;         /* RdArchiveVerifyChecksums ran */
   PetscInt  n_failing;        /* finished points whose checksum does not match their data */
   PetscInt *failing;          /* their indices, ascending */
@@ -100,8 +101,8 @@ PetscErrorCode RdArchiveReadOptions(RdArchiveReader reader, char **text);
 PetscErrorCode RdArchiveReadOptionsText(RdArchiveReader reader, char **text, char *message, size_t size);
 /* The one validation every reader runs: root attributes (model, global_seed, noise_type as
  * expected, a known status); every dimension scale and every dataset the schema declares for
- * these options present, with its type, rank, extents and attributes (units, description), and no
- * dataset of a group the options do not select; /sweep/status codes known; the sweep description
+ * these options present (those added later may be absent: integrity->absent), with its type, rank,
+ * extents and attributes (units, description), and no dataset of a group the options do not select; /sweep/status codes known; the sweep description
  * in range and equal to expect->description. Fills integrity (status; has_checksums); message is
  * empty when the archive is valid, else one line naming the dataset and what is wrong. */
 PetscErrorCode RdArchiveValidate(RdArchiveReader reader, const RdArchiveExpectation *expect, RdArchiveIntegrity *integrity, char *message, size_t size);

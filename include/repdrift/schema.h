@@ -122,6 +122,9 @@ PetscBool RdFieldRunDependent(RdField field);
 /* Whether a point's checksum covers the field: every field written per point but the run-dependent
  * ones, its status included (the checksum itself excepted). */
 PetscBool RdFieldInChecksum(RdField field);
+/* Whether a field was added to archive-v1 after archives had been written without it: a reader
+ * accepts its absence (an older archive), with a note. */
+PetscBool RdFieldAddedLater(RdField field);
 /* The integer a float64 value is stored as in an integer field: NaN (not computed) is -1. */
 int64_t RdFieldStoredInteger(double value);
 

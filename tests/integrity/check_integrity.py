@@ -125,9 +125,8 @@ def check_resume(results, repdrift, report, options, good, workdir):
             before = f.read()
         resume = run([repdrift, "-options_file", options, "-output", case.path, "-resume", "-terse"])
         no_crash(results, case, "-resume", resume)
-        if case.verdict in (damage.INVALID, damage.OPTIONS):
-            expected = "written with different options" if case.verdict == damage.OPTIONS else case.messages.get("resume", "cannot be resumed")
-            one_line_refusal(results, case, "-resume", resume, expected)
+        if case.resume_refusal:
+            one_line_refusal(results, case, "-resume", resume, case.resume_refusal)
             with open(case.path, "rb") as f:
                 results.check(f.read() == before, f"{case.name}: -resume leaves the refused file untouched")
             continue

@@ -10,6 +10,8 @@ copies and hand edits do, and says what every reader must make of it (README, "I
                 and merge refuse naming them, -verify lists them (exit 1), -resume recomputes them
                 (after which the archive equals the good one)
   UNVERIFIABLE  no checksums (an archive written before them): read with a note; -verify exit 3
+                (one that also lacks a dataset added later cannot be resumed: its new points have nowhere
+                to go)
   OPTIONS       /config/options edited after the run: every point fails its checksum; -resume with
                 the run's options is refused (the options differ)
 """
@@ -24,8 +26,10 @@ N_POINTS = 16  # tests/configs/small.yaml
 
 
 class Case:
-    def __init__(self, name, what, damage, verdict, message="", points=(), pending=(), messages=None):
+    def __init__(self, name, what, damage, verdict, message="", points=(), pending=(), messages=None, resume_refusal=None):
         self.name, self.what, self.damage, self.verdict = name, what, damage, verdict
+        # -resume refuses it (the file untouched) with this in its line, rather than what the verdict says
+        self.resume_refusal = resume_refusal or {INVALID: "cannot be resumed", OPTIONS: "written with different options"}.get(verdict)
         self.message = message        # in the one line of every refusal (INVALID)
         self.points = tuple(points)   # the points failing their checksum (CORRUPT)
         self.pending = tuple(pending)  # points the damage set pending (VALID: -resume computes them)
@@ -151,7 +155,7 @@ CASES = [
          INVALID, "/readout/classifier_angle is missing"),
     Case("dataset_renamed", "/drift/angle_to_pc renamed /drift/angle_to_pcs",
          edit(lambda f: f.move("/drift/angle_to_pc", "/drift/angle_to_pcs")), INVALID,
-         "/drift/angle_to_pc is missing (deleted or renamed?)"),
+         "/drift/angle_to_pc is missing (deleted or renamed?"),
     Case("optional_deleted", "/responses/probe deleted (the options say -save_responses true)", delete("/responses/probe"),
          INVALID, "/responses/probe is missing"),
     Case("group_added", "a /theory dataset added to a days-protocol archive",
@@ -205,8 +209,14 @@ CASES = [
          set_value("/drift/angle_r", (7, 1, 0), np.nan), CORRUPT, points=[7]),
     Case("points_swapped", "points 0 and 3 swapped in every per-point dataset, checksums included", swap_points(0, 3),
          CORRUPT, points=[0, 3]),
+    Case("later_dataset_deleted", "/drift/variational_overlap_chance (added to the schema later) deleted from a checksummed archive",
+         delete("/drift/variational_overlap_chance"), CORRUPT, points=range(N_POINTS),
+         resume_refusal="written before /drift/variational_overlap_chance existed"),
     # what still reads
     Case("no_checksum", "/sweep/checksum deleted: an archive written before checksums", delete("/sweep/checksum"), UNVERIFIABLE),
+    Case("older_archive", "/sweep/checksum and /drift/variational_overlap_chance deleted: an archive written before both were added",
+         edit(lambda f: [f.__delitem__("/sweep/checksum"), f.__delitem__("/drift/variational_overlap_chance")]), UNVERIFIABLE,
+         resume_refusal="written before /drift/variational_overlap_chance existed"),
     Case("point_pending", "point 9 set back to pending (as a run killed before its status)", set_value("/sweep/status", 9, 0),
          VALID, pending=[9]),
     Case("wall_seconds_edited", "/sweep/wall_seconds of point 1 edited (a timing: not covered by checksums)",
@@ -218,7 +228,7 @@ for case in CASES:
     if case.name == "truncated":
         case.messages["python"] = "truncated"
     if case.name == "options_garbage":  # -resume compares the options first
-        case.messages["resume"] = "written with different options"
+        case.resume_refusal = "written with different options"
 
 
 def make(good, workdir, names=None):
