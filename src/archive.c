@@ -54,7 +54,7 @@ static double ArchiveBytes(const RdDims *dims, const RdArchiveSettings *cfg)
 }
 
 
-static hid_t FileType(RdValueType type)
+hid_t RdArchiveFileType(RdValueType type)
 {
   switch (type) {
   case RD_TYPE_INT64: return H5T_STD_I64LE;
@@ -245,7 +245,7 @@ static PetscErrorCode CreateField(hid_t file, RdField field, const RdDims *dims,
   else RdH5Call(H5Pset_fill_value(properties, H5T_NATIVE_INT64, &integer_fill));
   RdH5Call(link_properties = H5Pcreate(H5P_LINK_CREATE));
   RdH5Call(H5Pset_create_intermediate_group(link_properties, 1));
-  RdH5Call(dataset = H5Dcreate2(file, spec->path, FileType(spec->type), space, link_properties, properties, H5P_DEFAULT));
+  RdH5Call(dataset = H5Dcreate2(file, spec->path, RdArchiveFileType(spec->type), space, link_properties, properties, H5P_DEFAULT));
   PetscCall(WriteStringAttribute(dataset, "units", spec->units));
   PetscCall(WriteStringAttribute(dataset, "description", spec->description));
   for (int i = 0; i < spec->rank; i++) {

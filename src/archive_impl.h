@@ -11,6 +11,8 @@ struct _n_RdArchiveReader {
   char  path[PETSC_MAX_PATH_LEN];
 };
 
+/* The HDF5 file type of a schema value type (archive-v1: little-endian). */
+hid_t RdArchiveFileType(RdValueType type);
 /* The text of a string attribute or scalar string dataset (variable or fixed length, its own
  * character set), PetscMalloc'ed. */
 PetscErrorCode RdArchiveReadText(hid_t object, PetscBool is_attribute, char **text);

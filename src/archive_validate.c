@@ -29,16 +29,6 @@ static const DescriptionRange description_ranges[] = {
 
 static const char *const root_status_values[] = {"running", "complete", "interrupted"};
 
-static hid_t FileType(RdValueType type)
-{
-  switch (type) {
-  case RD_TYPE_INT64: return H5T_STD_I64LE;
-  case RD_TYPE_INT8: return H5T_STD_I8LE;
-  case RD_TYPE_UINT64: return H5T_STD_U64LE;
-  default: return H5T_IEEE_F64LE;
-  }
-}
-
 static const char *TypeName(RdValueType type)
 {
   static const char *names[] = {"float64", "int64", "int8", "uint64"};
@@ -208,7 +198,7 @@ static PetscErrorCode CheckField(hid_t file, RdField field, const PetscInt sizes
   RdH5Call(space = H5Dget_space(dataset));
   RdH5Call(type = H5Dget_type(dataset));
   rank = H5Sget_simple_extent_ndims(space);
-  if (H5Tequal(type, FileType(spec->type)) <= 0) {
+  if (H5Tequal(type, RdArchiveFileType(spec->type)) <= 0) {
     DescribeType(type, have, sizeof have);
     snprintf(message, size, "%s is %s; the schema says %s", spec->path, have, TypeName(spec->type));
   } else if (rank != spec->rank) snprintf(message, size, "%s has %d dimensions; the schema says %d", spec->path, rank, spec->rank);
@@ -376,7 +366,7 @@ static PetscErrorCode VerifyChecksums(RdArchiveReader reader, RdArchiveIntegrity
     RdPointChecksumAddPoint(&hash[p], p);
   }
   for (int f = 0; f < RD_NUM_FIELDS; f++) {
-    hid_t    space, memory_space, type = FileType(rd_field_specs[f].type);
+    hid_t    space, memory_space, type = RdArchiveFileType(rd_field_specs[f].type);
     hsize_t  shape[RD_MAX_FIELD_RANK], start[RD_MAX_FIELD_RANK] = {0}, count[RD_MAX_FIELD_RANK];
     size_t   slice_bytes = H5Tget_size(type), rows;
     uint8_t *buffer;
