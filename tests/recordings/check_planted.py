@@ -279,6 +279,7 @@ def check_uneven(exe, work):
 SWEEP_FILES = ("planted.h5", "uneven.h5", "dense.h5")
 RESUME_FILES = tuple(f"resume{i}.h5" for i in range(6))
 READOUT_RTOL, FIT_MIN_EXPLAINED = 1e-8, 1e-5
+READOUT_DEGREE_ATOL = 1e-5  # acos near 0: a 1-ulp cosine is ~1.2e-6 degree (check_archive.py)
 
 
 def dense_responses(seed=5, sessions=3, stimuli=3, trials=24, neurons=30, rank=4):
@@ -512,7 +513,7 @@ def check_archive(archive, work):
                 for s in range(S):
                     for l in range(S):
                         close_r(f["readout/classifier_accuracy"][p, s, l], accuracy[s, l], 0.0, 0.0, f"{label}: classifier accuracy {s} -> {l}")
-                        close_r(f["readout/classifier_angle"][p, s, l], angle[s, l], DEGREE_ATOL, READOUT_RTOL, f"{label}: classifier angle {s} -> {l}")
+                        close_r(f["readout/classifier_angle"][p, s, l], angle[s, l], READOUT_DEGREE_ATOL, READOUT_RTOL, f"{label}: classifier angle {s} -> {l}")
             else:
                 accuracy = angle = None
             days = session_day if session_day is not None else np.arange(S, dtype=float)
