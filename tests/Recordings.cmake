@@ -69,6 +69,7 @@ set_tests_properties(recording_compare PROPERTIES LABELS "recording;python" TIME
 # the Slurm job scripts, unchanged, on a recording sweep (label slurm: a real single-node Slurm)
 add_test(NAME recording_slurm
   COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/slurm/slurm_jobs.sh ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR}
-          ${REPDRIFT_PYTHON} ${REPDRIFT_TEST_DIR}/recording_slurm ${RECORDING_FILES}/sweep_2ranks.h5 ${RECORDING_FILES}/sweep.yaml)
+          ${REPDRIFT_PYTHON} ${REPDRIFT_TEST_DIR}/recording_slurm ${RECORDING_FILES}/sweep_2ranks.h5 ${RECORDING_FILES}/sweep.yaml
+          ${RECORDING_FILES}/requeue.yaml -terse)
 set_tests_properties(recording_slurm PROPERTIES LABELS "recording;slurm" ENVIRONMENT "${REPDRIFT_MPI_ENV}"
   FIXTURES_REQUIRED "recording_2ranks;recording_files" RUN_SERIAL TRUE TIMEOUT 600)

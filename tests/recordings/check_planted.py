@@ -22,8 +22,9 @@ RdSplitHalfNullFraction / RdRecordingSignatureNull exactly as the days protocol 
 
 `files` writes the recordings of the -model recording sweep tests into WORKDIR: planted.h5 and
 uneven.h5 (as above), dense.h5 (3 sessions x 3 stimuli x 24 trials x 30 neurons, a low-dimensional
-code drifting), sweep.yaml (-model recording over the three), and resume0..5.h5 with resume.yaml
-(six larger recordings: points slow enough to interrupt a run between them).
+code drifting), sweep.yaml (-model recording over the three), resume0..5.h5 with resume.yaml
+(six larger recordings: points slow enough to interrupt a run between them) and requeue0..7.h5
+with requeue.yaml (eight yet larger ones, ~1 s a point: for Slurm's requeue).
 
 `archive` checks the archive of `repdrift -options_file WORKDIR/sweep.yaml` (the days protocol run
 on the recordings, every point read by the rank that owns it) against the same expectations, read
@@ -278,6 +279,7 @@ def check_uneven(exe, work):
 
 SWEEP_FILES = ("planted.h5", "uneven.h5", "dense.h5")
 RESUME_FILES = tuple(f"resume{i}.h5" for i in range(6))
+REQUEUE_FILES = tuple(f"requeue{i}.h5" for i in range(8))
 READOUT_RTOL, FIT_MIN_EXPLAINED = 1e-8, 1e-5
 READOUT_DEGREE_ATOL = 1e-5  # acos near 0: a 1-ulp cosine is ~1.2e-6 degree (check_archive.py)
 
@@ -308,11 +310,17 @@ def write_files(work):
         base = rng.gamma(2.0, 1.0, size=(1, 8, 1, 120))
         responses = base + 0.5 * rng.normal(size=(4, 8, 40, 120)) + 0.2 * rng.normal(size=(4, 1, 1, 120)).cumsum(axis=0)
         generate.write_recording(os.path.join(work, name), responses)
-    for config, files in (("sweep.yaml", SWEEP_FILES), ("resume.yaml", RESUME_FILES)):
+    for i, name in enumerate(REQUEUE_FILES):  # ~1 s per point: time for Slurm to deliver a signal between points
+        rng = np.random.default_rng(40 + i)
+        base = rng.gamma(2.0, 1.0, size=(1, 8, 1, 250))
+        responses = base + 0.5 * rng.normal(size=(4, 8, 60, 250)) + 0.2 * rng.normal(size=(4, 1, 1, 250)).cumsum(axis=0)
+        generate.write_recording(os.path.join(work, name), responses.astype(np.float32))
+    for config, files in (("sweep.yaml", SWEEP_FILES), ("resume.yaml", RESUME_FILES), ("requeue.yaml", REQUEUE_FILES)):
         with open(os.path.join(work, config), "w") as out:
             out.write("# written by tests/recordings/check_planted.py files\nmodel: recording\n")
             out.write("recordings: " + ",".join(os.path.join(os.path.abspath(work), name) for name in files) + "\n")
-    print(f"check_planted: wrote {len(SWEEP_FILES) + len(RESUME_FILES)} recordings, sweep.yaml and resume.yaml in {work}")
+    print(f"check_planted: wrote {len(SWEEP_FILES) + len(RESUME_FILES) + len(REQUEUE_FILES)} recordings, sweep.yaml, resume.yaml "
+          f"and requeue.yaml in {work}")
     return 0
 
 
