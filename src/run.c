@@ -1,6 +1,7 @@
 /* One sweep point end to end, and the rounds in which every rank runs and writes its points
  * (include/repdrift/run.h). The model's part comes from its ops; this file names no model. */
 #include <repdrift/run.h>
+#include <repdrift/claim.h>
 #include <repdrift/geometry.h>
 #include <repdrift/model.h>
 #include <repdrift/noise.h>
@@ -307,7 +308,7 @@ PetscErrorCode RdRunOwnedPoints(MPI_Comm comm, const RdConfig *cfg, const RdDims
     PetscCall(RdArchiveWriteRound(archive, point >= 0 ? &result : NULL));
     PetscCall(RdProgressRound(&progress, point, status, seconds, cfg->terse));
     /* the point in flight is finished and durable; stop here if any rank was asked to */
-    PetscCall(RdAnyRank(comm, RdSignalReceived() != 0, interrupted));
+    PetscCall(RdAnyRank(comm, RdSignalReceived() != 0 || RdLauncherGone(), interrupted));
   }
   PetscCall(RdProgressLoadTable(&progress, cfg->terse));
   PetscCall(RdPointResultDestroy(&result));
