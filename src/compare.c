@@ -33,6 +33,8 @@ static const struct {
   {RD_FIELD_SIGNATURE_UNIT_TURNOVER_SLOPE, RD_FIELD_SIGNATURE_NULL_UNIT_TURNOVER_SLOPE, RD_FIELD_SIGNATURE_EVEN_ODD_UNIT_TURNOVER_SLOPE, 0.01},
 };
 #define J ((PetscInt)(sizeof compare_metrics / sizeof compare_metrics[0]))
+#define MAX_METRICS 16 /* the reference's arrays below */
+_Static_assert(sizeof compare_metrics / sizeof compare_metrics[0] <= MAX_METRICS, "compare: more metrics than RecordingSide holds");
 
 /* The sweep axes that make a setting (all but the seed), as /sweep datasets. */
 #define N_SETTING_AXES 5
@@ -46,9 +48,9 @@ typedef struct {
   const RdReferenceRecording *reference;             /* or NULL */
   PetscInt                    animals;               /* archive: its done points */
   double                     *value, *split, *even;  /* archive: [animals][J] */
-  RdReferenceKind             kind[16];              /* reference: per metric */
-  double                      ref_value[16], ref_spread[16];
-  PetscBool                   ref_defined[16];
+  RdReferenceKind             kind[MAX_METRICS];     /* reference: per metric */
+  double                      ref_value[MAX_METRICS], ref_spread[MAX_METRICS];
+  PetscBool                   ref_defined[MAX_METRICS];
 } RecordingSide;
 
 /* The network side: its settings and their seeds (done points, grouped). */
@@ -169,7 +171,6 @@ static PetscErrorCode HasSignature(const char *path, PetscBool *has)
 static PetscErrorCode LoadReference(const RdReferenceRecording *reference, RecordingSide *rec)
 {
   PetscFunctionBeginUser;
-  PetscCheck(J <= 16, PETSC_COMM_SELF, PETSC_ERR_PLIB, "compare: more metrics than RecordingSide holds");
   rec->reference = reference;
   rec->name      = reference->name;
   for (PetscInt j = 0; j < J; j++) {

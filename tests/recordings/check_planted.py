@@ -22,7 +22,7 @@ RdSplitHalfNullFraction / RdRecordingSignatureNull exactly as the days protocol 
 
 `files` writes the recordings of the -model recording sweep tests into WORKDIR: planted.h5 and
 uneven.h5 (as above), dense.h5 (3 sessions x 3 stimuli x 24 trials x 30 neurons, a low-dimensional
-code drifting), sweep.yaml (-model recording over the three), resume0..5.h5 with resume.yaml
+code drifting), sweep.yaml (-model recording over the three, -save_responses), resume0..5.h5 with resume.yaml
 (six larger recordings: points slow enough to interrupt a run between them) and requeue0..7.h5
 with requeue.yaml (eight yet larger ones, ~1 s a point: for Slurm's requeue).
 
@@ -32,7 +32,7 @@ back from the archive instead of the driver: point 0 (planted.h5) equals the clo
 points 1 and 2 equal numpy; and beyond the driver's quantities: /recording (what each file
 contributed, the trials used), the padding (NaN beyond a file's sessions, stimuli, trials, neurons
 and PCs), /sweep (seed = recording index, width = the largest neuron count, noise type none),
-the cross-session readout (numpy logistic regression), the drift signature over consecutive
+/responses/probe (the trials analysed), the cross-session readout (numpy logistic regression), the drift signature over consecutive
 sessions (every metric recomputed here: pooled fits, means, session discrimination, turnover),
 its two within-session nulls, the variational overlap and the angle between means per day.
 Tolerances: 1e-9 relative (plus 1e-10 absolute for quantities in [0, 1], 1e-6 degree for angles).
@@ -318,6 +318,8 @@ def write_files(work):
     for config, files in (("sweep.yaml", SWEEP_FILES), ("resume.yaml", RESUME_FILES), ("requeue.yaml", REQUEUE_FILES)):
         with open(os.path.join(work, config), "w") as out:
             out.write("# written by tests/recordings/check_planted.py files\nmodel: recording\n")
+            if config == "sweep.yaml":
+                out.write("save_responses: true\n")  # /responses/probe: the trials analysed, padded
             out.write("recordings: " + ",".join(os.path.join(os.path.abspath(work), name) for name in files) + "\n")
     print(f"check_planted: wrote {len(SWEEP_FILES) + len(RESUME_FILES) + len(REQUEUE_FILES)} recordings, sweep.yaml, resume.yaml "
           f"and requeue.yaml in {work}")
@@ -514,6 +516,11 @@ def check_archive(archive, work):
             else:
                 compare_geometry(c_out, prepared, label)
                 compare_nulls(c_out, prepared, label, l2)
+            probe = f["responses/probe"][p]  # sweep.yaml saves the responses: the trials used, NaN padding
+            inside = np.zeros(probe.shape, bool)
+            inside[:S, :K, :m, :n] = True
+            check(np.array_equal(probe[:S, :K, :m, :n], prepared) and np.all(np.isnan(probe[~inside])),
+                  f"{label}: /responses/probe = the prepared trials, NaN beyond the recording")
             means = f["responses/mean"][p]
             check(np.allclose(means[:S, :K, :n], prepared.mean(axis=2), rtol=1e-12, atol=1e-12), f"{label}: /responses/mean = the trial means")
             if K >= 2:
