@@ -1,42 +1,70 @@
-/* repdrift-report FILE [-terse]: one row of headline numbers per sweep point of an archive.
+/* repdrift-report FILE [-terse] [-summary] [-csv]: the tables of an archive (one row of headline
+ * numbers per sweep point, the model's section; -summary: the headline columns over seeds).
+ * repdrift-report RECORDING -compare NETWORK: which setting of a network matches a recording (compare.h).
  * repdrift-report -schema: the archive schema this version writes. */
 #include <repdrift/compare.h>
 #include <repdrift/errors.h>
 #include <repdrift/model.h>
+#include <repdrift/options.h>
 #include <repdrift/report.h>
 
-static const char help[] = "repdrift-report FILE [-terse] | -schema | RECORDING -compare NETWORK [-bootstrap N] [-seed S]\n"
+static const char help[] = "repdrift-report FILE [-terse] [-summary] [-csv] | -schema | RECORDING -compare NETWORK [-bootstrap N] [-seed S]\n"
                            "Prints, per sweep point of a repdrift archive, the final loss, the mean fraction of drift in\n"
-                           "the variational space against its chance level, the mean angle between drift and PC1, and\n"
-                           "the cross-day classifier accuracy (day 0 -> last day). Exits non-zero on a file that is not a\n"
-                           "repdrift archive or has an unknown schema version (one line, exit status 2).\n"
+                           "the variational space against its chance level, the mean angle between drift and PC1, the\n"
+                           "cross-day classifier accuracy (day 0 -> last day) and the overlap of consecutive days'\n"
+                           "variational spaces against its chance level, then the model's own section. -summary averages\n"
+                           "these headline columns over seeds for every combination of the other axes (mean, standard\n"
+                           "error, n; points not done left out and counted); -csv prints the per-point or the summary table\n"
+                           "as CSV (exact values; python's repdrift.summary() gives the same numbers). Exits non-zero on a\n"
+                           "file that is not a repdrift archive or has an unknown schema version (one line, exit status 2).\n"
                            "-compare: ranks every setting (noise type, level, ...) of a network archive with /signature by the\n"
                            "distance D of its drift signature to a recording's (a -model recording archive, or the built-in\n"
                            "paper-v1: Aitken et al. 2022, section 2.1), either order: z = (mu - r) / sqrt(s^2 + t^2 + eps^2) per\n"
                            "metric, D = RMS of z; 95 % bootstrap interval of D and P(ranked first) over -bootstrap resamples\n"
                            "(default 1000) of seeds and animals (-seed, default 1). The README defines every term.\n";
 
+typedef struct {
+  PetscBool terse, schema, summary, csv;
+  char      compare[RD_OPTION_STRING_SIZE]; /* -compare: the other archive (or paper-v1) */
+  PetscInt  bootstrap, seed;
+} ReportOptions;
+
+#define AT(field) .offset = offsetof(ReportOptions, field)
+
+/* The options of repdrift-report (include/repdrift/options.h). */
+static const RdOption report_options[] = {
+  {.name = "-terse", .type = RD_OPTION_BOOL, AT(terse), .default_value = "false", .help = "Text tables rounded to 3 significant digits, no times"},
+  {.name = "-schema", .type = RD_OPTION_BOOL, AT(schema), .default_value = "false", .help = "Print the archive schema this version writes (no FILE)"},
+  {.name = "-summary", .type = RD_OPTION_BOOL, AT(summary), .default_value = "false", .help = "The headline columns averaged over seeds for every combination of the other axes: mean, standard error (ddof 1), n; points not done left out and counted"},
+  {.name = "-csv", .type = RD_OPTION_BOOL, AT(csv), .default_value = "false", .help = "CSV instead of text: the per-point headline columns, or with -summary the summary (floats in the shortest exact form, nan when empty; '#' comment lines first)"},
+  {.name = "-compare", .type = RD_OPTION_STRING, AT(compare), .default_value = "", .help = "RECORDING -compare NETWORK (either order): rank the network's settings by the distance of their drift signature to the recording's (a -model recording archive or paper-v1)"},
+  {.name = "-bootstrap", .type = RD_OPTION_INT, AT(bootstrap), .default_value = "1000", .range = "[0, 1000000]", .help = "-compare: resamples of seeds and animals for the intervals of D and P(ranked first) (0: none)"},
+  {.name = "-seed", .type = RD_OPTION_INT, AT(seed), .default_value = "1", .range = ">= 0", .help = "-compare: seed of the bootstrap's random stream"},
+  {NULL},
+};
+
 static PetscErrorCode Run(const char *path)
 {
-  PetscBool        terse = PETSC_FALSE, schema = PETSC_FALSE, help_requested, compare;
-  char             other[PETSC_MAX_PATH_LEN];
-  RdCompareOptions compare_options = {.bootstrap = 1000, .seed = 1};
+  ReportOptions options = {0};
+  PetscBool     help_requested;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscOptionsGetString(NULL, NULL, "-compare", other, sizeof other, &compare));
-  PetscCall(PetscOptionsGetInt(NULL, NULL, "-bootstrap", &compare_options.bootstrap, NULL));
-  PetscCall(PetscOptionsGetInt(NULL, NULL, "-seed", &compare_options.seed, NULL));
-  PetscCall(PetscOptionsGetBool(NULL, NULL, "-terse", &terse, NULL));
-  PetscCall(PetscOptionsHasName(NULL, NULL, "-schema", &schema));
+  PetscCall(RdOptionsSetDefaults(report_options, &options));
   PetscCall(PetscOptionsHasHelp(NULL, &help_requested));
-  if (schema) PetscCall(RdReportPrintSchema());
-  else if (compare && !help_requested) {
-    PetscCheck(path && other[0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Usage: repdrift-report RECORDING -compare NETWORK (RECORDING: a -model recording archive or paper-v1)");
-    PetscCall(RdComparePrint(path, other, &compare_options));
+  PetscOptionsBegin(PETSC_COMM_SELF, NULL, "repdrift-report options", NULL);
+  PetscCall(RdOptionsRead(PetscOptionsObject, report_options, &options, !help_requested));
+  PetscOptionsEnd();
+  if (options.schema) PetscCall(RdReportPrintSchema());
+  else if (options.compare[0] && !help_requested) {
+    const RdCompareOptions compare = {.bootstrap = options.bootstrap, .seed = options.seed};
+    PetscCheck(path, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Usage: repdrift-report RECORDING -compare NETWORK (RECORDING: a -model recording archive or paper-v1)");
+    PetscCall(RdComparePrint(path, options.compare, &compare));
   }
   else if (!help_requested) {
-    PetscCheck(path, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Usage: repdrift-report FILE [-terse] (or -schema)");
-    PetscCall(RdReportPrint(path, terse));
+    PetscCheck(path, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Usage: repdrift-report FILE [-terse] [-summary] [-csv] (or -schema)");
+    if (options.summary) PetscCall(RdReportPrintSeedSummary(path, options.terse, options.csv));
+    else if (options.csv) PetscCall(RdReportPrintPointsCsv(path));
+    else PetscCall(RdReportPrint(path, options.terse));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
