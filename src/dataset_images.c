@@ -92,23 +92,33 @@ PetscErrorCode RdDatasetLoadFashionMnist(const char *dir, RdDataset *train, RdDa
 
 PetscErrorCode RdDatasetLoadImages(const char *path, const RdImageShape *given, RdDataset *set, RdImageShape *shape)
 {
-  PetscInt       input_shape[4], label_shape[1], C;
+  PetscInt       input_shape[RD_INPUT_MAX_RANK], label_shape[1], C, rank;
   double        *values = NULL, *label_values = NULL;
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMemzero(set, sizeof(*set)));
-  /* [N, C, H, W]? (quietly: a [N, n] file is the other valid layout) */
-  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
-  ierr = RdInputReadArray(path, "/inputs", 4, "an array [examples, channels, height, width] or a matrix [examples, inputs]", input_shape, &values);
-  PetscCall(PetscPopErrorHandler());
-  if (ierr) { /* the [N, n] layout through the file dataset reader, with all its checks and messages */
-    PetscCall(RdDatasetLoad(path, set));
+  /* one read of /inputs whatever its rank, then the layout: [N, C, H, W] or [N, n] */
+  PetscCall(RdInputReadArrayAnyRank(path, "/inputs", "an array [examples, channels, height, width] or a matrix [examples, inputs]", &rank, input_shape, &values));
+  if (rank != 4 && rank != 2) {
+    PetscCall(PetscFree(values));
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /inputs has %" PetscInt_FMT " dimension(s); it must be an array [examples, channels, height, width] or a matrix [examples, inputs] (with -input_shape C,H,W)", path, rank);
+  }
+  if (rank == 2) { /* [N, n]: the images' shape comes from -input_shape */
+    const PetscInt n_values = input_shape[1];
+    if (given && given->channels * given->height * given->width != n_values) {
+      PetscCall(PetscFree(values));
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /inputs has %" PetscInt_FMT " values per example but -input_shape %" PetscInt_FMT ",%" PetscInt_FMT ",%" PetscInt_FMT " needs %" PetscInt_FMT, path, n_values, given->channels, given->height, given->width, given->channels * given->height * given->width);
+    }
     if (given) {
-      PetscCheck(given->channels * given->height * given->width == set->input_dim, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /inputs has %" PetscInt_FMT " values per example but -input_shape %" PetscInt_FMT ",%" PetscInt_FMT ",%" PetscInt_FMT " needs %" PetscInt_FMT, path, set->input_dim, given->channels, given->height, given->width, given->channels * given->height * given->width);
-      *shape = *given;
-    } else *shape = (RdImageShape){set->input_dim, 1, 1};
-    PetscFunctionReturn(PETSC_SUCCESS);
+      input_shape[1] = given->channels;
+      input_shape[2] = given->height;
+      input_shape[3] = given->width;
+    } else {
+      input_shape[2] = 1;
+      input_shape[3] = 1;
+    }
+    given = NULL; /* the shape is the one asked for */
   }
   const PetscInt n = input_shape[0], dim = input_shape[1] * input_shape[2] * input_shape[3];
   *shape           = (RdImageShape){input_shape[1], input_shape[2], input_shape[3]};

@@ -21,6 +21,10 @@ PetscErrorCode RdInputReadMatrix(const char *path, const char *dataset, PetscInt
  * non-numeric type is refused naming the file, the dataset and the layout. Integer datasets are
  * converted exactly (|value| < 2^53). */
 PetscErrorCode RdInputReadArray(const char *path, const char *dataset, PetscInt expected_rank, const char *layout, PetscInt shape[], double **values);
+/* The same for a dataset of any rank from 1 to RD_INPUT_MAX_RANK (a file that may hold one of
+ * several layouts, e.g. images [N, C, H, W] or vectors [N, n]): *rank receives its rank. */
+#define RD_INPUT_MAX_RANK 32 /* H5S_MAX_RANK (as h5input_recording.h) */
+PetscErrorCode RdInputReadArrayAnyRank(const char *path, const char *dataset, const char *layout, PetscInt *rank, PetscInt shape[RD_INPUT_MAX_RANK], double **values);
 
 #define RD_INPUT_MAX_RANK 32    /* H5S_MAX_RANK */
 #define RD_INPUT_TEXT_MAX 1024  /* longest attribute text kept (longer text is refused) */

@@ -1,5 +1,6 @@
 /* The classifier of Aitken et al. (2022) at one sweep point in the days protocol (classifier_model.h):
- * HDF5 file), burn-in to a plateau, continual training in snapshots, the per-snapshot accuracy and
+ * its data (a Gaussian mixture drawn for the point, or the rank's copy of a file or of Fashion-MNIST),
+ * its network (mlp or lenet), burn-in to a plateau, continual training in snapshots, the per-snapshot accuracy and
  * readout rows, the feature-layer probes (and a second, independent probe of the same weights for
  * the delta t = 0 null), and the drift signature at the end. */
 #include "classifier_model.h"
@@ -17,7 +18,8 @@ typedef struct {
   RdPoint                    point;
   PetscBool         is_mixture;
   RdMixture         mixture;          /* -data mixture: fresh examples for probes */
-  RdDataset         train, probe_pool; /* the training set; -data FILE: the held-out pool */
+  RdDataset         mixture_train;    /* -data mixture: the point's training set */
+  const RdDataset  *train, *probe_pool; /* the training set; -data FILE or fashion_mnist: the held-out pool (shared, read-only) */
   RdDataset         evaluation;       /* fixed held-out examples for the accuracy */
   RdClassifierNet   net;
   RdClassifierHyper hyper;
@@ -40,7 +42,7 @@ static PetscErrorCode EvaluationSet(ClassifierPoint *cp, PetscInt per_class)
   for (PetscInt c = 0; c < C; c++) {
     double *rows = cp->evaluation.inputs + (size_t)c * per_class * n;
     if (cp->is_mixture) RdMixtureSample(&cp->mixture, c, per_class, &stream, rows);
-    else RdDatasetSampleClass(&cp->probe_pool, c, per_class, &stream, rows);
+    else RdDatasetSampleClass(cp->probe_pool, c, per_class, &stream, rows);
     for (PetscInt i = 0; i < per_class; i++) cp->evaluation.labels[c * per_class + i] = c;
   }
   PetscCall(RdDatasetIndexClasses(&cp->evaluation));
@@ -65,12 +67,13 @@ PetscErrorCode RdClassifierPointCreate(const RdConfig *cfg, const RdPoint *point
   if (cp->is_mixture) {
     PetscCall(RdMixtureCreate(co->input_dim, C, co->mixture_rank, co->mixture_separation, co->mixture_scale, co->mixture_anisotropy, seed, stream_id, &cp->mixture));
     RdStreamInit(&data, seed, stream_id, RD_PURPOSE(RD_PURPOSE_DATASET, 0));
-    PetscCall(RdMixtureTrainingSet(&cp->mixture, co->train_per_class, &data, &cp->train));
+    PetscCall(RdMixtureTrainingSet(&cp->mixture, co->train_per_class, &data, &cp->mixture_train));
+    cp->train = &cp->mixture_train;
   } else {
-    RdDataset all;
-    PetscCall(RdDatasetLoad(co->data, &all));
-    PetscCall(RdDatasetSplit(&all, co->probe_every, &cp->train, &cp->probe_pool));
-    PetscCall(RdDatasetDestroy(&all));
+    const RdClassifierData *sets;
+    PetscCall(RdClassifierDataGet(co, &sets)); /* read by setup: this rank's copy */
+    cp->train      = &sets->train;
+    cp->probe_pool = &sets->heldout;
   }
   PetscCall(EvaluationSet(cp, EVALUATION_PER_CLASS));
 
@@ -80,7 +83,12 @@ PetscErrorCode RdClassifierPointCreate(const RdConfig *cfg, const RdPoint *point
   cp->hyper.batch       = cfg->batch;
   cp->hyper.noise.type  = (RdNoiseType)point->noise_type;
   cp->hyper.noise.level = point->noise_level;
-  PetscCall(RdClassifierNetCreate(co->input_dim, co->hidden_dim, point->width, C, cfg->batch, &cp->net)); /* probes and accuracy go example by example */
+  cp->hyper.weight_mask = (RdWeightMaskScope)co->weight_dropout_mask;
+  cp->hyper.gradient_on = (RdGradientNoiseTarget)co->gradient_noise_on;
+  if (co->architecture == RD_CLASSIFIER_LENET) {
+    const RdLeNetShape shape = RdLeNetShapeDefault(co->image.channels, co->image.height, co->image.width);
+    PetscCall(RdClassifierNetCreateLeNet(&shape, co->hidden_dim, point->width, C, cfg->batch, &cp->net));
+  } else PetscCall(RdClassifierNetCreate(co->input_dim, co->hidden_dim, point->width, C, cfg->batch, &cp->net));
   PetscCall(RdClassifierHyperCheck(&cp->net, &cp->hyper));
   RdStreamInit(&init, seed, stream_id, RD_PURPOSE_INIT);
   RdStreamInit(&cp->sampling, seed, stream_id, RD_PURPOSE_SGD_SAMPLING);
@@ -92,7 +100,7 @@ PetscErrorCode RdClassifierPointCreate(const RdConfig *cfg, const RdPoint *point
   for (PetscInt c = 0; c < C; c++) cp->class_cumulative[c] = (c ? cp->class_cumulative[c - 1] : 0) + (c == 0 ? point->frequency : (1 - point->frequency) / (double)(C - 1));
   cp->class_cumulative[C - 1] = 1;
   /* an epoch is one pass over the training set in minibatches */
-  cp->steps_per_epoch    = PetscMax(1, (cp->train.n_examples + cfg->batch - 1) / cfg->batch);
+  cp->steps_per_epoch    = PetscMax(1, (cp->train->n_examples + cfg->batch - 1) / cfg->batch);
   cp->steps_per_snapshot = PetscMax(1, (cp->steps_per_epoch + co->snapshots_per_epoch / 2) / co->snapshots_per_epoch);
   PetscCall(PetscMalloc2((size_t)cfg->probe_samples * co->input_dim, &cp->probe_inputs, (size_t)(cfg->days + 1) * C * point->width, &cp->readout));
   *model = cp;
@@ -101,7 +109,7 @@ PetscErrorCode RdClassifierPointCreate(const RdConfig *cfg, const RdPoint *point
 
 static PetscInt Train(ClassifierPoint *cp, PetscInt steps)
 {
-  return RdClassifierTrain(&cp->net, &cp->hyper, cp->train.inputs, cp->train.labels, cp->train.n_examples, cp->class_cumulative, cp->train.class_offsets, cp->train.class_members, steps, &cp->sampling, &cp->noise);
+  return RdClassifierTrain(&cp->net, &cp->hyper, cp->train->inputs, cp->train->labels, cp->train->n_examples, cp->class_cumulative, cp->train->class_offsets, cp->train->class_members, steps, &cp->sampling, &cp->noise);
 }
 
 static double EvaluationAccuracy(ClassifierPoint *cp, PetscInt tag, double *loss)
@@ -146,7 +154,7 @@ PetscErrorCode RdClassifierPointTrain(void *model, PetscInt day, PetscBool *dive
 static void ProbeClass(ClassifierPoint *cp, PetscInt c, PetscInt samples, RdStream *stream, double *responses)
 {
   if (cp->is_mixture) RdMixtureSample(&cp->mixture, c, samples, stream, cp->probe_inputs);
-  else RdDatasetSampleClass(&cp->probe_pool, c, samples, stream, cp->probe_inputs);
+  else RdDatasetSampleClass(cp->probe_pool, c, samples, stream, cp->probe_inputs);
   RdClassifierProbe(&cp->net, &cp->hyper, cp->probe_inputs, samples, stream, responses);
 }
 
@@ -250,9 +258,10 @@ PetscErrorCode RdClassifierPointDestroy(void **model)
   PetscFunctionBeginUser;
   if (!cp) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(RdClassifierNetDestroy(&cp->net));
-  if (cp->is_mixture) PetscCall(RdMixtureDestroy(&cp->mixture));
-  else PetscCall(RdDatasetDestroy(&cp->probe_pool));
-  PetscCall(RdDatasetDestroy(&cp->train));
+  if (cp->is_mixture) {
+    PetscCall(RdMixtureDestroy(&cp->mixture));
+    PetscCall(RdDatasetDestroy(&cp->mixture_train));
+  }
   PetscCall(RdDatasetDestroy(&cp->evaluation));
   PetscCall(PetscFree(cp->class_cumulative));
   PetscCall(PetscFree2(cp->probe_inputs, cp->readout));

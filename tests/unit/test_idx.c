@@ -290,7 +290,7 @@ static PetscErrorCode TestImageFiles(void)
     {"count.h5", "f['inputs'] = np.zeros((6, 1, 3, 4)); f['labels'] = np.array([0, 1, 2, 0, 1])", "6 examples but /labels has 5"},
     {"label.h5", "f['inputs'] = np.zeros((6, 1, 3, 4)); f['labels'] = np.array([0, 1, 2.5, 0, 1, 2])", "row 2"},
     {"class.h5", "f['inputs'] = np.zeros((6, 1, 3, 4)); f['labels'] = np.array([0, 1, 2, 0, 1, 1])", "class 2 has 1 example"},
-    {"rank3.h5", "f['inputs'] = np.zeros((6, 3, 4)); f['labels'] = np.array([0, 1, 2, 0, 1, 2])", "3 dimensions"},
+    {"rank3.h5", "f['inputs'] = np.zeros((6, 3, 4)); f['labels'] = np.array([0, 1, 2, 0, 1, 2])", "3 dimension(s)"},
   };
   for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
     RD_CHECK(H5py(bad[b].name, bad[b].code) == 0, "h5py writes %s", bad[b].name);

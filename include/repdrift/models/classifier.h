@@ -63,6 +63,7 @@ PetscErrorCode RdClassifierArchitectureFromName(const char *name, const char *op
 #define RD_LENET_CONV1_CHANNELS 6
 #define RD_LENET_CONV2_CHANNELS 16
 #define RD_LENET_HIDDEN_DIM     120
+#define RD_LENET_FEATURE_DIM    84 /* the feature layer, where the noise acts */
 #define RD_LENET_KERNEL         5 /* both convolutions: 5 x 5 filters */
 #define RD_LENET_CONV1_PADDING  2
 #define RD_LENET_MIN_SIDE       12 /* smallest H, W that leaves a 1 x 1 map after the second pool */
