@@ -3,6 +3,7 @@
 #include <repdrift/archive.h>
 #include <repdrift/noise.h>
 #include <repdrift/parallel.h>
+#include <repdrift/phases.h>
 #include <slepcsys.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
@@ -164,6 +165,28 @@ static PetscErrorCode WriteProvenanceAttributes(hid_t file, const RdArchiveSetti
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The names of a scale's indices, attribute "labels" (variable-length UTF-8 strings). */
+static PetscErrorCode WriteLabelsAttribute(hid_t scale, hsize_t size, const char *(*value_label)(PetscInt))
+{
+  const char **labels;
+  hid_t        type, space, attribute;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(size, &labels));
+  for (hsize_t i = 0; i < size; i++) labels[i] = value_label((PetscInt)i) ? value_label((PetscInt)i) : "";
+  RdH5Call(type = H5Tcopy(H5T_C_S1));
+  RdH5Call(H5Tset_size(type, H5T_VARIABLE));
+  RdH5Call(H5Tset_cset(type, H5T_CSET_UTF8));
+  RdH5Call(space = H5Screate_simple(1, &size, NULL));
+  RdH5Call(attribute = H5Acreate2(scale, "labels", type, space, H5P_DEFAULT, H5P_DEFAULT));
+  RdH5Call(H5Awrite(attribute, type, labels));
+  RdH5Call(H5Aclose(attribute));
+  RdH5Call(H5Sclose(space));
+  RdH5Call(H5Tclose(type));
+  PetscCall(PetscFree(labels));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode CreateDimensionScales(hid_t file, const RdDims *dims, hid_t scale[RD_NUM_DIMS])
 {
   PetscFunctionBeginUser;
@@ -179,6 +202,7 @@ static PetscErrorCode CreateDimensionScales(hid_t file, const RdDims *dims, hid_
     RdH5Call(H5DSset_scale(scale[d], rd_dim_specs[d].name));
     PetscCall(WriteStringAttribute(scale[d], "units", "index"));
     PetscCall(WriteStringAttribute(scale[d], "description", rd_dim_specs[d].description));
+    if (rd_dim_value_labels[d]) PetscCall(WriteLabelsAttribute(scale[d], size, rd_dim_value_labels[d]));
     RdH5Call(H5Sclose(space));
     PetscCall(PetscFree(index));
   }
@@ -312,6 +336,7 @@ static PetscErrorCode OpenParallel(RdArchive archive, const char *path, const Rd
   for (int f = 0; f < RD_NUM_FIELDS; f++) {
     archive->dataset[f] = -1;
     if (rd_field_specs[f].when != RD_WRITTEN_PER_POINT || !RdFieldPresent((RdField)f, &archive->selection)) continue;
+    if (RdFieldIsTiming((RdField)f) && H5Lexists(archive->file, rd_field_specs[f].path, H5P_DEFAULT) <= 0) continue; /* -resume of an archive written before the field existed */
     RdH5Call(archive->dataset[f] = H5Dopen2(archive->file, rd_field_specs[f].path, H5P_DEFAULT));
     if (rd_field_specs[f].type != RD_TYPE_FLOAT64) largest_integer_field = PetscMax(largest_integer_field, RdFieldPointElements((RdField)f, dims));
   }
@@ -397,15 +422,35 @@ static PetscErrorCode WriteFieldSlice(RdArchive archive, RdField field, const Rd
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode RdArchiveWriteData(RdArchive archive, const RdPointResult *result)
+{
+  PetscFunctionBeginUser;
+  PetscCall(RdPhaseBegin(RD_PHASE_ARCHIVE_WRITE));
+  for (int f = 0; f < RD_NUM_FIELDS; f++)
+    if (archive->dataset[f] >= 0 && f != RD_FIELD_SWEEP_STATUS && !RdFieldIsTiming((RdField)f)) PetscCall(WriteFieldSlice(archive, (RdField)f, result));
+  /* data durable before the status that vouches for it */
+  RdH5Call(H5Fflush(archive->file, H5F_SCOPE_GLOBAL));
+  PetscCall(RdPhaseEnd(RD_PHASE_ARCHIVE_WRITE));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdArchiveWriteStatus(RdArchive archive, const RdPointResult *result)
+{
+  PetscFunctionBeginUser;
+  PetscCall(RdPhaseBegin(RD_PHASE_ARCHIVE_WRITE));
+  for (int f = 0; f < RD_NUM_FIELDS; f++)
+    if (archive->dataset[f] >= 0 && RdFieldIsTiming((RdField)f)) PetscCall(WriteFieldSlice(archive, (RdField)f, result));
+  PetscCall(WriteFieldSlice(archive, RD_FIELD_SWEEP_STATUS, result));
+  RdH5Call(H5Fflush(archive->file, H5F_SCOPE_GLOBAL));
+  PetscCall(RdPhaseEnd(RD_PHASE_ARCHIVE_WRITE));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode RdArchiveWriteRound(RdArchive archive, const RdPointResult *result)
 {
   PetscFunctionBeginUser;
-  for (int f = 0; f < RD_NUM_FIELDS; f++)
-    if (archive->dataset[f] >= 0 && f != RD_FIELD_SWEEP_STATUS) PetscCall(WriteFieldSlice(archive, (RdField)f, result));
-  /* data durable before the status that vouches for it */
-  RdH5Call(H5Fflush(archive->file, H5F_SCOPE_GLOBAL));
-  PetscCall(WriteFieldSlice(archive, RD_FIELD_SWEEP_STATUS, result));
-  RdH5Call(H5Fflush(archive->file, H5F_SCOPE_GLOBAL));
+  PetscCall(RdArchiveWriteData(archive, result));
+  PetscCall(RdArchiveWriteStatus(archive, result));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

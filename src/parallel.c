@@ -14,7 +14,27 @@ PetscErrorCode RdProgressStart(MPI_Comm comm, PetscInt total, RdProgress *progre
   progress->busy_seconds = 0;
   progress->my_points    = 0;
   progress->start_time   = MPI_Wtime();
+  for (int p = 0; p < RD_NUM_PHASES; p++) progress->phase_seconds[p] = 0;
   PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdProgressAddPhases(RdProgress *progress, const double seconds[RD_NUM_PHASES])
+{
+  PetscFunctionBeginUser;
+  for (int p = 0; p < RD_NUM_PHASES; p++) progress->phase_seconds[p] += seconds[p];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The phase with the most of this rank's time so far and its share in permille (-1, 0 if none). */
+static void DominantPhase(const RdProgress *progress, PetscInt *phase, PetscInt *permille)
+{
+  double total = 0, most = 0;
+  *phase       = -1;
+  for (int p = 0; p < RD_NUM_PHASES; p++) {
+    total += progress->phase_seconds[p];
+    if (progress->phase_seconds[p] > most) most = progress->phase_seconds[p], *phase = p;
+  }
+  *permille = total > 0 ? (PetscInt)(1000 * most / total + 0.5) : 0;
 }
 
 static void FormatSeconds(double seconds, char *text, size_t size)
@@ -27,7 +47,7 @@ static void FormatSeconds(double seconds, char *text, size_t size)
 PetscErrorCode RdProgressRound(RdProgress *progress, PetscInt point_here, PetscInt status_here, double seconds_here, PetscBool terse)
 {
   PetscMPIInt        size, rank;
-  PetscInt           mine[2] = {point_here, status_here}, *all = NULL;
+  PetscInt           mine[4] = {point_here, status_here, -1, 0}, *all = NULL; /* + this rank's dominant phase, permille */
   struct {
     double value;
     int    rank;
@@ -38,14 +58,15 @@ PetscErrorCode RdProgressRound(RdProgress *progress, PetscInt point_here, PetscI
   progress->busy_seconds += seconds_here;
   PetscCallMPI(MPI_Comm_size(progress->comm, &size));
   PetscCallMPI(MPI_Comm_rank(progress->comm, &rank));
-  if (rank == 0) PetscCall(PetscMalloc1(2 * size, &all));
-  PetscCallMPI(MPI_Gather(mine, 2, MPIU_INT, all, 2, MPIU_INT, 0, progress->comm));
+  DominantPhase(progress, &mine[2], &mine[3]);
+  if (rank == 0) PetscCall(PetscMalloc1(4 * size, &all));
+  PetscCallMPI(MPI_Gather(mine, 4, MPIU_INT, all, 4, MPIU_INT, 0, progress->comm));
   busy.value = progress->busy_seconds;
   busy.rank  = rank;
   PetscCallMPI(MPI_Allreduce(&busy, &slowest, 1, MPI_DOUBLE_INT, MPI_MAXLOC, progress->comm));
   if (rank == 0) {
     for (PetscMPIInt r = 0; r < size; r++) {
-      PetscInt    point = all[2 * r], status = all[2 * r + 1];
+      PetscInt    point = all[4 * r], status = all[4 * r + 1], dominant = all[4 * slowest.rank + 2], permille = all[4 * slowest.rank + 3];
       const char *status_name = RdStatusName(status);
       if (point < 0) continue;
       progress->done++;
@@ -55,10 +76,11 @@ PetscErrorCode RdProgressRound(RdProgress *progress, PetscInt point_here, PetscI
         double elapsed = MPI_Wtime() - progress->start_time;
         double rate    = progress->done / elapsed;
         double eta     = (progress->total - progress->done) / rate;
-        char   elapsed_text[32], eta_text[32];
+        char   elapsed_text[32], eta_text[32], dominant_text[64] = "";
         FormatSeconds(elapsed, elapsed_text, sizeof elapsed_text);
         FormatSeconds(eta, eta_text, sizeof eta_text);
-        PetscCall(PetscPrintf(PETSC_COMM_SELF, "[%4" PetscInt_FMT "/%" PetscInt_FMT "] point %" PetscInt_FMT " %s on rank %d; elapsed %s, %.2f points/s, ETA %s; slowest rank %d (busy %.1f s)\n", progress->done, progress->total, point, status_name, r, elapsed_text, rate, eta_text, slowest.rank, slowest.value));
+        if (dominant >= 0) PetscCall(PetscSNPrintf(dominant_text, sizeof dominant_text, ", most in %s %.0f %%", RdPhaseName(dominant), (double)permille / 10));
+        PetscCall(PetscPrintf(PETSC_COMM_SELF, "[%4" PetscInt_FMT "/%" PetscInt_FMT "] point %" PetscInt_FMT " %s on rank %d; elapsed %s, %.2f points/s, ETA %s; slowest rank %d (busy %.1f s%s)\n", progress->done, progress->total, point, status_name, r, elapsed_text, rate, eta_text, slowest.rank, slowest.value, dominant_text));
       }
     }
     PetscCall(PetscFree(all));
@@ -69,27 +91,45 @@ PetscErrorCode RdProgressRound(RdProgress *progress, PetscInt point_here, PetscI
 
 PetscErrorCode RdProgressLoadTable(RdProgress *progress, PetscBool terse)
 {
+  /* per rank: busy seconds, then the seconds of every phase */
+  enum { BUSY, FIRST_PHASE, COLUMNS = FIRST_PHASE + RD_NUM_PHASES };
   PetscMPIInt size, rank;
-  double     *busy   = NULL;
+  double      mine[COLUMNS], *all = NULL;
   PetscInt   *points = NULL;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(progress->comm, &size));
   PetscCallMPI(MPI_Comm_rank(progress->comm, &rank));
-  if (rank == 0) PetscCall(PetscMalloc2(size, &busy, size, &points));
-  PetscCallMPI(MPI_Gather(&progress->busy_seconds, 1, MPI_DOUBLE, busy, 1, MPI_DOUBLE, 0, progress->comm));
+  mine[BUSY] = progress->busy_seconds;
+  for (int p = 0; p < RD_NUM_PHASES; p++) mine[FIRST_PHASE + p] = progress->phase_seconds[p];
+  if (rank == 0) PetscCall(PetscMalloc2(COLUMNS * size, &all, size, &points));
+  PetscCallMPI(MPI_Gather(mine, COLUMNS, MPI_DOUBLE, all, COLUMNS, MPI_DOUBLE, 0, progress->comm));
   PetscCallMPI(MPI_Gather(&progress->my_points, 1, MPIU_INT, points, 1, MPIU_INT, 0, progress->comm));
   if (rank == 0 && !terse) {
     double max_busy = 0, total_busy = 0;
-    PetscCall(PetscPrintf(PETSC_COMM_SELF, "\nLoad per rank:\n  rank  points  busy_s\n"));
+    PetscCall(PetscPrintf(PETSC_COMM_SELF, "\nLoad per rank (seconds; the round phases are the time the collective rounds cost):\n  rank  points  busy_s"));
+    for (int p = 0; p < RD_NUM_PHASES; p++)
+      if (rd_phase_specs[p].kind == RD_PHASE_ROUND) PetscCall(PetscPrintf(PETSC_COMM_SELF, "  %13s", rd_phase_specs[p].name));
+    PetscCall(PetscPrintf(PETSC_COMM_SELF, "\n"));
     for (PetscMPIInt r = 0; r < size; r++) {
-      PetscCall(PetscPrintf(PETSC_COMM_SELF, "  %4d  %6" PetscInt_FMT "  %7.2f\n", r, points[r], busy[r]));
-      max_busy = PetscMax(max_busy, busy[r]);
-      total_busy += busy[r];
+      const double *row = all + (size_t)COLUMNS * r;
+      PetscCall(PetscPrintf(PETSC_COMM_SELF, "  %4d  %6" PetscInt_FMT "  %7.2f", r, points[r], row[BUSY]));
+      for (int p = 0; p < RD_NUM_PHASES; p++)
+        if (rd_phase_specs[p].kind == RD_PHASE_ROUND) PetscCall(PetscPrintf(PETSC_COMM_SELF, "  %13.3f", row[FIRST_PHASE + p]));
+      PetscCall(PetscPrintf(PETSC_COMM_SELF, "\n"));
+      max_busy = PetscMax(max_busy, row[BUSY]);
+      total_busy += row[BUSY];
     }
     PetscCall(PetscPrintf(PETSC_COMM_SELF, "  measured imbalance (max/mean busy): %.2f\n", total_busy > 0 ? max_busy / (total_busy / size) : 1.0));
   }
-  if (rank == 0) PetscCall(PetscFree2(busy, points));
+  if (rank == 0) PetscCall(PetscFree2(all, points));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdWaitForAllRanks(MPI_Comm comm)
+{
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Barrier(comm));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -4,6 +4,7 @@
 #include <repdrift/geometry.h>
 #include <repdrift/model.h>
 #include <repdrift/noise.h>
+#include <repdrift/phases.h>
 #include <repdrift/readout.h>
 #include <repdrift/signals.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@ PetscErrorCode RdRunDims(const RdConfig *cfg, RdDims *dims)
   dims->size[RD_DIM_PC]        = PetscMin(cfg->probe_samples - 1, RdSweepMaxWidth(&cfg->axes));
   dims->size[RD_DIM_RECORD]    = 1; /* dimensions of a model's own protocol: the model sizes them */
   dims->size[RD_DIM_LAG]       = 1;
+  dims->size[RD_DIM_PHASE]     = RD_NUM_PHASES;
   if (cfg->model->dims) cfg->model->dims(cfg, dims);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -139,8 +141,12 @@ static PetscErrorCode TrainAndObserve(const RdModelOps *ops, void *model, RdResp
   PetscFunctionBeginUser;
   *valid_days = 0;
   for (PetscInt day = 0; day < responses->days && !diverged; day++) {
+    PetscCall(RdPhaseBegin(RD_PHASE_TRAIN));
     PetscCall(ops->train(model, day, &diverged));
+    PetscCall(RdPhaseEnd(RD_PHASE_TRAIN));
+    PetscCall(RdPhaseBegin(RD_PHASE_PROBE));
     if (!diverged) PetscCall(ops->observe(model, day, responses, result, &diverged));
+    PetscCall(RdPhaseEnd(RD_PHASE_PROBE));
     if (!diverged) *valid_days = day + 1;
   }
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -161,19 +167,25 @@ static PetscErrorCode AnalyseGeometry(const RdDims *dims, const RdResponses *res
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(valid_days, &pca));
+  PetscCall(RdPhaseBegin(RD_PHASE_PCA));
   for (PetscInt s = 0; s < valid_days; s++) PetscCall(RdPCACreate(width, samples, &pca[s]));
+  PetscCall(RdPhaseEnd(RD_PHASE_PCA));
   PetscCall(PetscMalloc1(3 * pcs, &per_pc));
   for (PetscInt k = 0; k < K; k++) {
     for (PetscInt s = 0; s < valid_days; s++) {
       const double *members = RdResponsesOf(responses, responses->values, s, k);
       size_t        day_stimulus = RD_IDX2(s, k, K);
+      PetscCall(RdPhaseBegin(RD_PHASE_PCA));
       PetscCall(RdPCACompute(members, samples, &pca[s]));
+      PetscCall(RdPhaseEnd(RD_PHASE_PCA));
       Store(&result->values[RD_FIELD_RESPONSES_MEAN][day_stimulus * units], pca[s].mean, width);
       Store(&result->values[RD_FIELD_GEOMETRY_EIGENVALUES][day_stimulus * pcs], pca[s].eigenvalues, pca[s].n_pcs);
       Store(&result->values[RD_FIELD_GEOMETRY_EXPLAINED_VARIANCE_RATIO][day_stimulus * pcs], pca[s].explained, pca[s].n_pcs);
       result->values[RD_FIELD_GEOMETRY_PARTICIPATION_RATIO][day_stimulus]   = pca[s].participation_ratio;
       result->values[RD_FIELD_GEOMETRY_VARIATIONAL_DIMENSION][day_stimulus] = (double)pca[s].k_variational;
+      PetscCall(RdPhaseBegin(RD_PHASE_DRIFT));
       PetscCall(RdSplitHalfNullFraction(members, samples, width, &result->values[RD_FIELD_DRIFT_NULL_FRACTION_IN_VARIATIONAL_SPACE][day_stimulus]));
+      PetscCall(RdPhaseEnd(RD_PHASE_DRIFT));
       if (result->values[RD_FIELD_RESPONSES_PROBE])
         for (PetscInt a = 0; a < samples; a++) Store(&result->values[RD_FIELD_RESPONSES_PROBE][(day_stimulus * samples + a) * units], members + (size_t)a * width, width);
     }
@@ -186,7 +198,9 @@ static PetscErrorCode AnalyseGeometry(const RdDims *dims, const RdResponses *res
           pair.angle_to_pc   = per_pc + pcs;
           pair.variance_flow = per_pc + 2 * pcs;
         }
+        PetscCall(RdPhaseBegin(RD_PHASE_DRIFT));
         PetscCall(RdDriftCompute(&pca[s], &pca[later], RdResponsesOf(responses, responses->values, later, k), samples, &pair));
+        PetscCall(RdPhaseEnd(RD_PHASE_DRIFT));
         result->values[RD_FIELD_DRIFT_ANGLE_BETWEEN_MEANS][pair_index]          = pair.angle_between_means;
         result->values[RD_FIELD_DRIFT_RELATIVE_MAGNITUDE][pair_index]           = pair.relative_magnitude;
         result->values[RD_FIELD_DRIFT_FRACTION_IN_VARIATIONAL_SPACE][pair_index] = pair.fraction_in_variational_space;
@@ -204,7 +218,9 @@ static PetscErrorCode AnalyseGeometry(const RdDims *dims, const RdResponses *res
     }
   }
   PetscCall(PetscFree(per_pc));
+  PetscCall(RdPhaseBegin(RD_PHASE_PCA));
   for (PetscInt s = 0; s < valid_days; s++) PetscCall(RdPCADestroy(&pca[s]));
+  PetscCall(RdPhaseEnd(RD_PHASE_PCA));
   PetscCall(PetscFree(pca));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -217,6 +233,7 @@ static PetscErrorCode AnalyseReadout(const RdConfig *cfg, const RdDims *dims, co
   double        *weights, *bias;
 
   PetscFunctionBeginUser;
+  PetscCall(RdPhaseBegin(RD_PHASE_READOUT));
   PetscCall(PetscMalloc2((size_t)valid_days * width, &weights, valid_days, &bias));
   for (PetscInt s = 0; s < valid_days; s++) PetscCall(RdLogisticFit(RdResponsesOf(responses, responses->values, s, 0), half, RdResponsesOf(responses, responses->values, s, 1), half, width, cfg->readout_l2, weights + (size_t)s * width, &bias[s]));
   for (PetscInt s = 0; s < valid_days; s++)
@@ -226,6 +243,7 @@ static PetscErrorCode AnalyseReadout(const RdConfig *cfg, const RdDims *dims, co
       result->values[RD_FIELD_READOUT_CLASSIFIER_ANGLE][RD_IDX2(s, later, days)]    = RdAngleDegrees(weights + (size_t)s * width, weights + (size_t)later * width, width);
     }
   PetscCall(PetscFree2(weights, bias));
+  PetscCall(RdPhaseEnd(RD_PHASE_READOUT));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -245,12 +263,16 @@ PetscErrorCode RdRunDaysProtocol(const RdConfig *cfg, const RdDims *dims, const 
   PetscCall(PetscMalloc1(size, &responses.values));
   responses.values_null = NULL;
   if (ops->has_null_probe) PetscCall(PetscMalloc1(size, &responses.values_null));
+  PetscCall(RdPhaseBegin(RD_PHASE_SETUP));
   PetscCall(ops->create(cfg, point, &model));
+  PetscCall(RdPhaseEnd(RD_PHASE_SETUP));
   PetscCall(TrainAndObserve(ops, model, &responses, result, &valid_days));
   PetscCall(AnalyseGeometry(dims, &responses, valid_days, result));
   if (responses.groups >= 2) PetscCall(AnalyseReadout(cfg, dims, &responses, valid_days, result));
   if (ops->finish) PetscCall(ops->finish(model, &responses, valid_days, result));
+  PetscCall(RdPhaseBegin(RD_PHASE_SETUP));
   PetscCall(ops->destroy(&model));
+  PetscCall(RdPhaseEnd(RD_PHASE_SETUP));
   result->values[RD_FIELD_SWEEP_STATUS][0] = valid_days == responses.days ? RD_STATUS_DONE : RD_STATUS_DIVERGED;
   PetscCall(PetscFree(responses.values));
   PetscCall(PetscFree(responses.values_null));
@@ -266,8 +288,10 @@ PetscErrorCode RdRunPoint(const RdConfig *cfg, const RdDims *dims, PetscInt poin
   PetscCall(RdSweepGetPoint(&cfg->axes, point_index, &point));
   PetscCall(RdPointResultReset(dims, result));
   result->point = point_index;
+  PetscCall(RdPhaseStagePush(cfg->model->protocol ? cfg->model->protocol(cfg) : "days"));
   if (cfg->model->run_point) PetscCall(cfg->model->run_point(cfg, dims, &point, result, &done));
   if (!done) PetscCall(RdRunDaysProtocol(cfg, dims, &point, result));
+  PetscCall(RdPhaseStagePop());
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -276,18 +300,23 @@ PetscErrorCode RdRunOwnedPoints(MPI_Comm comm, const RdConfig *cfg, const RdDims
   PetscMPIInt   rank;
   RdPointResult result;
   RdProgress    progress;
+  double        phase_seconds[RD_NUM_PHASES], last_cut;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   RdSchemaSelection selection = RdConfigSchemaSelection(cfg);
   PetscCall(RdPointResultCreate(dims, &selection, &result));
   PetscCall(RdProgressStart(comm, plan->n_points, &progress));
+  /* A point's time runs from one cut to the next: the cut is when its data are written, just
+   * before its timings and status; so it holds its compute, its wait for the round and its data
+   * write, and the previous round's status write and progress report. */
+  PetscCall(RdPhasesTake(NULL));
+  last_cut     = MPI_Wtime();
   *interrupted = PETSC_FALSE;
   for (PetscInt round = 0; round < plan->n_rounds && !*interrupted; round++) {
     PetscInt point = RdPlanPointOf(plan, rank, round), status = RD_STATUS_PENDING;
-    double   seconds = 0;
+    double   busy = 0, cut;
     if (point >= 0) {
-      double         start = MPI_Wtime();
       PetscErrorCode failed;
       /* a failed point must not stop the sweep; the rank that ran it prints why (a traceback,
        * whatever the error: it is not a user error of the run) */
@@ -295,19 +324,35 @@ PetscErrorCode RdRunOwnedPoints(MPI_Comm comm, const RdConfig *cfg, const RdDims
       failed = RdRunPoint(cfg, dims, point, &result);
       PetscCall(PetscPopErrorHandler());
       if (failed) {
+        PetscCall(RdPhasesUnwind());
         PetscCall(RdPointResultReset(dims, &result));
         result.point                            = point;
         result.values[RD_FIELD_SWEEP_STATUS][0] = RD_STATUS_FAILED;
       }
-      seconds                                       = MPI_Wtime() - start;
-      result.values[RD_FIELD_SWEEP_WALL_SECONDS][0] = seconds;
-      status                                        = (PetscInt)result.values[RD_FIELD_SWEEP_STATUS][0];
+      status = (PetscInt)result.values[RD_FIELD_SWEEP_STATUS][0];
     }
-    PetscCall(RdArchiveWriteRound(archive, point >= 0 ? &result : NULL));
-    PetscCall(RdProgressRound(&progress, point, status, seconds, cfg->terse));
+    PetscCall(RdPhaseBegin(RD_PHASE_WRITE_WAIT));
+    PetscCall(RdWaitForAllRanks(comm));
+    PetscCall(RdPhaseEnd(RD_PHASE_WRITE_WAIT));
+    PetscCall(RdArchiveWriteData(archive, point >= 0 ? &result : NULL));
+    PetscCall(RdPhasesTake(phase_seconds));
+    cut = MPI_Wtime();
+    for (int p = 0; p < RD_NUM_PHASES; p++) busy += rd_phase_specs[p].kind == RD_PHASE_COMPUTE ? phase_seconds[p] : 0;
+    if (point >= 0) {
+      result.values[RD_FIELD_SWEEP_WALL_SECONDS][0] = cut - last_cut;
+      if (result.values[RD_FIELD_SWEEP_PHASE_SECONDS]) PetscCall(PetscArraycpy(result.values[RD_FIELD_SWEEP_PHASE_SECONDS], phase_seconds, RD_NUM_PHASES));
+    }
+    last_cut = cut;
+    PetscCall(RdProgressAddPhases(&progress, phase_seconds));
+    PetscCall(RdArchiveWriteStatus(archive, point >= 0 ? &result : NULL));
+    PetscCall(RdPhaseBegin(RD_PHASE_PROGRESS_WAIT));
+    PetscCall(RdProgressRound(&progress, point, status, busy, cfg->terse));
     /* the point in flight is finished and durable; stop here if any rank was asked to */
     PetscCall(RdAnyRank(comm, RdSignalReceived() != 0, interrupted));
+    PetscCall(RdPhaseEnd(RD_PHASE_PROGRESS_WAIT));
   }
+  PetscCall(RdPhasesTake(phase_seconds)); /* the last round's status write and progress */
+  PetscCall(RdProgressAddPhases(&progress, phase_seconds));
   PetscCall(RdProgressLoadTable(&progress, cfg->terse));
   PetscCall(RdPointResultDestroy(&result));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -44,6 +44,11 @@ PetscErrorCode RdArchiveReopen(MPI_Comm comm, const RdArchiveSettings *cfg, cons
 /* Collective: writes result (NULL on ranks without a finished point this round) and makes it
  * durable: data first, flushed, then its status, flushed. */
 PetscErrorCode RdArchiveWriteRound(RdArchive archive, const RdPointResult *result);
+/* The two halves of RdArchiveWriteRound, for a caller that measures the round in between (the
+ * point's timings include its data write): every per-point field but the status and the timings
+ * (RdFieldIsTiming), flushed; then the timings and the status, flushed. Both collective. */
+PetscErrorCode RdArchiveWriteData(RdArchive archive, const RdPointResult *result);
+PetscErrorCode RdArchiveWriteStatus(RdArchive archive, const RdPointResult *result);
 /* Collective: closes the file and records the final root status ("complete" | "interrupted"). */
 PetscErrorCode RdArchiveFinish(RdArchive *archive, const char *status);
 

@@ -8,6 +8,7 @@
 #define REPDRIFT_PARALLEL_H
 
 #include <repdrift/common.h>
+#include <repdrift/phases.h>
 
 /* Progress bookkeeping of a sweep (one entry per rank, updated collectively once per round). */
 typedef struct {
@@ -16,6 +17,7 @@ typedef struct {
   double    start_time;
   double    busy_seconds; /* this rank's seconds spent computing points */
   PetscInt  my_points;
+  double    phase_seconds[RD_NUM_PHASES]; /* this rank's seconds per phase (RdProgressAddPhases) */
 } RdProgress;
 
 /* Local: starts the clock (MPI_Wtime) and zeroes the counts. */
@@ -23,8 +25,15 @@ PetscErrorCode RdProgressStart(MPI_Comm comm, PetscInt total, RdProgress *progre
 /* Collective: every rank reports the point it finished this round (-1 for none), its status
  * and its seconds; rank 0 prints one line per finished point. */
 PetscErrorCode RdProgressRound(RdProgress *progress, PetscInt point_here, PetscInt status_here, double seconds_here, PetscBool terse);
-/* Collective: per-rank load table (points, busy seconds), printed by rank 0. */
+/* Local: adds seconds per phase (RdPhasesTake) to this rank's totals: the progress line names the
+ * phase that dominates the slowest rank's time, the load table shows the round phases. */
+PetscErrorCode RdProgressAddPhases(RdProgress *progress, const double seconds[RD_NUM_PHASES]);
+/* Collective: per-rank load table (points, busy seconds, and the seconds of the round phases:
+ * waiting for the write round, writing, progress), printed by rank 0. */
 PetscErrorCode RdProgressLoadTable(RdProgress *progress, PetscBool terse);
+/* Collective: returns when every rank has called it (the wait before a collective write round,
+ * timed as its own phase so that the write itself is timed without it). */
+PetscErrorCode RdWaitForAllRanks(MPI_Comm comm);
 /* Collective: rank 0's text (an error message, "" for none) to every rank. */
 PetscErrorCode RdBroadcastText(MPI_Comm comm, char *text, size_t size);
 /* Collective: rank 0's integers to every rank. */

@@ -12,6 +12,7 @@
 
 typedef enum {
   RD_DIM_POINT, RD_DIM_DAY, RD_DIM_LATER_DAY, RD_DIM_STIMULUS, RD_DIM_SAMPLE, RD_DIM_UNIT, RD_DIM_PC, RD_DIM_RECORD, RD_DIM_LAG,
+  RD_DIM_PHASE, /* where a point's time went (/sweep/phase_seconds); its scale is labelled with the names */
   RD_NUM_DIMS
 } RdDim;
 
@@ -42,7 +43,7 @@ typedef struct {
 typedef enum {
   RD_FIELD_SWEEP_FREQUENCY, RD_FIELD_SWEEP_NOISE_LEVEL, RD_FIELD_SWEEP_WIDTH, RD_FIELD_SWEEP_SEED,
   RD_FIELD_SWEEP_STIMULUS_PROBABILITY, RD_FIELD_SWEEP_LR, RD_FIELD_SWEEP_NOISE_TYPE,
-  RD_FIELD_SWEEP_STATUS, RD_FIELD_SWEEP_WALL_SECONDS,
+  RD_FIELD_SWEEP_STATUS, RD_FIELD_SWEEP_WALL_SECONDS, RD_FIELD_SWEEP_PHASE_SECONDS,
   RD_FIELD_TASK_LOSS,
   RD_FIELD_RESPONSES_MEAN, RD_FIELD_RESPONSES_PROBE,
   RD_FIELD_GEOMETRY_EIGENVALUES, RD_FIELD_GEOMETRY_EXPLAINED_VARIANCE_RATIO, RD_FIELD_GEOMETRY_PARTICIPATION_RATIO,
@@ -101,6 +102,10 @@ typedef struct {
 
 extern const RdFieldSpec rd_field_specs[RD_NUM_FIELDS];
 extern const RdDimSpec   rd_dim_specs[RD_NUM_DIMS];
+/* The name of each index of a dimension whose indices are named (the scale's attribute "labels",
+ * the xarray coordinate), NULL for dimensions of plain indices. */
+typedef const char *(*RdDimValueLabel)(PetscInt index);
+extern const RdDimValueLabel rd_dim_value_labels[RD_NUM_DIMS];
 
 /* Sizes of every dimension of one run. */
 typedef struct {
@@ -109,6 +114,10 @@ typedef struct {
 
 /* Name of a /sweep/status code: pending, done, diverged, failed ("unknown" otherwise). */
 const char *RdStatusName(PetscInt status);
+
+/* Whether a field holds timings (wall_seconds, phase_seconds): measurements of this run, not
+ * results, so bit-identity checks and checksums leave them out. */
+PetscBool RdFieldIsTiming(RdField field);
 
 /* Whether a run with these settings has the field. */
 PetscBool RdFieldPresent(RdField field, const RdSchemaSelection *selection);
