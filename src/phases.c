@@ -31,6 +31,7 @@ static struct {
   RdPhase  open[RD_PHASE_MAX_DEPTH];      /* open phases, innermost last */
   int      depth;
   PetscBool stage_open;
+  int       stage_depth; /* phases open when the stage was pushed: they end after its pop */
   struct {
     char          name[64];
     PetscLogStage stage;
@@ -115,8 +116,10 @@ PetscErrorCode RdPhasesTake(double seconds[RD_NUM_PHASES])
 PetscErrorCode RdPhasesUnwind(void)
 {
   PetscFunctionBeginUser;
-  while (phases.depth > 0) PetscCall(RdPhaseEnd(phases.open[phases.depth - 1]));
+  /* PETSc wants an event ended in the stage it began in */
+  while (phases.stage_open && phases.depth > phases.stage_depth) PetscCall(RdPhaseEnd(phases.open[phases.depth - 1]));
   if (phases.stage_open) PetscCall(RdPhaseStagePop());
+  while (phases.depth > 0) PetscCall(RdPhaseEnd(phases.open[phases.depth - 1]));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -137,7 +140,8 @@ PetscErrorCode RdPhaseStagePush(const char *protocol)
     phases.n_stages++;
   }
   PetscCall(PetscLogStagePush(phases.stages[s].stage));
-  phases.stage_open = PETSC_TRUE;
+  phases.stage_open  = PETSC_TRUE;
+  phases.stage_depth = phases.depth;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -145,6 +149,7 @@ PetscErrorCode RdPhaseStagePop(void)
 {
   PetscFunctionBeginUser;
   PetscCheck(phases.stage_open, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "No protocol stage is open");
+  PetscCheck(phases.depth == phases.stage_depth, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "Protocol stage popped with phase %s still open", rd_phase_specs[phases.open[phases.depth - 1]].name);
   PetscCall(PetscLogStagePop());
   phases.stage_open = PETSC_FALSE;
   PetscFunctionReturn(PETSC_SUCCESS);
