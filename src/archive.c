@@ -30,7 +30,8 @@ struct _n_RdArchive {
   hid_t       dataset[RD_NUM_FIELDS];
   RdDims      dims;
   RdSchemaSelection selection; /* which optional fields the file has */
-  int64_t    *integer_buffer; /* float64 -> integer conversion of one point's integer fields */
+  void       *staging;       /* a round's slices of one field, one point after another (integers converted) */
+  size_t      staging_bytes;
 };
 
 struct _n_RdArchiveReader {
@@ -321,10 +322,9 @@ static void CheckFreeSpace(const RdArchiveSettings *cfg, const RdDims *dims, cha
 /* ---------- the collective writer ---------- */
 
 /* Every rank opens the (already complete) schema with MPI-IO for the per-point writes. */
-static PetscErrorCode OpenParallel(RdArchive archive, const char *path, const RdDims *dims)
+static PetscErrorCode OpenParallel(RdArchive archive, const char *path)
 {
-  hid_t  access_properties;
-  size_t largest_integer_field = 1;
+  hid_t access_properties;
 
   PetscFunctionBeginUser;
   RdH5Call(access_properties = H5Pcreate(H5P_FILE_ACCESS));
@@ -338,9 +338,7 @@ static PetscErrorCode OpenParallel(RdArchive archive, const char *path, const Rd
     if (rd_field_specs[f].when != RD_WRITTEN_PER_POINT || !RdFieldPresent((RdField)f, &archive->selection)) continue;
     if (RdFieldIsTiming((RdField)f) && H5Lexists(archive->file, rd_field_specs[f].path, H5P_DEFAULT) <= 0) continue; /* -resume of an archive written before the field existed */
     RdH5Call(archive->dataset[f] = H5Dopen2(archive->file, rd_field_specs[f].path, H5P_DEFAULT));
-    if (rd_field_specs[f].type != RD_TYPE_FLOAT64) largest_integer_field = PetscMax(largest_integer_field, RdFieldPointElements((RdField)f, dims));
   }
-  PetscCall(PetscMalloc1(largest_integer_field, &archive->integer_buffer));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -378,43 +376,54 @@ PetscErrorCode RdArchiveCreate(MPI_Comm comm, const RdArchiveSettings *cfg, cons
   PetscCall(RdBroadcastText(comm, message, sizeof message));
   PetscCheck(!message[0], comm, PETSC_ERR_USER_INPUT, "%s", message);
 
-  PetscCall(OpenParallel(archive, cfg->output, dims));
+  PetscCall(OpenParallel(archive, cfg->output));
   *archive_out = archive;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Collective write of one field: this rank's point slice, or an empty selection. */
-static PetscErrorCode WriteFieldSlice(RdArchive archive, RdField field, const RdPointResult *result)
+/* Collective write of one field: the slices of this rank's n points (ascending point index: the
+ * order in which HDF5 walks the file selection), or an empty selection when n is 0. */
+static PetscErrorCode WriteFieldSlices(RdArchive archive, RdField field, PetscInt n, const RdPointResult *const sorted[])
 {
   const RdFieldSpec *spec = &rd_field_specs[field];
   hsize_t            start[RD_MAX_FIELD_RANK] = {0}, count[RD_MAX_FIELD_RANK];
   hid_t              file_space, memory_space;
   const void        *buffer = NULL;
-  hid_t              memory_type = H5T_NATIVE_DOUBLE;
+  hid_t              memory_type = spec->type == RD_TYPE_FLOAT64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64;
   double             nothing = 0;
 
   PetscFunctionBeginUser;
   RdH5Call(file_space = H5Dget_space(archive->dataset[field]));
-  if (result) {
-    size_t n = RdFieldPointElements(field, &archive->dims);
-    count[0] = 1;
-    start[0] = (hsize_t)result->point;
+  if (n > 0) {
+    size_t elements = RdFieldPointElements(field, &archive->dims);
+    count[0]        = 1;
     for (int i = 1; i < spec->rank; i++) count[i] = (hsize_t)archive->dims.size[spec->dims[i]];
-    RdH5Call(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count, NULL));
+    for (PetscInt j = 0; j < n; j++) {
+      start[0] = (hsize_t)sorted[j]->point;
+      RdH5Call(H5Sselect_hyperslab(file_space, j ? H5S_SELECT_OR : H5S_SELECT_SET, start, NULL, count, NULL));
+    }
+    count[0] = (hsize_t)n;
     RdH5Call(memory_space = H5Screate_simple(spec->rank, count, NULL));
-    buffer = result->values[field];
-    if (spec->type != RD_TYPE_FLOAT64) {
-      ToIntegers(result->values[field], n, archive->integer_buffer);
-      buffer      = archive->integer_buffer;
-      memory_type = H5T_NATIVE_INT64;
+    if (n == 1 && spec->type == RD_TYPE_FLOAT64) buffer = sorted[0]->values[field];
+    else { /* the points' slices one after another, integers converted */
+      size_t bytes = (size_t)n * elements * 8;
+      if (bytes > archive->staging_bytes) {
+        PetscCall(PetscFree(archive->staging));
+        PetscCall(PetscMalloc(bytes, &archive->staging));
+        archive->staging_bytes = bytes;
+      }
+      for (PetscInt j = 0; j < n; j++) {
+        if (spec->type == RD_TYPE_FLOAT64) PetscCall(PetscArraycpy((double *)archive->staging + (size_t)j * elements, sorted[j]->values[field], elements));
+        else ToIntegers(sorted[j]->values[field], elements, (int64_t *)archive->staging + (size_t)j * elements);
+      }
+      buffer = archive->staging;
     }
   } else {
     hsize_t one = 1;
     RdH5Call(H5Sselect_none(file_space));
     RdH5Call(memory_space = H5Screate_simple(1, &one, NULL));
     RdH5Call(H5Sselect_none(memory_space));
-    buffer      = &nothing;
-    memory_type = spec->type == RD_TYPE_FLOAT64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64;
+    buffer = &nothing;
   }
   RdH5Call(H5Dwrite(archive->dataset[field], memory_type, memory_space, file_space, archive->collective_transfer, buffer));
   RdH5Call(H5Sclose(memory_space));
@@ -422,35 +431,57 @@ static PetscErrorCode WriteFieldSlice(RdArchive archive, RdField field, const Rd
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode RdArchiveWriteData(RdArchive archive, const RdPointResult *result)
+/* The n results in ascending point order (PetscMalloc'ed array of pointers). */
+static PetscErrorCode SortedByPoint(PetscInt n, const RdPointResult *const results[], const RdPointResult ***sorted)
 {
   PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(PetscMax(n, 1), sorted));
+  for (PetscInt j = 0; j < n; j++) {
+    PetscInt i = j;
+    for (; i > 0 && (*sorted)[i - 1]->point > results[j]->point; i--) (*sorted)[i] = (*sorted)[i - 1];
+    (*sorted)[i] = results[j];
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Writes the fields that are (timing_and_status) or are not the status and the timings, flushed. */
+static PetscErrorCode WriteFields(RdArchive archive, PetscInt n, const RdPointResult *const results[], PetscBool timing_and_status)
+{
+  const RdPointResult **sorted;
+
+  PetscFunctionBeginUser;
   PetscCall(RdPhaseBegin(RD_PHASE_ARCHIVE_WRITE));
-  for (int f = 0; f < RD_NUM_FIELDS; f++)
-    if (archive->dataset[f] >= 0 && f != RD_FIELD_SWEEP_STATUS && !RdFieldIsTiming((RdField)f)) PetscCall(WriteFieldSlice(archive, (RdField)f, result));
-  /* data durable before the status that vouches for it */
+  PetscCall(SortedByPoint(n, results, &sorted));
+  for (int f = 0; f < RD_NUM_FIELDS; f++) {
+    PetscBool last = f == RD_FIELD_SWEEP_STATUS || RdFieldIsTiming((RdField)f);
+    if (archive->dataset[f] >= 0 && last == timing_and_status && f != RD_FIELD_SWEEP_STATUS) PetscCall(WriteFieldSlices(archive, (RdField)f, n, sorted));
+  }
+  if (timing_and_status) PetscCall(WriteFieldSlices(archive, RD_FIELD_SWEEP_STATUS, n, sorted)); /* the status last */
   RdH5Call(H5Fflush(archive->file, H5F_SCOPE_GLOBAL));
+  PetscCall(PetscFree(sorted));
   PetscCall(RdPhaseEnd(RD_PHASE_ARCHIVE_WRITE));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode RdArchiveWriteStatus(RdArchive archive, const RdPointResult *result)
+PetscErrorCode RdArchiveWriteData(RdArchive archive, PetscInt n, const RdPointResult *const results[])
 {
   PetscFunctionBeginUser;
-  PetscCall(RdPhaseBegin(RD_PHASE_ARCHIVE_WRITE));
-  for (int f = 0; f < RD_NUM_FIELDS; f++)
-    if (archive->dataset[f] >= 0 && RdFieldIsTiming((RdField)f)) PetscCall(WriteFieldSlice(archive, (RdField)f, result));
-  PetscCall(WriteFieldSlice(archive, RD_FIELD_SWEEP_STATUS, result));
-  RdH5Call(H5Fflush(archive->file, H5F_SCOPE_GLOBAL));
-  PetscCall(RdPhaseEnd(RD_PHASE_ARCHIVE_WRITE));
+  PetscCall(WriteFields(archive, n, results, PETSC_FALSE)); /* data durable before the status that vouches for it */
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdArchiveWriteStatus(RdArchive archive, PetscInt n, const RdPointResult *const results[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(WriteFields(archive, n, results, PETSC_TRUE));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode RdArchiveWriteRound(RdArchive archive, const RdPointResult *result)
 {
   PetscFunctionBeginUser;
-  PetscCall(RdArchiveWriteData(archive, result));
-  PetscCall(RdArchiveWriteStatus(archive, result));
+  PetscCall(RdArchiveWriteData(archive, result ? 1 : 0, &result));
+  PetscCall(RdArchiveWriteStatus(archive, result ? 1 : 0, &result));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -473,7 +504,7 @@ PetscErrorCode RdArchiveFinish(RdArchive *archive_in, const char *status)
   }
   PetscCall(RdBroadcastText(archive->comm, message, sizeof message));
   PetscCheck(!message[0], archive->comm, PETSC_ERR_FILE_WRITE, "%s", message);
-  PetscCall(PetscFree(archive->integer_buffer));
+  PetscCall(PetscFree(archive->staging));
   PetscCall(PetscFree(archive));
   *archive_in = NULL;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -717,7 +748,7 @@ PetscErrorCode RdArchiveReopen(MPI_Comm comm, const RdArchiveSettings *cfg, cons
   }
   PetscCall(RdBroadcastText(comm, message, sizeof message));
   PetscCheck(!message[0], comm, PETSC_ERR_FILE_WRITE, "%s", message);
-  PetscCall(OpenParallel(archive, cfg->output, dims));
+  PetscCall(OpenParallel(archive, cfg->output));
   *archive_out = archive;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -6,6 +6,7 @@
 #include <repdrift/noise.h>
 #include <repdrift/phases.h>
 #include <repdrift/readout.h>
+#include <repdrift/rounds.h>
 #include <repdrift/signals.h>
 #include <unistd.h>
 
@@ -84,9 +85,20 @@ PetscErrorCode RdRunPlan(MPI_Comm comm, const RdConfig *cfg, PetscInt n_todo, co
       min_points     = PetscMin(min_points, owned);
       max_points     = PetscMax(max_points, owned);
     }
-    PetscCall(PetscPrintf(comm, "Plan: %d ranks, %" PetscInt_FMT "-%" PetscInt_FMT " points each, %" PetscInt_FMT " write rounds, estimated imbalance (max/mean cost) %.3f\n", size, min_points, max_points, plan->n_rounds, (double)plan->imbalance));
+    PetscCall(PetscPrintf(comm, "Plan: %d ranks, %" PetscInt_FMT "-%" PetscInt_FMT " points each, written in collective rounds as they finish, estimated imbalance (max/mean cost) %.3f\n", size, min_points, max_points, (double)plan->imbalance));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Finished points a rank may hold for the next write round (rounds.h): a few, within
+ * RD_RUN_PENDING_BYTES of results. */
+#define RD_RUN_PENDING_BYTES (64.0 * 1024 * 1024)
+#define RD_RUN_MAX_PENDING   16
+static PetscInt MaxPendingPoints(const RdDims *dims)
+{
+  double bytes = 0;
+  for (int f = 0; f < RD_NUM_FIELDS; f++) bytes += 8 * (double)RdFieldPointElements((RdField)f, dims);
+  return (PetscInt)PetscMax(1, PetscMin(RD_RUN_MAX_PENDING, RD_RUN_PENDING_BYTES / bytes));
 }
 
 PetscErrorCode RdRunCheckMemory(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims)
@@ -100,6 +112,7 @@ PetscErrorCode RdRunCheckMemory(MPI_Comm comm, const RdConfig *cfg, const RdDims
 
   PetscFunctionBeginUser;
   for (int f = 0; f < RD_NUM_FIELDS; f++) result_values += (double)RdFieldPointElements((RdField)f, dims);
+  result_values *= 2 * (double)MaxPendingPoints(dims) + 1; /* the finished points waiting for a round, one in work, the round's staging */
   double responses = (cfg->model->has_null_probe ? 2 : 1) * days * (double)cfg->num_stimuli * samples * width; /* with the delta t = 0 null's second probe */
   double pca       = days * ((double)dims->size[RD_DIM_PC] * width + 2 * samples * width);
   double bytes     = 8 * (responses + result_values + pca + 3 * side * side) + (cfg->model->memory ? cfg->model->memory(cfg, dims->size[RD_DIM_UNIT]) : 0);
@@ -147,6 +160,7 @@ static PetscErrorCode TrainAndObserve(const RdModelOps *ops, void *model, RdResp
     PetscCall(RdPhaseBegin(RD_PHASE_PROBE));
     if (!diverged) PetscCall(ops->observe(model, day, responses, result, &diverged));
     PetscCall(RdPhaseEnd(RD_PHASE_PROBE));
+    PetscCall(RdRoundsSafePoint());
     if (!diverged) *valid_days = day + 1;
   }
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -216,6 +230,7 @@ static PetscErrorCode AnalyseGeometry(const RdDims *dims, const RdResponses *res
         }
       }
     }
+    PetscCall(RdRoundsSafePoint());
   }
   PetscCall(PetscFree(per_pc));
   PetscCall(RdPhaseBegin(RD_PHASE_PCA));
@@ -297,63 +312,54 @@ PetscErrorCode RdRunPoint(const RdConfig *cfg, const RdDims *dims, PetscInt poin
 
 PetscErrorCode RdRunOwnedPoints(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims, const RdPlan *plan, RdArchive archive, PetscBool *interrupted)
 {
-  PetscMPIInt   rank;
-  RdPointResult result;
-  RdProgress    progress;
-  double        phase_seconds[RD_NUM_PHASES], last_cut;
+  PetscMPIInt       rank;
+  RdProgress        progress;
+  RdRounds          rounds;
+  RdSchemaSelection selection = RdConfigSchemaSelection(cfg);
+  double            phase_seconds[RD_NUM_PHASES], last_cut;
+  PetscInt          next = 0;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  RdSchemaSelection selection = RdConfigSchemaSelection(cfg);
-  PetscCall(RdPointResultCreate(dims, &selection, &result));
   PetscCall(RdProgressStart(comm, plan->n_points, &progress));
-  /* A point's time runs from one cut to the next: the cut is when its data are written, just
-   * before its timings and status; so it holds its compute, its wait for the round and its data
-   * write, and the previous round's status write and progress report. */
+  PetscCall(RdRoundsCreate(comm, dims, &selection, MaxPendingPoints(dims), archive, &progress, cfg->terse, &rounds));
+  /* A point's time runs from the end of the previous one (or the start) to its own end: its
+   * compute and the write rounds this rank joined meanwhile (rounds.h). */
   PetscCall(RdPhasesTake(NULL));
-  last_cut     = MPI_Wtime();
-  *interrupted = PETSC_FALSE;
-  for (PetscInt round = 0; round < plan->n_rounds && !*interrupted; round++) {
-    PetscInt point = RdPlanPointOf(plan, rank, round), status = RD_STATUS_PENDING;
-    double   busy = 0, cut;
-    if (point >= 0) {
-      PetscErrorCode failed;
-      /* a failed point must not stop the sweep; the rank that ran it prints why (a traceback,
-       * whatever the error: it is not a user error of the run) */
-      PetscCall(PetscPushErrorHandler(PetscTraceBackErrorHandler, NULL));
-      failed = RdRunPoint(cfg, dims, point, &result);
-      PetscCall(PetscPopErrorHandler());
-      if (failed) {
-        PetscCall(RdPhasesUnwind());
-        PetscCall(RdPointResultReset(dims, &result));
-        result.point                            = point;
-        result.values[RD_FIELD_SWEEP_STATUS][0] = RD_STATUS_FAILED;
-      }
-      status = (PetscInt)result.values[RD_FIELD_SWEEP_STATUS][0];
+  last_cut = MPI_Wtime();
+  for (; RdPlanPointOf(plan, rank, next) >= 0 && !RdRoundsStopping(rounds); next++) {
+    PetscInt       point = RdPlanPointOf(plan, rank, next);
+    RdPointResult *result;
+    PetscErrorCode failed;
+    double         cut;
+
+    PetscCall(RdRoundsNextResult(rounds, &result));
+    /* a failed point must not stop the sweep; the rank that ran it prints why (a traceback,
+     * whatever the error: it is not a user error of the run) */
+    PetscCall(PetscPushErrorHandler(PetscTraceBackErrorHandler, NULL));
+    failed = RdRunPoint(cfg, dims, point, result);
+    PetscCall(PetscPopErrorHandler());
+    if (failed) {
+      if (RdRoundsBroken(rounds)) PetscCall(failed); /* a write round failed inside the point: the run cannot go on */
+      PetscCall(RdPhasesUnwind());
+      PetscCall(RdPointResultReset(dims, result));
+      result->point                            = point;
+      result->values[RD_FIELD_SWEEP_STATUS][0] = RD_STATUS_FAILED;
     }
-    PetscCall(RdPhaseBegin(RD_PHASE_WRITE_WAIT));
-    PetscCall(RdWaitForAllRanks(comm));
-    PetscCall(RdPhaseEnd(RD_PHASE_WRITE_WAIT));
-    PetscCall(RdArchiveWriteData(archive, point >= 0 ? &result : NULL));
     PetscCall(RdPhasesTake(phase_seconds));
-    cut = MPI_Wtime();
-    for (int p = 0; p < RD_NUM_PHASES; p++) busy += rd_phase_specs[p].kind == RD_PHASE_COMPUTE ? phase_seconds[p] : 0;
-    if (point >= 0) {
-      result.values[RD_FIELD_SWEEP_WALL_SECONDS][0] = cut - last_cut;
-      if (result.values[RD_FIELD_SWEEP_PHASE_SECONDS]) PetscCall(PetscArraycpy(result.values[RD_FIELD_SWEEP_PHASE_SECONDS], phase_seconds, RD_NUM_PHASES));
-    }
+    cut                                           = MPI_Wtime();
+    result->values[RD_FIELD_SWEEP_WALL_SECONDS][0] = cut - last_cut;
+    if (result->values[RD_FIELD_SWEEP_PHASE_SECONDS]) PetscCall(PetscArraycpy(result->values[RD_FIELD_SWEEP_PHASE_SECONDS], phase_seconds, RD_NUM_PHASES));
     last_cut = cut;
     PetscCall(RdProgressAddPhases(&progress, phase_seconds));
-    PetscCall(RdArchiveWriteStatus(archive, point >= 0 ? &result : NULL));
-    PetscCall(RdPhaseBegin(RD_PHASE_PROGRESS_WAIT));
-    PetscCall(RdProgressRound(&progress, point, status, busy, cfg->terse));
-    /* the point in flight is finished and durable; stop here if any rank was asked to */
-    PetscCall(RdAnyRank(comm, RdSignalReceived() != 0, interrupted));
-    PetscCall(RdPhaseEnd(RD_PHASE_PROGRESS_WAIT));
+    PetscCall(RdRoundsFinished(rounds));
   }
-  PetscCall(RdPhasesTake(phase_seconds)); /* the last round's status write and progress */
+  PetscCall(RdRoundsDrain(rounds));
+  /* stopped by a signal: interrupted if any rank left points undone */
+  PetscCall(RdAnyRank(comm, RdPlanPointOf(plan, rank, next) >= 0 ? PETSC_TRUE : PETSC_FALSE, interrupted));
+  PetscCall(RdPhasesTake(phase_seconds)); /* the last rounds */
   PetscCall(RdProgressAddPhases(&progress, phase_seconds));
   PetscCall(RdProgressLoadTable(&progress, cfg->terse));
-  PetscCall(RdPointResultDestroy(&result));
+  PetscCall(RdRoundsDestroy(&rounds));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -5,7 +5,7 @@
 function(repdrift_phases_test name ranks ran stage)
   add_test(NAME phases_${name}
     COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/phases.sh $<TARGET_FILE:repdrift> ${REPDRIFT_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}
-            ${REPDRIFT_TEST_DIR}/phases_${name} ${MPIEXEC_EXECUTABLE} ${ranks} ${ran},write_wait,archive_write ${stage} ${ARGN})
+            ${REPDRIFT_TEST_DIR}/phases_${name} ${MPIEXEC_EXECUTABLE} ${ranks} ${ran} ${stage} ${ARGN})
   set_tests_properties(phases_${name} PROPERTIES LABELS "integration;phases" ENVIRONMENT "${REPDRIFT_MPI_ENV}" PROCESSORS ${ranks})
 endfunction()
 set(configs ${CMAKE_CURRENT_SOURCE_DIR}/configs)

@@ -44,11 +44,12 @@ PetscErrorCode RdArchiveReopen(MPI_Comm comm, const RdArchiveSettings *cfg, cons
 /* Collective: writes result (NULL on ranks without a finished point this round) and makes it
  * durable: data first, flushed, then its status, flushed. */
 PetscErrorCode RdArchiveWriteRound(RdArchive archive, const RdPointResult *result);
-/* The two halves of RdArchiveWriteRound, for a caller that measures the round in between (the
- * point's timings include its data write): every per-point field but the status and the timings
- * (RdFieldIsTiming), flushed; then the timings and the status, flushed. Both collective. */
-PetscErrorCode RdArchiveWriteData(RdArchive archive, const RdPointResult *result);
-PetscErrorCode RdArchiveWriteStatus(RdArchive archive, const RdPointResult *result);
+/* The two halves of a write round, for n of this rank's points at once (n may be 0; other ranks
+ * may write another number): every per-point field but the status and the timings
+ * (RdFieldIsTiming), flushed; then the timings and, last, the status, flushed. Collective: every
+ * rank calls both, in this order. RdArchiveWriteRound is both for at most one point. */
+PetscErrorCode RdArchiveWriteData(RdArchive archive, PetscInt n, const RdPointResult *const results[]);
+PetscErrorCode RdArchiveWriteStatus(RdArchive archive, PetscInt n, const RdPointResult *const results[]);
 /* Collective: closes the file and records the final root status ("complete" | "interrupted"). */
 PetscErrorCode RdArchiveFinish(RdArchive *archive, const char *status);
 

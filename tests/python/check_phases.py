@@ -11,8 +11,8 @@ Where a run's time went, as the archive and -log_view report it (include/repdrif
   - repdrift.open_archive(ARCHIVE, "sweep") has the names as the coordinate `phase`, and
     .sel(phase=NAME) gives the archive's values;
   - with --log: the -log_view output lists the event rd:NAME of every phase in --ran and
-    --also-logged (phases of the run that a point need not contain: progress_wait, which is charged
-    to the rank's next point) with a count >= 1, and the stage "Protocol PROTOCOL".
+    --also-logged (phases of the run that a point need not contain: the collective rounds, charged
+    to the point during which its rank joined them) with a count >= 1, and the stage "Protocol PROTOCOL".
 Closing line `check_phases: N passed, M failed`; exit status 0 only when nothing failed.
 """
 import argparse
