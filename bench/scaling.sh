@@ -11,9 +11,9 @@
 #        POINTS: sweep size, a multiple of 8 (default 16; use >= 64 for 16 ranks)
 # Environment (optional): REPDRIFT (the binary, default <repo>/build/repdrift), REPEATS (2),
 #   SCALING_DIR (scratch directory, default /tmp/repdrift-scaling), MPIEXEC (mpirun),
-#   SCALING_OPTIONS (point size, default "-burnin_steps 20000 -days 4 -steps_per_day 4000
-#   -probe_samples 100"). The sweep: frequency 0.25,0.5 x dropout 0,0.2 x width 32,128 x
-#   POINTS/8 seeds (two widths: points of unequal cost, as in real sweeps).
+#   SCALING_OPTIONS (point size, default "-burnin_steps 50000 -days 5 -steps_per_day 10000": half
+#   the default steps, default probes). The sweep: frequency 0.25,0.5 x dropout 0,0.2 x width
+#   64,256 x POINTS/8 seeds (widths of the default sweep: points of unequal cost, as in real sweeps).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -25,7 +25,7 @@ repeats=${REPEATS:-2}
 work=${SCALING_DIR:-/tmp/repdrift-scaling}
 mpiexec=${MPIEXEC:-mpirun}
 python=/usr/bin/python3
-size_options=${SCALING_OPTIONS:--burnin_steps 20000 -days 4 -steps_per_day 4000 -probe_samples 100}
+size_options=${SCALING_OPTIONS:--burnin_steps 50000 -days 5 -steps_per_day 10000}
 export OMPI_ALLOW_RUN_AS_ROOT=${OMPI_ALLOW_RUN_AS_ROOT:-1} OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=${OMPI_ALLOW_RUN_AS_ROOT_CONFIRM:-1}
 export OMPI_MCA_btl_vader_single_copy_mechanism=${OMPI_MCA_btl_vader_single_copy_mechanism:-none}
 export OMPI_MCA_rmaps_base_oversubscribe=${OMPI_MCA_rmaps_base_oversubscribe:-1} HDF5_USE_FILE_LOCKING=${HDF5_USE_FILE_LOCKING:-FALSE}
@@ -36,7 +36,7 @@ if ! [[ $points =~ ^[1-9][0-9]*$ ]] || (( points % 8 )); then echo "scaling.sh: 
 [ -x "$repdrift" ] || { echo "scaling.sh: no repdrift at $repdrift: build it (cmake --build build) or set REPDRIFT" >&2; exit 2; }
 mkdir -p "$work"
 seeds=$((points / 8))
-sweep="-sweep_frequency 0.25,0.5 -sweep_dropout 0,0.2 -sweep_width 32,128 -sweep_seeds $seeds $size_options"
+sweep="-sweep_frequency 0.25,0.5 -sweep_dropout 0,0.2 -sweep_width 64,256 -sweep_seeds $seeds $size_options"
 
 rank_counts=()
 for ((n = 1; n < max_ranks; n *= 2)); do rank_counts+=("$n"); done

@@ -3,8 +3,8 @@
  *
  * Writing: rank 0 creates the whole file serially first (schema, dimension scales, attributes,
  * option text, the sweep description), with every dataset's storage allocated up front and filled
- * with NaN / -1 / status 0. Then every rank reopens it with MPI-IO and, once per round, writes its
- * finished point (or joins with an empty selection) in collective transfers. The parallel phase
+ * with NaN / -1 / status 0. Then every rank reopens it with MPI-IO and, in each write round,
+ * writes its finished points (or joins with an empty selection) in collective transfers. The parallel phase
  * therefore never changes HDF5 metadata: a run killed at any moment leaves a file that opens, with
  * /sweep/status telling which points are complete. */
 #ifndef REPDRIFT_ARCHIVE_H
