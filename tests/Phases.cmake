@@ -17,3 +17,10 @@ repdrift_phases_test(autoencoder 1 setup,train,probe,pca,drift,modularity days
   -options_file ${configs}/autoencoder-small.yaml -sweep_slice 0,12)
 repdrift_phases_test(theory 1 train,theory replicas
   -options_file ${configs}/theory-e3.yaml -sweep_slice 0,16)
+
+# The collectives of the write rounds (progress of any number of points per rank, the non-blocking
+# vote) across ranks.
+add_test(NAME test_parallel_3_ranks
+  COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} 3 ${MPIEXEC_PREFLAGS} $<TARGET_FILE:test_parallel> ${MPIEXEC_POSTFLAGS})
+set_tests_properties(test_parallel_3_ranks PROPERTIES LABELS "unit;mpi" ENVIRONMENT "${REPDRIFT_MPI_ENV}" PROCESSORS 3
+  PASS_REGULAR_EXPRESSION "test_parallel: [0-9]+ passed, 0 failed" FAIL_REGULAR_EXPRESSION "FAIL")
