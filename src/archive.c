@@ -94,6 +94,32 @@ static PetscErrorCode WriteStringAttribute(hid_t location, const char *name, con
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Root attribute "claim_broken": one line per stale writer's claim this archive's runs took over
+ * with -break_lock (when, and whose), appended to by -resume. */
+static PetscErrorCode NoteBrokenClaim(hid_t file, const char *note)
+{
+  char   history[4096] = "", now[64];
+  size_t length;
+
+  PetscFunctionBeginUser;
+  if (H5Aexists(file, "claim_broken") > 0) {
+    hid_t attribute = H5Aopen(file, "claim_broken", H5P_DEFAULT), type = H5Tcopy(H5T_C_S1);
+    char *previous  = NULL;
+    RdH5Call(attribute);
+    RdH5Call(H5Tset_size(type, H5T_VARIABLE));
+    RdH5Call(H5Aread(attribute, type, &previous));
+    PetscCall(PetscStrncpy(history, previous ? previous : "", sizeof history - 600)); /* room for this note */
+    H5free_memory(previous);
+    RdH5Call(H5Tclose(type));
+    RdH5Call(H5Aclose(attribute));
+  }
+  IsoTimeNow(now, sizeof now);
+  length = strlen(history);
+  PetscCall(PetscSNPrintf(history + length, sizeof history - length, "%s%s: %s", length ? "\n" : "", now, note));
+  PetscCall(WriteStringAttribute(file, "claim_broken", history));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode WriteIntegerAttribute(hid_t location, const char *name, int64_t value)
 {
   hid_t space, attribute;
@@ -163,6 +189,7 @@ static PetscErrorCode WriteProvenanceAttributes(hid_t file, const RdArchiveSetti
   mpi_version[strcspn(mpi_version, "\n,")] = '\0'; /* first clause: name and version */
   PetscCall(WriteStringAttribute(file, "mpi_version", mpi_version));
   if (getenv("SLURM_JOB_ID")) PetscCall(WriteStringAttribute(file, "slurm_job_id", getenv("SLURM_JOB_ID")));
+  if (cfg->claim_note[0]) PetscCall(NoteBrokenClaim(file, cfg->claim_note));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -744,7 +771,7 @@ PetscErrorCode RdArchiveReopen(MPI_Comm comm, const RdArchiveSettings *cfg, cons
   PetscCall(NewArchive(comm, cfg, dims, &archive));
   if (archive->rank == 0) {
     hid_t file = H5Fopen(cfg->output, H5F_ACC_RDWR, H5P_DEFAULT);
-    if (file < 0 || WriteStringAttribute(file, "status", "running") || WriteStringAttribute(file, "finished", "") || H5Fclose(file) < 0) snprintf(message, sizeof message, "-resume: cannot open %s for writing", cfg->output);
+    if (file < 0 || WriteStringAttribute(file, "status", "running") || WriteStringAttribute(file, "finished", "") || (cfg->claim_note[0] && NoteBrokenClaim(file, cfg->claim_note)) || H5Fclose(file) < 0) snprintf(message, sizeof message, "-resume: cannot open %s for writing", cfg->output);
   }
   PetscCall(RdBroadcastText(comm, message, sizeof message));
   PetscCheck(!message[0], comm, PETSC_ERR_FILE_WRITE, "%s", message);

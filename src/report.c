@@ -2,6 +2,7 @@
  * repdrift-report. The summary table is every model's; a model adds its own section (its
  * RdModelOps.report, found by the archive's "model" attribute). This file names no model. */
 #include <repdrift/report.h>
+#include <repdrift/claim.h>
 #include <repdrift/archive.h>
 #include <repdrift/model.h>
 #include <repdrift/schema.h>
@@ -104,6 +105,22 @@ PetscErrorCode RdReportPrintSummary(const char *path, PetscBool terse)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* An archive whose root status is still "running" is being written (its claim names the writer)
+ * or was left by a run that died (no live claim): readers say which, then read the finished points. */
+static PetscErrorCode NoteRunning(const char *path, const char *status)
+{
+  RdClaimHolder holder;
+  char          text[512];
+
+  PetscFunctionBeginUser;
+  if (strcmp(status, "running")) PetscFunctionReturn(PETSC_SUCCESS);
+  if (RdClaimRead(path, &holder) == 1) {
+    RdClaimHolderText(&holder, text, sizeof text);
+    PetscCall(PetscPrintf(PETSC_COMM_SELF, "Note: %s is being written (status running; writer: %s): only the points finished so far are shown\n", path, text));
+  } else PetscCall(PetscPrintf(PETSC_COMM_SELF, "Note: %s has status running but no writer holds it: its run stopped early (killed?); only finished points are shown, and -resume completes it\n", path));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode RdReportPrint(const char *path, PetscBool terse)
 {
   char              status[64], model[64];
@@ -111,6 +128,7 @@ PetscErrorCode RdReportPrint(const char *path, PetscBool terse)
 
   PetscFunctionBeginUser;
   PetscCall(RdReportReadRun(path, status, model, sizeof status));
+  PetscCall(NoteRunning(path, status));
   PetscCall(RdModelRegisterAll());
   ops = RdModelFind(model);
   if (ops && ops->report) PetscCall(ops->report(path, terse));

@@ -2,6 +2,7 @@
  * safe points (include/repdrift/rounds.h). The MPI calls are parallel.c's, the HDF5 calls
  * archive.c's. */
 #include <repdrift/rounds.h>
+#include <repdrift/claim.h>
 #include <repdrift/phases.h>
 #include <repdrift/signals.h>
 
@@ -58,6 +59,10 @@ PetscErrorCode RdRoundsCreate(MPI_Comm comm, const RdDims *dims, const RdSchemaS
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Whether this rank should stop after its current point: a signal, or its launcher is gone (an
+ * orphan must not write on, claim.h). */
+static int Stop(void) { return RdSignalReceived() != 0 || RdLauncherGone(); }
+
 static PetscErrorCode Vote(RdRounds rounds, PetscBool out_of_work)
 {
   int local[RD_VOTE_SIZE];
@@ -65,7 +70,7 @@ static PetscErrorCode Vote(RdRounds rounds, PetscBool out_of_work)
   PetscFunctionBeginUser;
   rounds->n_voted = rounds->n_pending;
   local[0]        = (int)rounds->n_voted;    /* points to write */
-  local[1]        = RdSignalReceived() != 0; /* stop */
+  local[1]        = Stop();                  /* stop */
   local[2]        = out_of_work ? 0 : 1;     /* work left */
   PetscCall(RdVoteStart(rounds->comm, local, &rounds->vote));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -126,7 +131,7 @@ static PetscErrorCode Poll(RdRounds rounds, PetscBool out_of_work)
   if (rounds->in_round || rounds->finished) PetscFunctionReturn(PETSC_SUCCESS);
   if (!rounds->vote.active) {
     PetscBool due = MPI_Wtime() - rounds->last_round >= rounds->interval;
-    if (due || out_of_work || RdSignalReceived() || rounds->n_pending + 1 >= rounds->capacity) PetscCall(Vote(rounds, out_of_work));
+    if (due || out_of_work || Stop() || rounds->n_pending + 1 >= rounds->capacity) PetscCall(Vote(rounds, out_of_work));
     else PetscFunctionReturn(PETSC_SUCCESS);
   }
   PetscCall(RdVoteTest(&rounds->vote, &complete));

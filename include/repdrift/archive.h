@@ -22,6 +22,8 @@ typedef struct {
   char              noise_types[256];           /* root attribute "noise_type": the run's noise sources, comma-separated */
   PetscInt          seed;                       /* root attribute "global_seed" */
   RdSchemaSelection selection;                  /* the optional groups the file has */
+  char              claim_note[512];            /* "" or what -break_lock took over: root attribute
+                                                   "claim_broken" (appended to on -resume) */
 } RdArchiveSettings;
 
 /* What the archive records besides the data: run-level provenance filled by the caller. */

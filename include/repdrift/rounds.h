@@ -17,8 +17,9 @@
  * A rank therefore waits for the others' next safe point, never for the rest of their point; a
  * rank with nothing left to compute waits for the rounds (write_wait) until every rank is done.
  * After a kill -9 the points written are complete; points finished but not yet written (at most
- * one write interval's worth) are recomputed by -resume. A signal on any rank stops every rank
- * after its current point; everything finished is written first.
+ * one write interval's worth) are recomputed by -resume. A signal on any rank (or a rank whose
+ * launcher is gone, claim.h) stops every rank after its current point; everything finished is
+ * written first.
  *
  * The write interval adapts so that the rounds cost little: at least RD_ROUNDS_MIN_INTERVAL
  * seconds and RD_ROUNDS_COST_FACTOR times the last round with points. */

@@ -15,6 +15,7 @@ archive whose points are not that product in that order is refused with a one-li
 Only this module opens HDF5 files in the package.
 """
 import os
+import warnings
 
 import h5py
 import numpy as np
@@ -60,7 +61,31 @@ def open_file(path):
     if missing:
         f.close()
         raise ArchiveError(f"{path}: incomplete repdrift archive (missing /{missing[0]})")
+    note = running_note(f, path)
+    if note:
+        warnings.warn(note, stacklevel=2)
     return f
+
+
+def running_note(f, path):
+    """None for a finished archive; for one whose root status is still "running", what that means:
+    being written by the writer its claim (PATH.lock, see the README) names, or left by a run that
+    stopped early. Readers are never blocked: they read the points finished so far."""
+    if _text(f.attrs.get("status", "")) != "running":
+        return None
+    holder = {}
+    try:
+        with open(path + ".lock") as record:
+            for line in record:
+                key, _, value = line.strip().partition("=")
+                holder[key] = value
+    except OSError:
+        pass
+    if "pid" in holder:
+        job = f", Slurm job {holder['slurm_job_id']}" if holder.get("slurm_job_id") else ""
+        return (f"{path} is being written (status running; writer: host {holder.get('host')}, PID {holder['pid']}{job}, "
+                f"since {holder.get('started')}): only the points finished so far are read")
+    return f"{path} has status running but no writer holds it: its run stopped early; only finished points are read (-resume completes it)"
 
 
 def read_options(f):

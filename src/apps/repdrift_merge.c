@@ -1,12 +1,15 @@
 /* repdrift-merge OUTPUT INPUT... : combines the slice archives of one sweep (job arrays, -sweep_slice)
  * into one archive with the same schema and values as a single run's. */
 #include <repdrift/archive.h>
+#include <repdrift/claim.h>
 #include <repdrift/errors.h>
 #include <string.h>
 
-static const char help[] = "repdrift-merge OUTPUT INPUT...\n"
+static const char help[] = "repdrift-merge [-break_lock] OUTPUT INPUT...\n"
                            "Combines slice archives of one sweep (identical options; written with -sweep_slice) into\n"
-                           "OUTPUT, which must not exist. Every point is taken from the input in which it is finished.\n";
+                           "OUTPUT, which must not exist. Every point is taken from the input in which it is finished.\n"
+                           "Like every writer, it holds the claim OUTPUT.lock while it writes: OUTPUT in use by another\n"
+                           "writer is refused; -break_lock takes over the claim of a writer that is provably gone.\n";
 
 static PetscErrorCode Run(int argc, char **argv)
 {
@@ -15,8 +18,16 @@ static PetscErrorCode Run(int argc, char **argv)
     PetscCall(PetscPrintf(PETSC_COMM_SELF, "%s", help));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
-  PetscCheck(argc >= 3, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Usage: repdrift-merge OUTPUT INPUT... (at least one input)");
+  PetscBool break_lock = argc >= 2 && !strcmp(argv[1], "-break_lock");
+  RdClaim   claim;
+  if (break_lock) {
+    argc--;
+    argv++;
+  }
+  PetscCheck(argc >= 3, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Usage: repdrift-merge [-break_lock] OUTPUT INPUT... (at least one input)");
+  PetscCall(RdClaimTake(PETSC_COMM_SELF, argv[1], "the merge output", break_lock, &claim, NULL, 0));
   PetscCall(RdArchiveMerge(argv[1], argc - 2, (const char *const *)(argv + 2)));
+  PetscCall(RdClaimGive(PETSC_COMM_SELF, &claim));
   PetscCall(PetscPrintf(PETSC_COMM_SELF, "Merged %d archive(s) into %s\n", argc - 2, argv[1]));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
