@@ -690,6 +690,14 @@ static PetscErrorCode ReadStringDataset(hid_t file, const char *path, char **tex
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode RdArchiveReadOptions(RdArchiveReader reader, char **text)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(H5Lexists(reader->file, "/config/options", H5P_DEFAULT) > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s has no /config/options (damaged archive)", reader->path);
+  PetscCall(ReadStringDataset(reader->file, "/config/options", text));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* First line where two option texts differ, for a message that says what to change. */
 static void FirstDifference(const char *a, const char *b, char *line_a, char *line_b, size_t size)
 {

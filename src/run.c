@@ -220,6 +220,7 @@ static PetscErrorCode AnalyseGeometry(const RdDims *dims, const RdResponses *res
         result->values[RD_FIELD_DRIFT_FRACTION_IN_VARIATIONAL_SPACE][pair_index] = pair.fraction_in_variational_space;
         result->values[RD_FIELD_DRIFT_FRACTION_CHANCE][pair_index]              = pair.fraction_chance;
         result->values[RD_FIELD_DRIFT_VARIATIONAL_OVERLAP][pair_index]          = pair.variational_overlap;
+        result->values[RD_FIELD_DRIFT_VARIATIONAL_OVERLAP_CHANCE][pair_index]   = pair.variational_overlap_chance;
         if (later == s + 1) { /* per-PC metrics for consecutive days, stored at the later day */
           size_t day_stimulus = RD_IDX2(later, k, K);
           Store(&result->values[RD_FIELD_DRIFT_ALONG_PC][day_stimulus * pcs], pair.along_pc, pca[s].n_pcs);

@@ -59,6 +59,7 @@ const RdFieldSpec rd_field_specs[RD_NUM_FIELDS] = {
   [RD_FIELD_DRIFT_FRACTION_IN_VARIATIONAL_SPACE] = {"/drift/fraction_in_variational_space", 4, {P, D, L, S}, F64, POINT, RD_ALWAYS, "1", "gamma = |P d|^2/|d|^2 with the earlier day's variational space (Eq 9)"},
   [RD_FIELD_DRIFT_FRACTION_CHANCE] = {"/drift/fraction_chance", 4, {P, D, L, S}, F64, POINT, RD_ALWAYS, "1", "chance level of gamma for a random direction: k / width"},
   [RD_FIELD_DRIFT_VARIATIONAL_OVERLAP] = {"/drift/variational_overlap", 4, {P, D, L, S}, F64, POINT, RD_ALWAYS, "1", "Gamma: overlap of the two days' variational spaces (Eq 10)"},
+  [RD_FIELD_DRIFT_VARIATIONAL_OVERLAP_CHANCE] = {"/drift/variational_overlap_chance", 4, {P, D, L, S}, F64, POINT, RD_ALWAYS, "1", "chance level of Gamma, max(k, k') / width: its expectation for two random subspaces of the two days' dimensions"},
   [RD_FIELD_DRIFT_ALONG_PC] = {"/drift/along_pc", 4, {P, D, S, C}, F64, POINT, RD_ALWAYS, "1", "|w_i.d|/|d| for the pair (day-1 -> day), PCs of day-1 (Eq 13a, normalised); NaN for PCs of zero variance and on day 0"},
   [RD_FIELD_DRIFT_ANGLE_TO_PC] = {"/drift/angle_to_pc", 4, {P, D, S, C}, F64, POINT, RD_ALWAYS, "degree", "angle between d and w_i for the pair (day-1 -> day) (Eq 13b); day 0 is NaN"},
   [RD_FIELD_DRIFT_VARIANCE_FLOW] = {"/drift/variance_flow", 4, {P, D, S, C}, F64, POINT, RD_ALWAYS, "1", "vtilde_i: share of day's total in-class variance along day-1's PC i (Eq 13c); NaN for PCs of zero variance and on day 0"},

@@ -72,5 +72,7 @@ PetscBool      RdArchiveHasField(RdArchiveReader reader, RdField field);
 PetscErrorCode RdArchiveReadField(RdArchiveReader reader, RdField field, PetscInt *n_dims, PetscInt dims[RD_MAX_FIELD_RANK], double **values);
 /* A root attribute as text (numbers are formatted). */
 PetscErrorCode RdArchiveReadAttribute(RdArchiveReader reader, const char *name, char *value, size_t size);
+/* The run's effective options, /config/options: one "-name value" per line (PetscFree it). */
+PetscErrorCode RdArchiveReadOptions(RdArchiveReader reader, char **text);
 
 #endif
