@@ -110,7 +110,7 @@ PetscErrorCode RdReportVerify(const char *path, PetscInt n, const PetscInt *poin
 
 PetscErrorCode RdReportPrintSchema(void)
 {
-  static const char *type_names[] = {"float64", "int64", "int8"};
+  static const char *type_names[] = {"float64", "int64", "int8", "uint64"};
 
   PetscFunctionBeginUser;
   PetscCall(PetscPrintf(PETSC_COMM_SELF, "schema_version %d\n", RD_SCHEMA_VERSION));

@@ -122,6 +122,6 @@ foreach(pair "small;small_1ranks" "theory-e3;theory_3ranks" "classifier-small;cl
   add_test(NAME archive_checksums_${name}
     COMMAND ${REPDRIFT_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/golden/archive_checksums.py
             ${REPDRIFT_TEST_DIR}/${fixture}.h5 --check ${CMAKE_CURRENT_SOURCE_DIR}/golden/${name}.sha256
-            --options ${CMAKE_CURRENT_SOURCE_DIR}/golden/${name}.options)
+            --options ${CMAKE_CURRENT_SOURCE_DIR}/golden/${name}.options --allow-new /sweep/checksum)
   set_tests_properties(archive_checksums_${name} PROPERTIES LABELS integration FIXTURES_REQUIRED ${fixture})
 endforeach()

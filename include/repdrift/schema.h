@@ -16,12 +16,14 @@ typedef enum {
   RD_NUM_DIMS
 } RdDim;
 
-typedef enum { RD_TYPE_FLOAT64, RD_TYPE_INT64, RD_TYPE_INT8 } RdValueType;
+typedef enum { RD_TYPE_FLOAT64, RD_TYPE_INT64, RD_TYPE_INT8, RD_TYPE_UINT64 } RdValueType;
 
 /* When a field is written. */
 typedef enum {
   RD_WRITTEN_AT_CREATION, /* sweep description, known before any point runs */
-  RD_WRITTEN_PER_POINT    /* a point's results, written in the round its point finishes */
+  RD_WRITTEN_PER_POINT,   /* a point's results, written in the round its point finishes */
+  RD_WRITTEN_BY_ARCHIVE   /* computed by the archive writer from a point's stored results (its
+                             checksum, include/repdrift/checksum.h), written with them */
 } RdWhen;
 
 /* Which runs have a field: every run, or only those with an optional group. A model says which
@@ -44,6 +46,7 @@ typedef enum {
   RD_FIELD_SWEEP_FREQUENCY, RD_FIELD_SWEEP_NOISE_LEVEL, RD_FIELD_SWEEP_WIDTH, RD_FIELD_SWEEP_SEED,
   RD_FIELD_SWEEP_STIMULUS_PROBABILITY, RD_FIELD_SWEEP_LR, RD_FIELD_SWEEP_NOISE_TYPE,
   RD_FIELD_SWEEP_STATUS, RD_FIELD_SWEEP_WALL_SECONDS, RD_FIELD_SWEEP_PHASE_SECONDS,
+  RD_FIELD_SWEEP_CHECKSUM,
   RD_FIELD_TASK_LOSS,
   RD_FIELD_RESPONSES_MEAN, RD_FIELD_RESPONSES_PROBE,
   RD_FIELD_GEOMETRY_EIGENVALUES, RD_FIELD_GEOMETRY_EXPLAINED_VARIANCE_RATIO, RD_FIELD_GEOMETRY_PARTICIPATION_RATIO,
@@ -115,12 +118,21 @@ typedef struct {
 /* Name of a /sweep/status code: pending, done, diverged, failed ("unknown" otherwise). */
 const char *RdStatusName(PetscInt status);
 
-/* Whether a field holds timings (wall_seconds, phase_seconds): measurements of this run, not
- * results, so bit-identity checks and checksums leave them out. */
-PetscBool RdFieldIsTiming(RdField field);
-
 /* Whether a run with these settings has the field. */
 PetscBool RdFieldPresent(RdField field, const RdSchemaSelection *selection);
+
+/* Whether a field is a measurement of the run rather than of its point: the timings wall_seconds
+ * and phase_seconds. They differ between runs of the same options, so the point's checksum and the
+ * bit-identity checks leave them out. */
+PetscBool RdFieldRunDependent(RdField field);
+/* Whether a point's checksum covers the field: every field written per point but the run-dependent
+ * ones, its status included (the checksum itself excepted). */
+PetscBool RdFieldInChecksum(RdField field);
+/* Whether a field was added to archive-v1 after archives had been written without it: a reader
+ * accepts its absence (an older archive), with a note. */
+PetscBool RdFieldAddedLater(RdField field);
+/* The integer a float64 value is stored as in an integer field: NaN (not computed) is -1. */
+int64_t RdFieldStoredInteger(double value);
 
 /* Elements of one point's slice of a field (product of its dims after `point`). */
 size_t RdFieldPointElements(RdField field, const RdDims *dims);

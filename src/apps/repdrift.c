@@ -4,6 +4,7 @@
 #include <repdrift/claim.h>
 #include <repdrift/config.h>
 #include <repdrift/errors.h>
+#include <repdrift/integrity.h>
 #include <repdrift/model.h>
 #include <repdrift/report.h>
 #include <repdrift/run.h>
@@ -99,17 +100,15 @@ static PetscErrorCode Report(const RdConfig *cfg)
 /* Unless resuming, every point of the slice is to do; with -resume only the unfinished ones. */
 static PetscErrorCode PointsToDo(const RdConfig *cfg, const RdDims *dims, PetscInt *n_todo, PetscInt **todo)
 {
-  PetscInt         *status = NULL;
-  char             *options_text;
-  RdArchiveSettings settings;
+  PetscInt            *status = NULL;
+  RdArchiveExpectation expect;
 
   PetscFunctionBeginUser;
-  if (cfg->resume) {
+  if (cfg->resume) { /* the archive must hold what this run's options imply (integrity.h) */
     PetscCall(PetscMalloc1(dims->size[RD_DIM_POINT], &status));
-    PetscCall(RdConfigOptionsText(cfg, &options_text));
-    PetscCall(RdRunArchiveSettings(cfg, &settings));
-    PetscCall(RdArchiveResumeCheck(PETSC_COMM_WORLD, &settings, options_text, dims, status));
-    PetscCall(PetscFree(options_text));
+    PetscCall(RdIntegrityExpectation(cfg, &expect));
+    PetscCall(RdArchiveResumeCheck(PETSC_COMM_WORLD, &expect, status));
+    PetscCall(RdIntegrityExpectationDestroy(&expect));
   }
   PetscCall(RdRunPointsToDo(cfg, status, n_todo, todo));
   PetscCall(PetscFree(status));
