@@ -28,6 +28,7 @@ PetscErrorCode RdModelRegisterAll(void)
   RD_MODEL_REGISTER(linear);
   RD_MODEL_REGISTER(classifier);
   RD_MODEL_REGISTER(autoencoder);
+  RD_MODEL_REGISTER(recording);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -1,6 +1,6 @@
 /* The repdrift-recording reader: one file in, the days protocol's responses out.
  * Contract and the policies (missing trials, selection, z-scoring): include/repdrift/recording.h.
- * HDF5 is read only through the input functions (RdInputReadArray and h5input_recording.h); this
+ * HDF5 is read only through the input module (h5input.h); this
  * file checks what they return. Every refusal names the file and the dataset. */
 #include <math.h>
 #include <stdio.h>
@@ -8,8 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <repdrift/recording.h>
-#include <repdrift/h5input.h> /* RdInputReadArray */
-#include "h5input_recording.h"
+#include <repdrift/h5input.h>
 
 #define RD_RECORDING_MAX_EXACT_ID 9007199254740992.0 /* 2^53: ids beyond are not exact in float64 */
 

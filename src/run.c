@@ -185,7 +185,7 @@ static PetscErrorCode AnalyseGeometry(const RdDims *dims, const RdResponses *res
   for (PetscInt s = 0; s < valid_days; s++) PetscCall(RdPCACreate(width, samples, &pca[s]));
   PetscCall(RdPhaseEnd(RD_PHASE_PCA));
   PetscCall(PetscMalloc1(3 * pcs, &per_pc));
-  for (PetscInt k = 0; k < K; k++) {
+  for (PetscInt k = 0; k < responses->groups; k++) { /* K: the archive's stride */
     for (PetscInt s = 0; s < valid_days; s++) {
       const double *members = RdResponsesOf(responses, responses->values, s, k);
       size_t        day_stimulus = RD_IDX2(s, k, K);
@@ -201,7 +201,7 @@ static PetscErrorCode AnalyseGeometry(const RdDims *dims, const RdResponses *res
       PetscCall(RdSplitHalfNullFraction(members, samples, width, &result->values[RD_FIELD_DRIFT_NULL_FRACTION_IN_VARIATIONAL_SPACE][day_stimulus]));
       PetscCall(RdPhaseEnd(RD_PHASE_DRIFT));
       if (result->values[RD_FIELD_RESPONSES_PROBE])
-        for (PetscInt a = 0; a < samples; a++) Store(&result->values[RD_FIELD_RESPONSES_PROBE][(day_stimulus * samples + a) * units], members + (size_t)a * width, width);
+        for (PetscInt a = 0; a < samples; a++) Store(&result->values[RD_FIELD_RESPONSES_PROBE][(day_stimulus * (size_t)dims->size[RD_DIM_SAMPLE] + a) * units], members + (size_t)a * width, width);
     }
     for (PetscInt s = 0; s < valid_days; s++) {
       for (PetscInt later = s + 1; later < valid_days; later++) {
@@ -275,6 +275,7 @@ PetscErrorCode RdRunDaysProtocol(const RdConfig *cfg, const RdDims *dims, const 
   responses.groups  = dims->size[RD_DIM_STIMULUS];
   responses.samples = cfg->probe_samples;
   responses.width   = point->width;
+  if (ops->responses_shape) PetscCall(ops->responses_shape(cfg, point, &responses));
   size_t size       = (size_t)responses.days * responses.groups * responses.samples * responses.width;
   PetscCall(PetscMalloc1(size, &responses.values));
   responses.values_null = NULL;

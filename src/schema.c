@@ -20,6 +20,7 @@
 #define G RD_DIM_LAG
 #define SIGNATURE RD_WRITTEN_PER_POINT, RD_WITH_SIGNATURE
 #define MODULARITY RD_WRITTEN_PER_POINT, RD_WITH_MODULARITY
+#define RECORDING RD_WRITTEN_PER_POINT, RD_WITH_RECORDING
 
 const RdDimSpec rd_dim_specs[RD_NUM_DIMS] = {
   {"point", "point", "sweep point, flattened: ((((frequency * n_noise_type + noise_type) * n_noise_level + noise_level) * n_width + width) * n_lr + lr) * n_seeds + replicate"},
@@ -139,6 +140,36 @@ const RdFieldSpec rd_field_specs[RD_NUM_FIELDS] = {
   [RD_FIELD_MODULARITY_GAP] = {"/modularity/gap", 2, {P, D}, F64, MODULARITY, "1", "reduced loss of the learned encoder minus L_mod (< 0: beats every modular code)"},
   [RD_FIELD_MODULARITY_RELATIVE_GAP] = {"/modularity/relative_gap", 2, {P, D}, F64, MODULARITY, "1", "gap / L_mod"},
   [RD_FIELD_MODULARITY_RECONSTRUCTION_ERROR] = {"/modularity/reconstruction_error", 2, {P, D}, F64, MODULARITY, "source^2", "mean squared reconstruction error per source over the presentation distribution"},
+  [RD_FIELD_RECORDING_SESSIONS] = {"/recording/sessions", 1, {P}, I64, RECORDING, "1", "sessions of the recording analysed (valid length along day)"},
+  [RD_FIELD_RECORDING_STIMULI] = {"/recording/stimuli", 1, {P}, I64, RECORDING, "1", "stimuli of the recording analysed (valid length along stimulus)"},
+  [RD_FIELD_RECORDING_TRIALS] = {"/recording/trials", 1, {P}, I64, RECORDING, "1", "m: trials per (session, stimulus) group analysed, the smallest valid count (valid length along sample)"},
+  [RD_FIELD_RECORDING_NEURONS] = {"/recording/neurons", 1, {P}, I64, RECORDING, "units", "neurons of the recording (valid length along unit; /sweep/width is the largest over the recordings)"},
+  [RD_FIELD_RECORDING_DROPPED_PARTIAL_TRIALS] = {"/recording/dropped_partial_trials", 1, {P}, I64, RECORDING, "1", "trials of the selected groups left out because some, not all, neurons are NaN in them"},
+  [RD_FIELD_RECORDING_SESSION_DAY] = {"/recording/session_day", 2, {P, D}, F64, RECORDING, "day", "days since the file's first session (its /session_day; the file's session index when it has none)"},
+  [RD_FIELD_RECORDING_SESSION_INDEX] = {"/recording/session_index", 2, {P, D}, I64, RECORDING, "1", "the file's session index of each analysed session (day)"},
+  [RD_FIELD_RECORDING_STIMULUS_INDEX] = {"/recording/stimulus_index", 2, {P, S}, I64, RECORDING, "1", "the file's stimulus index of each analysed stimulus group"},
+  [RD_FIELD_RECORDING_VALID_TRIALS] = {"/recording/valid_trials", 3, {P, D, S}, I64, RECORDING, "1", "valid trials (every neuron finite) of each group in the file, before every group is cut to the smallest count"},
+  [RD_FIELD_RECORDING_TRIAL_INDEX] = {"/recording/trial_index", 4, {P, D, S, M}, I64, RECORDING, "1", "the file's trial index of each analysed sample (valid trials picked evenly through the session, in time order)"},
+  [RD_FIELD_RECORDING_NEURON_ID] = {"/recording/neuron_id", 2, {P, U}, F64, RECORDING, "1", "the file's /neuron_id of each unit (NaN when the file has none)"},
+  [RD_FIELD_SIGNATURE_VARIATIONAL_OVERLAP] = {"/signature/variational_overlap", 1, {P}, F64, RECORDING, "1", "mean overlap Gamma of the variational spaces of consecutive sessions (Eq 10), over stimuli and pairs"},
+  [RD_FIELD_SIGNATURE_ANGLE_BETWEEN_MEANS_PER_DAY] = {"/signature/angle_between_means_per_day", 1, {P}, F64, RECORDING, "degree/day", "least-squares slope of the angle between session means (Eq 11) on the days between the sessions, pooled over every session pair and stimulus"},
+  [RD_FIELD_SIGNATURE_NULL_PARTICIPATION_RATIO_PER_UNIT] = {"/signature/null_participation_ratio_per_unit", 1, {P}, F64, RECORDING, "1", "participation_ratio_per_unit of the within-session split-half null (PCAs of half the trials)"},
+  [RD_FIELD_SIGNATURE_NULL_VARIANCE_IN_VARIATIONAL_SPACE] = {"/signature/null_variance_in_variational_space", 1, {P}, F64, RECORDING, "1", "variance_in_variational_space of the within-session split-half null"},
+  [RD_FIELD_SIGNATURE_EVEN_ODD_ANGLE_SLOPE] = {"/signature/even_odd_angle_slope", 1, {P}, F64, RECORDING, "degree", "angle_slope of the within-session even/odd null (even against odd trials of each session)"},
+  [RD_FIELD_SIGNATURE_EVEN_ODD_ANGLE_R] = {"/signature/even_odd_angle_r", 1, {P}, F64, RECORDING, "1", "angle_r of the within-session even/odd null (even against odd trials of each session)"},
+  [RD_FIELD_SIGNATURE_EVEN_ODD_ALONG_SLOPE] = {"/signature/even_odd_along_slope", 1, {P}, F64, RECORDING, "1", "along_slope of the within-session even/odd null (even against odd trials of each session)"},
+  [RD_FIELD_SIGNATURE_EVEN_ODD_ALONG_R] = {"/signature/even_odd_along_r", 1, {P}, F64, RECORDING, "1", "along_r of the within-session even/odd null (even against odd trials of each session)"},
+  [RD_FIELD_SIGNATURE_EVEN_ODD_ANGLE_TO_PC1] = {"/signature/even_odd_angle_to_pc1", 1, {P}, F64, RECORDING, "degree", "angle_to_pc1 of the within-session even/odd null (even against odd trials of each session)"},
+  [RD_FIELD_SIGNATURE_EVEN_ODD_VARIANCE_FLOW_LOGLOG_SLOPE] = {"/signature/even_odd_variance_flow_loglog_slope", 1, {P}, F64, RECORDING, "1", "variance_flow_loglog_slope of the within-session even/odd null (even against odd trials of each session)"},
+  [RD_FIELD_SIGNATURE_EVEN_ODD_VARIANCE_FLOW_RATIO_PC1] = {"/signature/even_odd_variance_flow_ratio_pc1", 1, {P}, F64, RECORDING, "1", "variance_flow_ratio_pc1 of the within-session even/odd null (even against odd trials of each session)"},
+  [RD_FIELD_SIGNATURE_EVEN_ODD_FRACTION_IN_VARIATIONAL_SPACE] = {"/signature/even_odd_fraction_in_variational_space", 1, {P}, F64, RECORDING, "1", "gamma of the within-session even/odd null (even against odd trials of each session)"},
+  [RD_FIELD_SIGNATURE_EVEN_ODD_PARTICIPATION_RATIO_PER_UNIT] = {"/signature/even_odd_participation_ratio_per_unit", 1, {P}, F64, RECORDING, "1", "participation_ratio_per_unit of the within-session even/odd null (even against odd trials of each session)"},
+  [RD_FIELD_SIGNATURE_EVEN_ODD_VARIANCE_IN_VARIATIONAL_SPACE] = {"/signature/even_odd_variance_in_variational_space", 1, {P}, F64, RECORDING, "1", "variance_in_variational_space of the within-session even/odd null (even against odd trials of each session)"},
+  [RD_FIELD_SIGNATURE_EVEN_ODD_RELATIVE_CROSS_ACCURACY] = {"/signature/even_odd_relative_cross_accuracy", 1, {P}, F64, RECORDING, "1", "a_rel of the within-session even/odd null (even against odd trials of each session)"},
+  [RD_FIELD_SIGNATURE_EVEN_ODD_CLASSIFIER_ANGLE] = {"/signature/even_odd_classifier_angle", 1, {P}, F64, RECORDING, "degree", "classifier_angle of the within-session even/odd null (even against odd trials of each session)"},
+  [RD_FIELD_SIGNATURE_EVEN_ODD_DAY_DISCRIMINATION_ACCURACY] = {"/signature/even_odd_day_discrimination_accuracy", 1, {P}, F64, RECORDING, "1", "accuracy of a classifier telling the even from the odd trials of one session, mean over sessions and stimuli (~0.5)"},
+  [RD_FIELD_SIGNATURE_EVEN_ODD_UNIT_TURNOVER_SLOPE] = {"/signature/even_odd_unit_turnover_slope", 1, {P}, F64, RECORDING, "1", "unit_turnover_slope of the within-session even/odd null (even against odd trials of each session)"},
+  [RD_FIELD_SIGNATURE_EVEN_ODD_UNIT_TURNOVER_R] = {"/signature/even_odd_unit_turnover_r", 1, {P}, F64, RECORDING, "1", "unit_turnover_r of the within-session even/odd null (even against odd trials of each session)"},
   [RD_FIELD_THEORY_VARIANCE_CURVE_PREDICTED] = {"/theory/variance_curve_predicted", 3, {P, S, R}, F64, THEORY, "activation^2", "predicted tr Cov h_s(t), co-rotating with the systematic rotation"},
 };
 

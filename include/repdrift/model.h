@@ -101,6 +101,10 @@ struct RdModelOps {
 
   /* The days protocol. */
   PetscBool has_null_probe; /* observe fills RdResponses.values_null */
+  /* The shape of a point's responses where points differ (NULL: every point has days x stimuli x
+   * -probe_samples x its width, the archive's dimensions): may lower responses->days, groups,
+   * samples and width (a recording's sessions, stimuli, trials and neurons). Before create. */
+  PetscErrorCode (*responses_shape)(const RdConfig *cfg, const RdPoint *point, RdResponses *responses);
   /* Builds the point's data and network (every random stream from (seed, replicate, purpose)). */
   PetscErrorCode (*create)(const RdConfig *cfg, const RdPoint *point, void **model);
   /* day 0: burn-in; day > 0: one day of continual training. *diverged on a non-finite loss. */

@@ -1,7 +1,8 @@
 /* Built-in reference "recordings": published drift signatures to compare a network archive with
  * when no data are at hand (`repdrift-report NETWORK -compare paper-v1`). Each value is keyed by the
- * /signature metric it corresponds to (the names of `repdrift-report -schema`; a few are proposed
- * for -model recording and not in the schema yet: in_schema false). No I/O. */
+ * /signature metric it corresponds to (the names of `repdrift-report -schema`; some exist only in
+ * -model recording archives: /signature/even_odd_*, variational_overlap, angle_between_means_per_day).
+ * No I/O. */
 #ifndef REPDRIFT_REFERENCE_H
 #define REPDRIFT_REFERENCE_H
 

@@ -20,7 +20,8 @@ typedef enum {
   RD_PURPOSE_READOUT        = 7, /* anything random in the readout analysis */
   RD_PURPOSE_DATASET        = 8, /* classifier: the training (sub 0) and held-out test (sub 1) sets */
   RD_PURPOSE_PROBE_NULL     = 9, /* the second probe of a day (delta t = 0 null), per day */
-  RD_PURPOSE_EVALUATION     = 10 /* noise of the per-day accuracy / loss evaluation, per day */
+  RD_PURPOSE_EVALUATION     = 10, /* noise of the per-day accuracy / loss evaluation, per day */
+  RD_PURPOSE_COMPARE        = 11  /* repdrift-report -compare: the bootstrap's resampling of seeds and animals */
 } RdPurposeKind;
 
 /* Purpose word = kind in the low 8 bits, sub-index above (e.g. the day for probes). */

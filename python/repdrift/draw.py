@@ -18,7 +18,7 @@ DPI = 100
 PANEL_INCHES = (4.8, 3.6)
 TITLE_INCHES = 0.4
 FOOTER_INCHES = 0.45
-CATEGORY_COLORS = {"mean": "C0", "measured": "C0", "null": "0.45", "chance": "k", "paper": "C3", "reference": "k"}
+CATEGORY_COLORS = {"mean": "C0", "measured": "C0", "null": "0.45", "chance": "k", "paper": "C3", "reference": "k", "recording": "C1"}
 MANY_POINTS = 16  # curves with more x values than this get a band instead of error bars
 
 
@@ -53,7 +53,7 @@ def _panel_spec(spec, name):
 
 
 def _legend_label(series, kind):
-    if kind in ("mean", "point", "measured", "null", "chance", "reference", "paper"):
+    if kind in ("mean", "point", "measured", "null", "chance", "reference", "paper", "recording"):
         return series
     return f"{series} ({kind})"
 
@@ -95,7 +95,7 @@ def _draw_panel(ax, panel, rows, colors, legend):
         if panel.categorical:
             color = CATEGORY_COLORS.get(kind, "C0")
             style = {"mean": dict(marker="o"), "null": dict(marker="s", markerfacecolor="none"),
-                     "chance": dict(marker="x"), "paper": dict(marker="*", markersize=11),
+                     "chance": dict(marker="x"), "paper": dict(marker="*", markersize=11), "recording": dict(marker="*", markersize=9),
                      "reference": dict(marker="", linestyle=":")}.get(kind, dict(marker="o"))
             linestyle = style.pop("linestyle", "none")
             ax.errorbar(xs, ys, yerr=bars, color=color, linestyle=linestyle, capsize=2, label=label, **style)

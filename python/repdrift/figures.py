@@ -15,7 +15,8 @@ A Table row is (panel, series, kind, x, x_label, y, y_low, y_high, n):
   kind     mean (mean over the pooled values, y_low/y_high its 95 % t interval), measured,
            predicted, point (one sweep point), fit (end points of a least-squares line),
            null (a null control), chance, reference (a line of equality or a chance level),
-           paper (a published value with its reported +-);
+           paper (a published value with its reported +-), recording (a recording's value, its
+           spread over animals as y_low/y_high);
   x_label  the category of a categorical x axis (x is then its position), or the PC of a mean.
 
 Series are the combinations of the sweep axes a figure separates (only axes with more than one
@@ -585,6 +586,52 @@ def compute_classifier_snapshots(data):
 
 
 # ----------------------------------------------------------------------------------------------
+# Recordings against a network (repdrift-plot RECORDING --compare NETWORK): the signature metrics
+# repdrift-report -compare ranks by (include/repdrift/compare.h), in its order.
+
+COMPARE_METRICS = (
+    ("slope of angle vs v_i (deg)", "angle_slope"), ("Pearson r of angle vs v_i", "angle_r"),
+    ("slope of |w_i.d|/|d| vs v_i", "along_slope"), ("angle of drift to PC 1 (deg)", "angle_to_pc1"),
+    ("log-log slope of the variance flow", "variance_flow_loglog_slope"), ("vtilde_1 / v_1", "variance_flow_ratio_pc1"),
+    ("gamma: drift in the variational space", "fraction_in_variational_space"), ("D / n", "participation_ratio_per_unit"),
+    ("share of variance in the variational space", "variance_in_variational_space"),
+    ("relative cross accuracy a_rel", "relative_cross_accuracy"), ("angle between consecutive classifiers (deg)", "classifier_angle"),
+    ("session / snapshot discrimination accuracy", "day_discrimination_accuracy"), ("unit turnover slope", "unit_turnover_slope"),
+)
+NETWORK_SERIES = "network: mean and 95 % CI over seeds"
+RECORDING_SERIES = "recording: mean +- SD over animals"
+
+
+def compute_recording_vs_network(data):
+    other = getattr(data, "compare", None)
+    if other is None:
+        raise Skip("needs a second archive: repdrift-plot RECORDING.h5 --compare NETWORK.h5 (either order)")
+    recording, network = (data, other) if data.axes.model == "recording" else (other, data)
+    if recording.axes.model != "recording":
+        raise Skip("neither archive is a -model recording archive")
+    if network.axes.model == "recording" or not network.has("/signature/angle_slope"):
+        raise Skip(f"{network.path} has no network drift signature (/signature of -model classifier)")
+    table = Table()
+    labels, order = network.series(ALL_BUT_SEED)
+    order = [setting for setting in order if network.done[labels == setting].any()]
+    if not order or not recording.done.any():
+        raise Skip("no done point in one of the archives")
+    for panel, metric in COMPARE_METRICS:
+        values = _done(network, network.var(f"/signature/{metric}"))
+        animals = _done(recording, recording.var(f"/signature/{metric}"))
+        animals = animals[np.isfinite(animals)]
+        for i, setting in enumerate(order):
+            table.add_mean(panel, NETWORK_SERIES, i - 0.1, values[labels == setting], x_label=setting)
+            if len(animals):
+                r = float(np.mean(animals))
+                t = float(np.std(animals, ddof=1)) if len(animals) > 1 else math.nan
+                table.add(panel, RECORDING_SERIES, "recording", i + 0.25, r, r - t, r + t, len(animals), x_label=setting)
+    table.notes.append(f"Network: {network.path} ({network.pooled_note(ALL_BUT_SEED)}) Recording: {recording.path}, "
+                       f"{int(recording.done.sum())} animal(s).")
+    return table
+
+
+# ----------------------------------------------------------------------------------------------
 # The autoencoder: modular or mixed (Dorrell et al. 2025)
 
 def compute_mixing_vs_kappa(data):
@@ -793,6 +840,23 @@ FIGURES = (
                 "classes (/signature/readout_rotation). Mean and 95 % t interval over the pooled points of each noise "
                 "type. Stable accuracy with a rotating readout is continual learning keeping the task while the "
                 "features drift. Aitken et al. 2022, Fig 6c (readout rotation)."),
+    Figure(
+        name="recording_vs_network",
+        title="A recording's drift signature over a network's, per noise setting",
+        needs=(),  # two archives (--compare): checked by the compute function
+        compute=compute_recording_vs_network,
+        protocol=None,
+        columns=4,
+        panels=tuple(Panel(m[0], "", "", categorical=True) for m in COMPARE_METRICS),
+        caption="The 13 signature metrics by which repdrift-report RECORDING -compare NETWORK ranks a network's noise "
+                "settings (x: each setting of the network archive, by noise type and level). Circles: the network's "
+                "/signature/<metric>, mean and 95 % t interval over the seeds of the setting; stars: the recording's "
+                "(a -model recording archive: each animal's drift between consecutive sessions), mean and standard "
+                "deviation over its animals (no bar with one animal), the same at every setting so a setting that "
+                "matches the recording has its circle at the stars' height. The network's time step is a snapshot, the "
+                "recording's a session: metrics of the shape of the drift (angles, shares, slopes) compare directly, "
+                "the discrimination accuracy and a_rel depend on how far apart the two are. repdrift-report -compare "
+                "gives the standardised distances and their ranking. Aitken et al. 2022, sections 2.1 and 2.4, Fig 5."),
     Figure(
         name="mixing_vs_kappa",
         title="Modular or mixed: the learned code against the range condition kappa",

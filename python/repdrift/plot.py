@@ -1,10 +1,12 @@
-"""repdrift-plot ARCHIVE [-o DIR] [--format png,pdf,svg] [--only NAME,...] | repdrift-plot --list
+"""repdrift-plot ARCHIVE [-o DIR] [--format png,pdf,svg] [--only NAME,...] [--compare OTHER] | repdrift-plot --list
 
 Writes the figures of a repdrift archive into DIR (default: ARCHIVE without .h5, plus
 "-figures"): for each figure NAME.png (and .pdf/.svg as asked), NAME.csv with exactly the plotted
 numbers, and index.html showing every figure with its caption; summary.csv holds the report's
 headline columns averaged over seeds (repdrift.summary). Figures whose data the archive does not
-hold are skipped with a note (index and stderr). Also runnable as `python3 -m repdrift.plot`.
+hold are skipped with a note (index and stderr). --compare OTHER adds a second archive for the
+figures that overlay two (recording_vs_network: a -model recording archive and a network archive,
+either order). Also runnable as `python3 -m repdrift.plot`.
 
 Exit status: 0 when the index was written (skipped figures included), 2 for a path that is not a
 valid repdrift archive (checked as every reader checks it, README "Integrity": also one whose points
@@ -44,6 +46,7 @@ def _parse(argv):
     parser.add_argument("--format", default="png", help="comma list of png, pdf, svg (default png)")
     parser.add_argument("--only", help="comma list of figure names (default: all; --list shows them)")
     parser.add_argument("--list", action="store_true", help="list the figure names and exit")
+    parser.add_argument("--compare", help="a second archive for recording_vs_network (a recording archive and a network archive)")
     args = parser.parse_args(argv)
     if args.archive is None and not args.list:
         raise UsageError("the following arguments are required: archive")
@@ -170,12 +173,14 @@ def write_index(path, data, entries, skipped, formats, header_lines, has_summary
     _write_atomic(path, write)
 
 
-def make_figures(archive, output, formats=("png",), names=FIGURE_NAMES, log=sys.stderr):
-    """Writes the figures NAMES of ARCHIVE into OUTPUT; returns (written specs, [(name, reason) skipped])."""
+def make_figures(archive, output, formats=("png",), names=FIGURE_NAMES, log=sys.stderr, compare=None):
+    """Writes the figures NAMES of ARCHIVE into OUTPUT (COMPARE: the second archive of the figures
+    that overlay two); returns (written specs, [(name, reason) skipped])."""
     from .draw import draw_table, image_size
     import matplotlib.pyplot as plt
 
     data = Data(archive)
+    data.compare = Data(compare) if compare else None
     created = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     header = provenance_lines(data, created)
     os.makedirs(output, exist_ok=True)
@@ -220,7 +225,7 @@ def main(argv=None):
         if os.path.exists(args.output) and not os.path.isdir(args.output):
             raise UsageError(f"-o {args.output}: exists and is not a directory")
         try:
-            entries, skipped = make_figures(args.archive, args.output, args.formats, args.names)
+            entries, skipped = make_figures(args.archive, args.output, args.formats, args.names, compare=args.compare)
         except PermissionError as error:
             raise UsageError(f"-o {args.output}: cannot write ({error.strerror})") from None
     except (ArchiveError, UsageError) as error:

@@ -1,18 +1,21 @@
 /* repdrift-report FILE [-terse] [-summary] [-csv]: the tables of an archive (one row of headline
  * numbers per sweep point, the model's section; -summary: the headline columns over seeds).
+ * repdrift-report RECORDING -compare NETWORK: which setting of a network matches a recording (compare.h).
  * repdrift-report FILE -verify: the archive's integrity, point by point.
  * repdrift-report -schema: the archive schema this version writes. */
+#include <repdrift/compare.h>
 #include <repdrift/errors.h>
 #include <repdrift/integrity.h>
 #include <repdrift/model.h>
 #include <repdrift/options.h>
+#include <repdrift/reference.h>
 #include <repdrift/report.h>
 #include <string.h>
 
 /* Exit status of -verify (README, "Integrity"). */
 enum { VERIFIED = 0, CHECKSUMS_FAIL = 1, NOT_VERIFIABLE = 3 };
 
-static const char help[] = "repdrift-report FILE [-terse] [-summary] [-csv] | FILE -verify | -schema\n"
+static const char help[] = "repdrift-report FILE [-terse] [-summary] [-csv] | FILE -verify | -schema | RECORDING -compare NETWORK [-bootstrap N] [-seed S]\n"
                            "Prints, per sweep point of a repdrift archive, the final loss, the mean fraction of drift in\n"
                            "the variational space against its chance level, the mean angle between drift and PC1, the\n"
                            "cross-day classifier accuracy (day 0 -> last day) and the overlap of consecutive days'\n"
@@ -26,10 +29,17 @@ static const char help[] = "repdrift-report FILE [-terse] [-summary] [-csv] | FI
                            "they were written, gets one line naming what is wrong and exit status 2.\n"
                            "-verify: checks the archive and recomputes the checksum of every finished point, listing those\n"
                            "that fail. Exit status 0: every finished point verified; 1: some fail (listed); 2: not a valid\n"
-                           "archive (one line on stderr); 3: no checksums to verify (an archive written before them).\n";
+                           "archive (one line on stderr); 3: no checksums to verify (an archive written before them).\n"
+                           "-compare: ranks every setting (noise type, level, ...) of a network archive with /signature by the\n"
+                           "distance D of its drift signature to a recording's (a -model recording archive, or the built-in\n"
+                           "paper-v1: Aitken et al. 2022, section 2.1), either order: z = (mu - r) / sqrt(s^2 + t^2 + eps^2) per\n"
+                           "metric, D = RMS of z; 95 % bootstrap interval of D and P(ranked first) over -bootstrap resamples\n"
+                           "(default 1000) of seeds and animals (-seed, default 1). The README defines every term.\n";
 
 typedef struct {
   PetscBool terse, schema, summary, csv, verify;
+  char      compare[RD_OPTION_STRING_SIZE]; /* -compare: the other archive (or paper-v1) */
+  PetscInt  bootstrap, seed;
 } ReportOptions;
 
 #define AT(field) .offset = offsetof(ReportOptions, field)
@@ -40,6 +50,9 @@ static const RdOption report_options[] = {
   {.name = "-schema", .type = RD_OPTION_BOOL, AT(schema), .default_value = "false", .help = "Print the archive schema this version writes (no FILE)"},
   {.name = "-summary", .type = RD_OPTION_BOOL, AT(summary), .default_value = "false", .help = "The headline columns averaged over seeds for every combination of the other axes: mean, standard error (ddof 1), n; points not done left out and counted"},
   {.name = "-csv", .type = RD_OPTION_BOOL, AT(csv), .default_value = "false", .help = "CSV instead of text: the per-point headline columns, or with -summary the summary (floats in the shortest exact form, nan when empty; '#' comment lines first)"},
+  {.name = "-compare", .type = RD_OPTION_STRING, AT(compare), .default_value = "", .help = "RECORDING -compare NETWORK (either order): rank the network's settings by the distance of their drift signature to the recording's (a -model recording archive or paper-v1)"},
+  {.name = "-bootstrap", .type = RD_OPTION_INT, AT(bootstrap), .default_value = "1000", .range = "[0, 1000000]", .help = "-compare: resamples of seeds and animals for the intervals of D and P(ranked first) (0: none)"},
+  {.name = "-seed", .type = RD_OPTION_INT, AT(seed), .default_value = "1", .range = ">= 0", .help = "-compare: seed of the bootstrap's random stream"},
   {.name = "-verify", .type = RD_OPTION_BOOL, AT(verify), .default_value = "false", .help = "Check the archive and recompute every finished point's checksum; list those that fail (exit 0 verified, 1 some fail, 2 invalid, 3 no checksums)"},
   {NULL},
 };
@@ -109,6 +122,13 @@ static PetscErrorCode Run(const char *path, int *exit_status)
   PetscCall(RdOptionsRead(PetscOptionsObject, report_options, &options, !help_requested));
   PetscOptionsEnd();
   if (options.schema) PetscCall(RdReportPrintSchema());
+  else if (options.compare[0] && !help_requested) {
+    const RdCompareOptions compare = {.bootstrap = options.bootstrap, .seed = options.seed};
+    PetscCheck(path, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Usage: repdrift-report RECORDING -compare NETWORK (RECORDING: a -model recording archive or paper-v1)");
+    if (!RdReferenceFind(path)) PetscCall(CheckBeforeTables(path, PETSC_FALSE));
+    if (!RdReferenceFind(options.compare)) PetscCall(CheckBeforeTables(options.compare, PETSC_FALSE));
+    PetscCall(RdComparePrint(path, options.compare, &compare));
+  }
   else if (!help_requested) {
     PetscCheck(path, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Usage: repdrift-report FILE [-terse] [-summary] [-csv] | FILE -verify (or -schema)");
     if (options.verify) PetscCall(Verify(path, exit_status));

@@ -822,6 +822,11 @@ def main():
             # no days, probes or geometry in this protocol: tests/python/check_theory.py checks /theory
             check_sweep_grid(results, archive, options)
             Results.note("-protocol replicas: day/geometry semantics not applicable (see check_theory.py)")
+        elif options.get("model") == "recording":
+            # each point has its own days, stimuli, samples and units (/recording): checked value by
+            # value against numpy by tests/recordings/check_planted.py archive
+            check_pending_points(results, archive, schema)
+            Results.note("-model recording: per-recording extents, semantics in tests/recordings/check_planted.py")
         else:
             check_sweep_grid(results, archive, options)
             check_semantics(results, archive, sizes)

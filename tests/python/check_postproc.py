@@ -66,7 +66,8 @@ import reference_checksum  # noqa: E402
 SWEEP = ("frequency", "noise_type", "noise_level", "width", "lr", "seed")
 NOISE = ("none", "node_dropout", "weight_dropout", "additive", "multiplicative", "gradient")
 ALL_FIGURES = ("angle_to_pc", "variance_flow", "gamma_vs_chance", "drift_vs_frequency", "cross_day_accuracy", "task_loss",
-               "variance_curve", "theory_ratio", "signature", "classifier_snapshots", "mixing_vs_kappa", "modularity_days")
+               "variance_curve", "theory_ratio", "signature", "classifier_snapshots", "recording_vs_network", "mixing_vs_kappa",
+               "modularity_days")
 RTOL = 1e-9
 NAN = math.nan
 # The report's headline columns (include/repdrift/report.h), recomputed by point_headlines.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""check_hostile.py REPDRIFT_RECORDING_CHECK WORKDIR
+"""check_hostile.py REPDRIFT_RECORDING_CHECK WORKDIR [REPDRIFT MPIEXEC]
 
 Hostile recording files, each refused by the C reader (through repdrift-recording-check, which
 reads exactly as -model recording will): exit status 2, ONE line on stderr that names the file and
@@ -7,6 +7,11 @@ says what is wrong (the expected words are listed with each case), nothing on st
 untouched and nothing new in its directory. A good file and its variants (integer responses,
 fixed-length strings, no optional datasets) are accepted, so the refusals are not a reader that
 refuses everything.
+
+With REPDRIFT (and MPIEXEC): `repdrift -model recording -recordings GOOD,HOSTILE` refuses a sample
+of the hostile files (one per layer of the reader: file, attributes, declared shape, values, ids)
+before anything is written: exit 2, one line naming the file (once, also on 2 ranks), no archive
+created, and an existing -output given with -overwrite left byte for byte as it was.
 """
 import hashlib
 import os
@@ -169,6 +174,30 @@ def refusal_lines(stderr, path):
     return [line for line in stderr.splitlines() if line.startswith(prefix) and line[len(prefix):len(prefix) + 1] in (":", " ")]
 
 
+MODEL_CASES = ("truncated_half", "version_2", "absurd_size", "nan_only_neuron", "repeated_ids")
+
+
+def check_model_refusals(repdrift, mpiexec, work, good):
+    """-model recording refuses hostile files in its setup: nothing written, nothing replaced."""
+    words = {name: expected for name, _, expected in CASES}
+    existing = os.path.join(work, "existing.h5")
+    with open(existing, "wb") as out:
+        out.write(b"an archive the refused run must not touch")
+    before = digest(existing)
+    for i, name in enumerate(MODEL_CASES):
+        path = os.path.join(work, f"{name}.h5")
+        output = os.path.join(work, f"model_{name}.h5") if i % 2 == 0 else existing
+        command = [repdrift, "-model", "recording", "-recordings", f"{good},{path}", "-output", output, "-overwrite"]
+        if i == 0:  # on 2 ranks: rank 0 reads the files, the refusal is printed once
+            command = [mpiexec, "-n", "2", "-q", *command]
+        result = subprocess.run(command, capture_output=True, text=True, cwd=work)
+        lines = result.stderr.strip().splitlines()
+        ok = result.returncode == 2 and len(lines) == 1 and lines[0].startswith("repdrift: ") and path in lines[0] and words[name] in lines[0]
+        untouched = not os.path.exists(output) if output != existing else digest(existing) == before
+        report(ok and untouched, f"repdrift -model recording refuses {name}{' on 2 ranks' if i == 0 else ''}: '{lines[0] if lines else ''}'"
+               + ("" if untouched else " (the -output was written)") + ("" if ok else f" (exit {result.returncode}, {len(lines)} lines)"))
+
+
 def main():
     exe, work = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     shutil.rmtree(work, ignore_errors=True)  # a rerun starts from nothing
@@ -203,6 +232,8 @@ def main():
            f"{len(good)} good variants accepted (exit {result.returncode}) {result.stderr.strip()}")
     for path in good_paths:
         report(f"recording: {path}\n" in result.stdout, f"{os.path.basename(path)}: described")
+    if len(sys.argv) > 4:
+        check_model_refusals(os.path.abspath(sys.argv[3]), sys.argv[4], work, good_paths[0])
     print(f"check_hostile: {passed} passed, {failed} failed ({len(CASES)} hostile files)")
     return 1 if failed else 0
 

@@ -1,10 +1,12 @@
 #!/bin/sh
-# slurm_jobs.sh SOURCE_DIR BUILD_DIR PYTHON WORKDIR REFERENCE.h5 CONFIG
+# slurm_jobs.sh SOURCE_DIR BUILD_DIR PYTHON WORKDIR REFERENCE.h5 CONFIG [REQUEUE_CONFIG REQUEUE_OPTIONS]
 # Starts a real single-node Slurm, runs jobs/sweep.sbatch with `sbatch --wait` and jobs/array.sbatch
 # as a 2-task array + repdrift-merge; both archives must equal REFERENCE (the mpirun archive of the
-# same sweep), dataset by dataset.
+# same sweep), dataset by dataset. The requeue part runs REQUEUE_CONFIG with REQUEUE_OPTIONS (a sweep
+# slow enough to interrupt; default: CONFIG with -burnin_steps 150000).
 set -u
 source_dir=$1; build=$2; python=$3; work=$4; reference=$5; config=$6
+requeue_config=${7:-$config}; slow=${8:-"-burnin_steps 150000"}
 . "$source_dir/tests/slurm/cluster.sh"
 if ! command -v slurmctld > /dev/null || ! command -v munged > /dev/null; then
   echo "slurm_jobs: slurm-wlm and munge are not installed (jobs/install-deps.sh installs them)"; exit 1
@@ -39,9 +41,8 @@ same_as "$reference" "$work/array.h5"
 # Requeue: USR1 to the batch script part-way (as --signal=B:USR1@300 would send it): repdrift stops
 # after its current point, the script requeues the job, the second attempt resumes; the final
 # archive equals an uninterrupted run.
-slow="-burnin_steps 150000"
-"$build/repdrift" -options_file "$config" $slow -output "$work/requeue_reference.h5" > /dev/null 2>&1 || failed=1
-jobid=$(REPDRIFT_OUTPUT=$work/requeue.h5 sbatch --parsable --chdir="$source_dir" -n 2 --open-mode=append --output="$work/requeue.out" "$source_dir/jobs/sweep.sbatch" $slow)
+"$build/repdrift" -options_file "$requeue_config" $slow -output "$work/requeue_reference.h5" > /dev/null 2>&1 || failed=1
+jobid=$(REPDRIFT_CONFIG=$requeue_config REPDRIFT_OUTPUT=$work/requeue.h5 sbatch --parsable --chdir="$source_dir" -n 2 --open-mode=append --output="$work/requeue.out" "$source_dir/jobs/sweep.sbatch" $slow)
 deadline=$(( $(date +%s) + 120 ))
 until [ "$(grep -c '^\[' "$work/requeue.out" 2> /dev/null)" -ge 2 ] || [ "$(date +%s)" -gt $deadline ]; do sleep 0.2; done
 scancel --signal=USR1 --batch "$jobid"

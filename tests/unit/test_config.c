@@ -31,6 +31,20 @@ static PetscErrorCode Configure(const char *options, RdConfig *cfg, char *messag
   return failed;
 }
 
+/* Reads options into cfg without the model's setup (for models whose setup reads files named by
+ * an option: this test reads no file). */
+static void AcceptOptions(const char *options, RdConfig *cfg)
+{
+  PetscErrorCode failed;
+
+  PetscCallAbort(PETSC_COMM_SELF, PetscOptionsClear(NULL));
+  PetscCallAbort(PETSC_COMM_SELF, PetscOptionsInsertString(NULL, options));
+  PetscCallAbort(PETSC_COMM_SELF, PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  failed = RdConfigFromOptions(PETSC_COMM_WORLD, cfg);
+  PetscCallAbort(PETSC_COMM_SELF, PetscPopErrorHandler());
+  RD_CHECK(failed == 0, "\"%s\" read (error %d)", options, (int)failed);
+}
+
 /* The options must be accepted (and are left in cfg). */
 static void Accept(const char *options, RdConfig *cfg)
 {
@@ -126,7 +140,8 @@ static void TestTables(void)
     RdConfig          cfg;
     char              options[64];
     PetscCallAbort(PETSC_COMM_SELF, PetscSNPrintf(options, sizeof options, "-model %s", model->name));
-    Accept(options, &cfg);
+    if (!strcmp(model->name, "recording")) AcceptOptions(options, &cfg); /* its setup reads -recordings */
+    else Accept(options, &cfg);
     PetscErrorCode failed;
     PetscCallAbort(PETSC_COMM_SELF, PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
     failed = RdOptionsCheckAll(RdConfigRunOptions(), &cfg);
@@ -187,6 +202,22 @@ static void TestRanges(void)
   PetscCallAbort(PETSC_COMM_SELF, RdConfigDestroy(&cfg));
   Refuse("-model perceptron", "-model: 'perceptron' is not one of");
   Refuse("-frobnicate 1", "Unknown option -frobnicate");
+}
+
+/* -model recording's own options are refused before any file is read (its files: tests/recordings). */
+static void TestRecordingOptions(void)
+{
+  Refuse("-model recording", "-model recording needs -recordings FILE.h5");
+  Refuse("-model recording -recordings a.h5,,b.h5", "-recordings a.h5,,b.h5 has an empty entry");
+  Refuse("-model recording -recordings a.h5,b.h5,a.h5", "-recordings names a.h5 twice");
+  Refuse("-model recording -recordings a.h5 -sessions 0,x", "-sessions 0,x: 'x' is not an index");
+  Refuse("-model recording -recordings a.h5 -stimuli 1,,2", "-stimuli 1,,2: give all, or a comma list");
+  Refuse("-model recording -recordings a.h5 -min_trials 1", "-min_trials must be in [2, 1000000] (got 1)");
+  Refuse("-model recording -recordings /nonexistent/a.h5", "Cannot read /nonexistent/a.h5");
+  Refuse("-model recording -recordings a.h5 -days 3", "-days does not apply to -model recording: the days are the recording's sessions");
+  Refuse("-model recording -recordings a.h5 -sweep_seeds 3", "-sweep_seeds does not apply to -model recording");
+  Refuse("-model recording -recordings a.h5 -lr 0.1", "-lr does not apply to -model recording: a recording is not trained");
+  Refuse("-recordings a.h5", "-recordings does not apply to -model linear: it is an option of -model recording");
 }
 
 static void TestRefusals(void)
@@ -288,6 +319,7 @@ int main(int argc, char **argv)
   TestTables();
   TestRanges();
   TestRefusals();
+  TestRecordingOptions();
   TestRoundTrip();
   int code = RdTestSummary("test_config");
   PetscCall(PetscOptionsClear(NULL));
