@@ -4,6 +4,7 @@
 #include <repdrift/checksum.h>
 #include <repdrift/noise.h>
 #include <repdrift/parallel.h>
+#include <repdrift/phases.h>
 #include <slepcsys.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
@@ -31,7 +32,8 @@ struct _n_RdArchive {
   hid_t       dataset[RD_NUM_FIELDS];
   RdDims      dims;
   RdSchemaSelection selection; /* which optional fields the file has */
-  int64_t    *integer_buffer; /* float64 -> integer conversion of one point's integer fields */
+  void       *staging;       /* a round's slices of one field, one point after another (integers converted) */
+  size_t      staging_bytes;
   hid_t       checksum;       /* /sweep/checksum, -1 in an archive written before checksums */
   RdSipHash   checksum_start; /* the point checksum after /config/options (checksum.h) */
 };
@@ -191,6 +193,28 @@ static PetscErrorCode WriteProvenanceAttributes(hid_t file, const RdArchiveSetti
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The names of a scale's indices, attribute "labels" (variable-length UTF-8 strings). */
+static PetscErrorCode WriteLabelsAttribute(hid_t scale, hsize_t size, const char *(*value_label)(PetscInt))
+{
+  const char **labels;
+  hid_t        type, space, attribute;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(size, &labels));
+  for (hsize_t i = 0; i < size; i++) labels[i] = value_label((PetscInt)i) ? value_label((PetscInt)i) : "";
+  RdH5Call(type = H5Tcopy(H5T_C_S1));
+  RdH5Call(H5Tset_size(type, H5T_VARIABLE));
+  RdH5Call(H5Tset_cset(type, H5T_CSET_UTF8));
+  RdH5Call(space = H5Screate_simple(1, &size, NULL));
+  RdH5Call(attribute = H5Acreate2(scale, "labels", type, space, H5P_DEFAULT, H5P_DEFAULT));
+  RdH5Call(H5Awrite(attribute, type, labels));
+  RdH5Call(H5Aclose(attribute));
+  RdH5Call(H5Sclose(space));
+  RdH5Call(H5Tclose(type));
+  PetscCall(PetscFree(labels));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode CreateDimensionScales(hid_t file, const RdDims *dims, hid_t scale[RD_NUM_DIMS])
 {
   PetscFunctionBeginUser;
@@ -206,6 +230,7 @@ static PetscErrorCode CreateDimensionScales(hid_t file, const RdDims *dims, hid_
     RdH5Call(H5DSset_scale(scale[d], rd_dim_specs[d].name));
     PetscCall(WriteStringAttribute(scale[d], "units", "index"));
     PetscCall(WriteStringAttribute(scale[d], "description", rd_dim_specs[d].description));
+    if (rd_dim_value_labels[d]) PetscCall(WriteLabelsAttribute(scale[d], size, rd_dim_value_labels[d]));
     RdH5Call(H5Sclose(space));
     PetscCall(PetscFree(index));
   }
@@ -326,10 +351,9 @@ static void CheckFreeSpace(const RdArchiveSettings *cfg, const RdDims *dims, cha
 /* ---------- the collective writer ---------- */
 
 /* Every rank opens the (already complete) schema with MPI-IO for the per-point writes. */
-static PetscErrorCode OpenParallel(RdArchive archive, const char *path, const RdDims *dims)
+static PetscErrorCode OpenParallel(RdArchive archive, const char *path)
 {
-  hid_t  access_properties;
-  size_t largest_integer_field = 1;
+  hid_t access_properties;
 
   PetscFunctionBeginUser;
   RdH5Call(access_properties = H5Pcreate(H5P_FILE_ACCESS));
@@ -341,10 +365,9 @@ static PetscErrorCode OpenParallel(RdArchive archive, const char *path, const Rd
   for (int f = 0; f < RD_NUM_FIELDS; f++) {
     archive->dataset[f] = -1;
     if (rd_field_specs[f].when != RD_WRITTEN_PER_POINT || !RdFieldPresent((RdField)f, &archive->selection)) continue;
+    if (RdFieldRunDependent((RdField)f) && H5Lexists(archive->file, rd_field_specs[f].path, H5P_DEFAULT) <= 0) continue; /* -resume of an archive written before the field existed */
     RdH5Call(archive->dataset[f] = H5Dopen2(archive->file, rd_field_specs[f].path, H5P_DEFAULT));
-    if (rd_field_specs[f].type != RD_TYPE_FLOAT64) largest_integer_field = PetscMax(largest_integer_field, RdFieldPointElements((RdField)f, dims));
   }
-  PetscCall(PetscMalloc1(largest_integer_field, &archive->integer_buffer));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -394,44 +417,55 @@ PetscErrorCode RdArchiveCreate(MPI_Comm comm, const RdArchiveSettings *cfg, cons
   PetscCall(RdBroadcastText(comm, message, sizeof message));
   PetscCheck(!message[0], comm, PETSC_ERR_USER_INPUT, "%s", message);
 
-  PetscCall(OpenParallel(archive, cfg->output, dims));
+  PetscCall(OpenParallel(archive, cfg->output));
   PetscCall(OpenChecksum(archive, provenance->options_text));
   *archive_out = archive;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Collective write of one field: this rank's point slice, or an empty selection. */
-static PetscErrorCode WriteFieldSlice(RdArchive archive, RdField field, const RdPointResult *result)
+/* Collective write of one field: the slices of this rank's n points (ascending point index: the
+ * order in which HDF5 walks the file selection), or an empty selection when n is 0. */
+static PetscErrorCode WriteFieldSlices(RdArchive archive, RdField field, PetscInt n, const RdPointResult *const sorted[])
 {
   const RdFieldSpec *spec = &rd_field_specs[field];
   hsize_t            start[RD_MAX_FIELD_RANK] = {0}, count[RD_MAX_FIELD_RANK];
   hid_t              file_space, memory_space;
   const void        *buffer = NULL;
-  hid_t              memory_type = H5T_NATIVE_DOUBLE;
+  hid_t              memory_type = spec->type == RD_TYPE_FLOAT64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64;
   double             nothing = 0;
 
   PetscFunctionBeginUser;
   RdH5Call(file_space = H5Dget_space(archive->dataset[field]));
-  if (result) {
-    size_t n = RdFieldPointElements(field, &archive->dims);
-    count[0] = 1;
-    start[0] = (hsize_t)result->point;
+  if (n > 0) {
+    size_t elements = RdFieldPointElements(field, &archive->dims);
+    count[0]        = 1;
     for (int i = 1; i < spec->rank; i++) count[i] = (hsize_t)archive->dims.size[spec->dims[i]];
-    RdH5Call(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count, NULL));
+    for (PetscInt j = 0; j < n; j++) {
+      start[0] = (hsize_t)sorted[j]->point;
+      RdH5Call(H5Sselect_hyperslab(file_space, j ? H5S_SELECT_OR : H5S_SELECT_SET, start, NULL, count, NULL));
+    }
+    count[0] = (hsize_t)n;
     RdH5Call(memory_space = H5Screate_simple(spec->rank, count, NULL));
-    buffer = result->values[field];
-    if (spec->type != RD_TYPE_FLOAT64) {
-      ToIntegers(result->values[field], n, archive->integer_buffer);
-      buffer      = archive->integer_buffer;
-      memory_type = H5T_NATIVE_INT64;
+    if (n == 1 && spec->type == RD_TYPE_FLOAT64) buffer = sorted[0]->values[field];
+    else { /* the points' slices one after another, integers converted */
+      size_t bytes = (size_t)n * elements * 8;
+      if (bytes > archive->staging_bytes) {
+        PetscCall(PetscFree(archive->staging));
+        PetscCall(PetscMalloc(bytes, &archive->staging));
+        archive->staging_bytes = bytes;
+      }
+      for (PetscInt j = 0; j < n; j++) {
+        if (spec->type == RD_TYPE_FLOAT64) PetscCall(PetscArraycpy((double *)archive->staging + (size_t)j * elements, sorted[j]->values[field], elements));
+        else ToIntegers(sorted[j]->values[field], elements, (int64_t *)archive->staging + (size_t)j * elements);
+      }
+      buffer = archive->staging;
     }
   } else {
     hsize_t one = 1;
     RdH5Call(H5Sselect_none(file_space));
     RdH5Call(memory_space = H5Screate_simple(1, &one, NULL));
     RdH5Call(H5Sselect_none(memory_space));
-    buffer      = &nothing;
-    memory_type = spec->type == RD_TYPE_FLOAT64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64;
+    buffer = &nothing;
   }
   RdH5Call(H5Dwrite(archive->dataset[field], memory_type, memory_space, file_space, archive->collective_transfer, buffer));
   RdH5Call(H5Sclose(memory_space));
@@ -439,42 +473,88 @@ static PetscErrorCode WriteFieldSlice(RdArchive archive, RdField field, const Rd
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Collective write of this rank's point checksum (checksum.h), hashed from the values as they are
- * stored, or an empty selection. */
-static PetscErrorCode WriteChecksumSlice(RdArchive archive, const RdPointResult *result)
+/* The n results in ascending point order (PetscMalloc'ed array of pointers). */
+static PetscErrorCode SortedByPoint(PetscInt n, const RdPointResult *const results[], const RdPointResult ***sorted)
 {
-  hsize_t  start, one = 1;
-  hid_t    file_space, memory_space;
-  uint64_t checksum = 0;
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(PetscMax(n, 1), sorted));
+  for (PetscInt j = 0; j < n; j++) {
+    PetscInt i = j;
+    for (; i > 0 && (*sorted)[i - 1]->point > results[j]->point; i--) (*sorted)[i] = (*sorted)[i - 1];
+    (*sorted)[i] = results[j];
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Collective write of the point checksums (checksum.h) of this rank's n points (ascending point
+ * index), hashed from the values as they are stored, or an empty selection when n is 0. */
+static PetscErrorCode WriteChecksumSlices(RdArchive archive, PetscInt n, const RdPointResult *const sorted[])
+{
+  hsize_t   start, one = 1, count = (hsize_t)PetscMax(n, 1);
+  hid_t     file_space, memory_space;
+  uint64_t *checksums;
 
   PetscFunctionBeginUser;
   if (archive->checksum < 0) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscCalloc1(count, &checksums));
   RdH5Call(file_space = H5Dget_space(archive->checksum));
-  RdH5Call(memory_space = H5Screate_simple(1, &one, NULL));
-  if (result) {
-    checksum = RdPointChecksumOfResult(&archive->checksum_start, result, &archive->dims, &archive->selection);
-    start    = (hsize_t)result->point;
-    RdH5Call(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &start, NULL, &one, NULL));
-  } else {
+  RdH5Call(memory_space = H5Screate_simple(1, &count, NULL));
+  if (n == 0) {
     RdH5Call(H5Sselect_none(file_space));
     RdH5Call(H5Sselect_none(memory_space));
   }
-  RdH5Call(H5Dwrite(archive->checksum, H5T_NATIVE_UINT64, memory_space, file_space, archive->collective_transfer, &checksum));
+  for (PetscInt j = 0; j < n; j++) {
+    checksums[j] = RdPointChecksumOfResult(&archive->checksum_start, sorted[j], &archive->dims, &archive->selection);
+    start        = (hsize_t)sorted[j]->point;
+    RdH5Call(H5Sselect_hyperslab(file_space, j ? H5S_SELECT_OR : H5S_SELECT_SET, &start, NULL, &one, NULL));
+  }
+  RdH5Call(H5Dwrite(archive->checksum, H5T_NATIVE_UINT64, memory_space, file_space, archive->collective_transfer, checksums));
   RdH5Call(H5Sclose(memory_space));
   RdH5Call(H5Sclose(file_space));
+  PetscCall(PetscFree(checksums));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Writes the fields that are (timing_and_status) or are not the status and the timings, flushed;
+ * the point checksums go with the data, before the status that vouches for both. */
+static PetscErrorCode WriteFields(RdArchive archive, PetscInt n, const RdPointResult *const results[], PetscBool timing_and_status)
+{
+  const RdPointResult **sorted;
+
+  PetscFunctionBeginUser;
+  PetscCall(RdPhaseBegin(RD_PHASE_ARCHIVE_WRITE));
+  PetscCall(SortedByPoint(n, results, &sorted));
+  for (int f = 0; f < RD_NUM_FIELDS; f++) {
+    PetscBool last = f == RD_FIELD_SWEEP_STATUS || RdFieldRunDependent((RdField)f);
+    if (archive->dataset[f] >= 0 && last == timing_and_status && f != RD_FIELD_SWEEP_STATUS) PetscCall(WriteFieldSlices(archive, (RdField)f, n, sorted));
+  }
+  if (!timing_and_status) PetscCall(WriteChecksumSlices(archive, n, sorted));
+  if (timing_and_status) PetscCall(WriteFieldSlices(archive, RD_FIELD_SWEEP_STATUS, n, sorted)); /* the status last */
+  RdH5Call(H5Fflush(archive->file, H5F_SCOPE_GLOBAL));
+  PetscCall(PetscFree(sorted));
+  PetscCall(RdPhaseEnd(RD_PHASE_ARCHIVE_WRITE));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdArchiveWriteData(RdArchive archive, PetscInt n, const RdPointResult *const results[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(WriteFields(archive, n, results, PETSC_FALSE)); /* data durable before the status that vouches for it */
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdArchiveWriteStatus(RdArchive archive, PetscInt n, const RdPointResult *const results[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(WriteFields(archive, n, results, PETSC_TRUE));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode RdArchiveWriteRound(RdArchive archive, const RdPointResult *result)
 {
   PetscFunctionBeginUser;
-  for (int f = 0; f < RD_NUM_FIELDS; f++)
-    if (archive->dataset[f] >= 0 && f != RD_FIELD_SWEEP_STATUS) PetscCall(WriteFieldSlice(archive, (RdField)f, result));
-  PetscCall(WriteChecksumSlice(archive, result));
-  /* data durable before the status that vouches for it */
-  RdH5Call(H5Fflush(archive->file, H5F_SCOPE_GLOBAL));
-  PetscCall(WriteFieldSlice(archive, RD_FIELD_SWEEP_STATUS, result));
-  RdH5Call(H5Fflush(archive->file, H5F_SCOPE_GLOBAL));
+  PetscCall(RdArchiveWriteData(archive, result ? 1 : 0, &result));
+  PetscCall(RdArchiveWriteStatus(archive, result ? 1 : 0, &result));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -498,7 +578,7 @@ PetscErrorCode RdArchiveFinish(RdArchive *archive_in, const char *status)
   }
   PetscCall(RdBroadcastText(archive->comm, message, sizeof message));
   PetscCheck(!message[0], archive->comm, PETSC_ERR_FILE_WRITE, "%s", message);
-  PetscCall(PetscFree(archive->integer_buffer));
+  PetscCall(PetscFree(archive->staging));
   PetscCall(PetscFree(archive));
   *archive_in = NULL;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -691,8 +771,8 @@ static PetscErrorCode CheckResumable(const RdArchiveExpectation *expect, PetscIn
   PetscCall(PetscFree(stored_options));
   if (!message[0]) {
     PetscCall(RdArchiveValidate(reader, expect, &integrity, problem, sizeof problem));
-    for (int f = 0; f < RD_NUM_FIELDS && !problem[0]; f++) /* the points to come would have nowhere to go */
-      if (integrity.absent[f] && f != RD_FIELD_SWEEP_CHECKSUM) snprintf(problem, sizeof problem, "it was written before %s existed, which this repdrift writes for every point (finish it with the repdrift that wrote it, or run the sweep anew)", rd_field_specs[f].path);
+    for (int f = 0; f < RD_NUM_FIELDS && !problem[0]; f++) /* the points to come would have nowhere to go (their timings may) */
+      if (integrity.absent[f] && f != RD_FIELD_SWEEP_CHECKSUM && !RdFieldRunDependent((RdField)f)) snprintf(problem, sizeof problem, "it was written before %s existed, which this repdrift writes for every point (finish it with the repdrift that wrote it, or run the sweep anew)", rd_field_specs[f].path);
     if (!problem[0]) PetscCall(RdArchiveVerifyChecksums(reader, &integrity, problem, sizeof problem));
     if (problem[0]) snprintf(message, size, "-resume: %s cannot be resumed: %s (the file was not touched; the archive does not hold what its options imply)", path, problem);
     else {
@@ -742,7 +822,7 @@ PetscErrorCode RdArchiveReopen(MPI_Comm comm, const RdArchiveSettings *cfg, cons
   PetscCall(RdBroadcastInts(comm, &length, 1));
   if (archive->rank != 0) PetscCall(PetscCalloc1(length + 1, &options_text));
   PetscCall(RdBroadcastText(comm, options_text, (size_t)length + 1));
-  PetscCall(OpenParallel(archive, cfg->output, dims));
+  PetscCall(OpenParallel(archive, cfg->output));
   PetscCall(OpenChecksum(archive, options_text));
   PetscCall(PetscFree(options_text));
   *archive_out = archive;

@@ -148,8 +148,18 @@ static PetscErrorCode CheckRootAttributes(hid_t file, const RdArchiveExpectation
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Whether only datasets added to the schema later (RdFieldAddedLater) lie along dimension d: an
+ * archive written before them lacks its scale too (/phase of /sweep/phase_seconds). */
+static PetscBool DimensionAddedLater(RdDim d)
+{
+  for (int f = 0; f < RD_NUM_FIELDS; f++)
+    for (int i = 0; i < rd_field_specs[f].rank; i++)
+      if (rd_field_specs[f].dims[i] == d && !RdFieldAddedLater((RdField)f)) return PETSC_FALSE;
+  return PETSC_TRUE;
+}
+
 /* Each dimension scale: a 1-D integer dataset 0..n-1 at the root, of the expected length. Fills
- * sizes[] from the file. */
+ * sizes[] from the file (0 for the absent scale of a dimension added later). */
 static PetscErrorCode CheckDimensionScales(hid_t file, const RdArchiveExpectation *expect, PetscInt sizes[RD_NUM_DIMS], char *message, size_t size)
 {
   PetscFunctionBeginUser;
@@ -158,6 +168,7 @@ static PetscErrorCode CheckDimensionScales(hid_t file, const RdArchiveExpectatio
     hid_t   dataset, space, type;
     hsize_t length = 0;
     snprintf(path, sizeof path, "/%s", rd_dim_specs[d].name);
+    if (!Exists(file, path) && DimensionAddedLater((RdDim)d)) continue; /* its datasets are absent too (CheckFields) */
     OpenDataset(file, path, " (the dimension scale of every dataset along it)", &dataset, message, size);
     if (dataset < 0) break;
     RdH5Call(space = H5Dget_space(dataset));

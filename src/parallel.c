@@ -14,7 +14,27 @@ PetscErrorCode RdProgressStart(MPI_Comm comm, PetscInt total, RdProgress *progre
   progress->busy_seconds = 0;
   progress->my_points    = 0;
   progress->start_time   = MPI_Wtime();
+  for (int p = 0; p < RD_NUM_PHASES; p++) progress->phase_seconds[p] = 0;
   PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdProgressAddPhases(RdProgress *progress, const double seconds[RD_NUM_PHASES])
+{
+  PetscFunctionBeginUser;
+  for (int p = 0; p < RD_NUM_PHASES; p++) progress->phase_seconds[p] += seconds[p];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The phase with the most of this rank's time so far and its share in permille (-1, 0 if none). */
+static void DominantPhase(const RdProgress *progress, PetscInt *phase, PetscInt *permille)
+{
+  double total = 0, most = 0;
+  *phase       = -1;
+  for (int p = 0; p < RD_NUM_PHASES; p++) {
+    total += progress->phase_seconds[p];
+    if (progress->phase_seconds[p] > most) most = progress->phase_seconds[p], *phase = p;
+  }
+  *permille = total > 0 ? (PetscInt)(1000 * most / total + 0.5) : 0;
 }
 
 static void FormatSeconds(double seconds, char *text, size_t size)
@@ -24,72 +44,142 @@ static void FormatSeconds(double seconds, char *text, size_t size)
   else PetscCallAbort(PETSC_COMM_SELF, PetscSNPrintf(text, size, "%.1f h", seconds / 3600));
 }
 
-PetscErrorCode RdProgressRound(RdProgress *progress, PetscInt point_here, PetscInt status_here, double seconds_here, PetscBool terse)
+PetscErrorCode RdProgressReport(RdProgress *progress, PetscInt n_here, const PetscInt points_here[], const PetscInt status_here[], double seconds_here, PetscBool terse)
 {
-  PetscMPIInt        size, rank;
-  PetscInt           mine[2] = {point_here, status_here}, *all = NULL;
+  PetscMPIInt  size, rank, *counts = NULL, *offsets = NULL, pairs = 2 * (PetscMPIInt)n_here;
+  PetscInt     mine[3] = {n_here, -1, 0}, *heads = NULL, *pairs_here, *all = NULL; /* heads: points, dominant phase, permille per rank */
   struct {
     double value;
     int    rank;
   } busy, slowest;
 
   PetscFunctionBeginUser;
-  if (point_here >= 0) progress->my_points++;
+  progress->my_points += n_here;
   progress->busy_seconds += seconds_here;
   PetscCallMPI(MPI_Comm_size(progress->comm, &size));
   PetscCallMPI(MPI_Comm_rank(progress->comm, &rank));
-  if (rank == 0) PetscCall(PetscMalloc1(2 * size, &all));
-  PetscCallMPI(MPI_Gather(mine, 2, MPIU_INT, all, 2, MPIU_INT, 0, progress->comm));
+  DominantPhase(progress, &mine[1], &mine[2]);
+  PetscCall(PetscMalloc1(PetscMax(pairs, 1), &pairs_here));
+  for (PetscInt j = 0; j < n_here; j++) pairs_here[2 * j] = points_here[j], pairs_here[2 * j + 1] = status_here[j];
+  if (rank == 0) PetscCall(PetscMalloc3(3 * size, &heads, size, &counts, size + 1, &offsets));
+  PetscCallMPI(MPI_Gather(mine, 3, MPIU_INT, heads, 3, MPIU_INT, 0, progress->comm));
+  if (rank == 0) {
+    offsets[0] = 0;
+    for (PetscMPIInt r = 0; r < size; r++) counts[r] = 2 * (PetscMPIInt)heads[3 * r], offsets[r + 1] = offsets[r] + counts[r];
+    PetscCall(PetscMalloc1(PetscMax(offsets[size], 1), &all));
+  }
+  PetscCallMPI(MPI_Gatherv(pairs_here, pairs, MPIU_INT, all, counts, offsets, MPIU_INT, 0, progress->comm));
   busy.value = progress->busy_seconds;
   busy.rank  = rank;
   PetscCallMPI(MPI_Allreduce(&busy, &slowest, 1, MPI_DOUBLE_INT, MPI_MAXLOC, progress->comm));
   if (rank == 0) {
+    PetscInt dominant = heads[3 * slowest.rank + 1], permille = heads[3 * slowest.rank + 2];
     for (PetscMPIInt r = 0; r < size; r++) {
-      PetscInt    point = all[2 * r], status = all[2 * r + 1];
-      const char *status_name = RdStatusName(status);
-      if (point < 0) continue;
-      progress->done++;
-      if (terse) {
-        PetscCall(PetscPrintf(PETSC_COMM_SELF, "[%" PetscInt_FMT "/%" PetscInt_FMT "] point %" PetscInt_FMT " %s\n", progress->done, progress->total, point, status_name));
-      } else {
-        double elapsed = MPI_Wtime() - progress->start_time;
-        double rate    = progress->done / elapsed;
-        double eta     = (progress->total - progress->done) / rate;
-        char   elapsed_text[32], eta_text[32];
-        FormatSeconds(elapsed, elapsed_text, sizeof elapsed_text);
-        FormatSeconds(eta, eta_text, sizeof eta_text);
-        PetscCall(PetscPrintf(PETSC_COMM_SELF, "[%4" PetscInt_FMT "/%" PetscInt_FMT "] point %" PetscInt_FMT " %s on rank %d; elapsed %s, %.2f points/s, ETA %s; slowest rank %d (busy %.1f s)\n", progress->done, progress->total, point, status_name, r, elapsed_text, rate, eta_text, slowest.rank, slowest.value));
+      for (PetscMPIInt j = offsets[r]; j < offsets[r + 1]; j += 2) {
+        PetscInt    point = all[j];
+        const char *status_name = RdStatusName(all[j + 1]);
+        progress->done++;
+        if (terse) {
+          PetscCall(PetscPrintf(PETSC_COMM_SELF, "[%" PetscInt_FMT "/%" PetscInt_FMT "] point %" PetscInt_FMT " %s\n", progress->done, progress->total, point, status_name));
+        } else {
+          double elapsed = MPI_Wtime() - progress->start_time;
+          double rate    = progress->done / elapsed;
+          double eta     = (progress->total - progress->done) / rate;
+          char   elapsed_text[32], eta_text[32], dominant_text[64] = "";
+          FormatSeconds(elapsed, elapsed_text, sizeof elapsed_text);
+          FormatSeconds(eta, eta_text, sizeof eta_text);
+          if (dominant >= 0) PetscCall(PetscSNPrintf(dominant_text, sizeof dominant_text, ", most in %s %.0f %%", RdPhaseName(dominant), (double)permille / 10));
+          PetscCall(PetscPrintf(PETSC_COMM_SELF, "[%4" PetscInt_FMT "/%" PetscInt_FMT "] point %" PetscInt_FMT " %s on rank %d; elapsed %s, %.2f points/s, ETA %s; slowest rank %d (busy %.1f s%s)\n", progress->done, progress->total, point, status_name, r, elapsed_text, rate, eta_text, slowest.rank, slowest.value, dominant_text));
+        }
       }
     }
     PetscCall(PetscFree(all));
+    PetscCall(PetscFree3(heads, counts, offsets));
   }
+  PetscCall(PetscFree(pairs_here));
   PetscCallMPI(MPI_Bcast(&progress->done, 1, MPIU_INT, 0, progress->comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdProgressRound(RdProgress *progress, PetscInt point_here, PetscInt status_here, double seconds_here, PetscBool terse)
+{
+  PetscFunctionBeginUser;
+  PetscCall(RdProgressReport(progress, point_here >= 0 ? 1 : 0, &point_here, &status_here, seconds_here, terse));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode RdProgressLoadTable(RdProgress *progress, PetscBool terse)
 {
+  /* per rank: busy seconds, then the seconds of every phase */
+  enum { BUSY, FIRST_PHASE, COLUMNS = FIRST_PHASE + RD_NUM_PHASES };
   PetscMPIInt size, rank;
-  double     *busy   = NULL;
+  double      mine[COLUMNS], *all = NULL;
   PetscInt   *points = NULL;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(progress->comm, &size));
   PetscCallMPI(MPI_Comm_rank(progress->comm, &rank));
-  if (rank == 0) PetscCall(PetscMalloc2(size, &busy, size, &points));
-  PetscCallMPI(MPI_Gather(&progress->busy_seconds, 1, MPI_DOUBLE, busy, 1, MPI_DOUBLE, 0, progress->comm));
+  mine[BUSY] = progress->busy_seconds;
+  for (int p = 0; p < RD_NUM_PHASES; p++) mine[FIRST_PHASE + p] = progress->phase_seconds[p];
+  if (rank == 0) PetscCall(PetscMalloc2(COLUMNS * size, &all, size, &points));
+  PetscCallMPI(MPI_Gather(mine, COLUMNS, MPI_DOUBLE, all, COLUMNS, MPI_DOUBLE, 0, progress->comm));
   PetscCallMPI(MPI_Gather(&progress->my_points, 1, MPIU_INT, points, 1, MPIU_INT, 0, progress->comm));
   if (rank == 0 && !terse) {
     double max_busy = 0, total_busy = 0;
-    PetscCall(PetscPrintf(PETSC_COMM_SELF, "\nLoad per rank:\n  rank  points  busy_s\n"));
+    PetscCall(PetscPrintf(PETSC_COMM_SELF, "\nLoad per rank (seconds; the round phases are the time the collective rounds cost):\n  rank  points  busy_s"));
+    for (int p = 0; p < RD_NUM_PHASES; p++)
+      if (rd_phase_specs[p].kind == RD_PHASE_ROUND) PetscCall(PetscPrintf(PETSC_COMM_SELF, "  %13s", rd_phase_specs[p].name));
+    PetscCall(PetscPrintf(PETSC_COMM_SELF, "\n"));
     for (PetscMPIInt r = 0; r < size; r++) {
-      PetscCall(PetscPrintf(PETSC_COMM_SELF, "  %4d  %6" PetscInt_FMT "  %7.2f\n", r, points[r], busy[r]));
-      max_busy = PetscMax(max_busy, busy[r]);
-      total_busy += busy[r];
+      const double *row = all + (size_t)COLUMNS * r;
+      PetscCall(PetscPrintf(PETSC_COMM_SELF, "  %4d  %6" PetscInt_FMT "  %7.2f", r, points[r], row[BUSY]));
+      for (int p = 0; p < RD_NUM_PHASES; p++)
+        if (rd_phase_specs[p].kind == RD_PHASE_ROUND) PetscCall(PetscPrintf(PETSC_COMM_SELF, "  %13.3f", row[FIRST_PHASE + p]));
+      PetscCall(PetscPrintf(PETSC_COMM_SELF, "\n"));
+      max_busy = PetscMax(max_busy, row[BUSY]);
+      total_busy += row[BUSY];
     }
     PetscCall(PetscPrintf(PETSC_COMM_SELF, "  measured imbalance (max/mean busy): %.2f\n", total_busy > 0 ? max_busy / (total_busy / size) : 1.0));
   }
-  if (rank == 0) PetscCall(PetscFree2(busy, points));
+  if (rank == 0) PetscCall(PetscFree2(all, points));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdVoteStart(MPI_Comm comm, const int local[RD_VOTE_SIZE], RdVote *vote)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(!vote->active, comm, PETSC_ERR_ARG_WRONGSTATE, "A vote is already under way");
+  for (int i = 0; i < RD_VOTE_SIZE; i++) vote->local[i] = local[i];
+  PetscCallMPI(MPI_Iallreduce(vote->local, vote->result, RD_VOTE_SIZE, MPI_INT, MPI_MAX, comm, &vote->request));
+  vote->active = PETSC_TRUE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdVoteTest(RdVote *vote, PetscBool *complete)
+{
+  int flag;
+
+  PetscFunctionBeginUser;
+  PetscCheck(vote->active, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "No vote is under way");
+  PetscCallMPI(MPI_Test(&vote->request, &flag, MPI_STATUS_IGNORE));
+  *complete = flag ? PETSC_TRUE : PETSC_FALSE;
+  if (flag) vote->active = PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdVoteWait(RdVote *vote)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(vote->active, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "No vote is under way");
+  PetscCallMPI(MPI_Wait(&vote->request, MPI_STATUS_IGNORE));
+  vote->active = PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdWaitForAllRanks(MPI_Comm comm)
+{
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Barrier(comm));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

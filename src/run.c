@@ -1,11 +1,12 @@
 /* One sweep point end to end, and the rounds in which every rank runs and writes its points
  * (include/repdrift/run.h). The model's part comes from its ops; this file names no model. */
 #include <repdrift/run.h>
-#include <repdrift/claim.h>
 #include <repdrift/geometry.h>
 #include <repdrift/model.h>
 #include <repdrift/noise.h>
+#include <repdrift/phases.h>
 #include <repdrift/readout.h>
+#include <repdrift/rounds.h>
 #include <repdrift/signals.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@ PetscErrorCode RdRunDims(const RdConfig *cfg, RdDims *dims)
   dims->size[RD_DIM_PC]        = PetscMin(cfg->probe_samples - 1, RdSweepMaxWidth(&cfg->axes));
   dims->size[RD_DIM_RECORD]    = 1; /* dimensions of a model's own protocol: the model sizes them */
   dims->size[RD_DIM_LAG]       = 1;
+  dims->size[RD_DIM_PHASE]     = RD_NUM_PHASES;
   if (cfg->model->dims) cfg->model->dims(cfg, dims);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -83,9 +85,20 @@ PetscErrorCode RdRunPlan(MPI_Comm comm, const RdConfig *cfg, PetscInt n_todo, co
       min_points     = PetscMin(min_points, owned);
       max_points     = PetscMax(max_points, owned);
     }
-    PetscCall(PetscPrintf(comm, "Plan: %d ranks, %" PetscInt_FMT "-%" PetscInt_FMT " points each, %" PetscInt_FMT " write rounds, estimated imbalance (max/mean cost) %.3f\n", size, min_points, max_points, plan->n_rounds, (double)plan->imbalance));
+    PetscCall(PetscPrintf(comm, "Plan: %d ranks, %" PetscInt_FMT "-%" PetscInt_FMT " points each, written in collective rounds as they finish, estimated imbalance (max/mean cost) %.3f\n", size, min_points, max_points, (double)plan->imbalance));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Finished points a rank may hold for the next write round (rounds.h): a few, within
+ * RD_RUN_PENDING_BYTES of results. */
+#define RD_RUN_PENDING_BYTES (64.0 * 1024 * 1024)
+#define RD_RUN_MAX_PENDING   16
+static PetscInt MaxPendingPoints(const RdDims *dims)
+{
+  double bytes = 0;
+  for (int f = 0; f < RD_NUM_FIELDS; f++) bytes += 8 * (double)RdFieldPointElements((RdField)f, dims);
+  return (PetscInt)PetscMax(1, PetscMin(RD_RUN_MAX_PENDING, RD_RUN_PENDING_BYTES / bytes));
 }
 
 PetscErrorCode RdRunCheckMemory(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims)
@@ -99,6 +112,7 @@ PetscErrorCode RdRunCheckMemory(MPI_Comm comm, const RdConfig *cfg, const RdDims
 
   PetscFunctionBeginUser;
   for (int f = 0; f < RD_NUM_FIELDS; f++) result_values += (double)RdFieldPointElements((RdField)f, dims);
+  result_values *= 2 * (double)MaxPendingPoints(dims) + 1; /* the finished points waiting for a round, one in work, the round's staging */
   double responses = (cfg->model->has_null_probe ? 2 : 1) * days * (double)cfg->num_stimuli * samples * width; /* with the delta t = 0 null's second probe */
   double pca       = days * ((double)dims->size[RD_DIM_PC] * width + 2 * samples * width);
   double bytes     = 8 * (responses + result_values + pca + 3 * side * side) + (cfg->model->memory ? cfg->model->memory(cfg, dims->size[RD_DIM_UNIT]) : 0);
@@ -140,8 +154,13 @@ static PetscErrorCode TrainAndObserve(const RdModelOps *ops, void *model, RdResp
   PetscFunctionBeginUser;
   *valid_days = 0;
   for (PetscInt day = 0; day < responses->days && !diverged; day++) {
+    PetscCall(RdPhaseBegin(RD_PHASE_TRAIN));
     PetscCall(ops->train(model, day, &diverged));
+    PetscCall(RdPhaseEnd(RD_PHASE_TRAIN));
+    PetscCall(RdPhaseBegin(RD_PHASE_PROBE));
     if (!diverged) PetscCall(ops->observe(model, day, responses, result, &diverged));
+    PetscCall(RdPhaseEnd(RD_PHASE_PROBE));
+    PetscCall(RdRoundsSafePoint());
     if (!diverged) *valid_days = day + 1;
   }
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -162,19 +181,25 @@ static PetscErrorCode AnalyseGeometry(const RdDims *dims, const RdResponses *res
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(valid_days, &pca));
+  PetscCall(RdPhaseBegin(RD_PHASE_PCA));
   for (PetscInt s = 0; s < valid_days; s++) PetscCall(RdPCACreate(width, samples, &pca[s]));
+  PetscCall(RdPhaseEnd(RD_PHASE_PCA));
   PetscCall(PetscMalloc1(3 * pcs, &per_pc));
   for (PetscInt k = 0; k < responses->groups; k++) { /* K: the archive's stride */
     for (PetscInt s = 0; s < valid_days; s++) {
       const double *members = RdResponsesOf(responses, responses->values, s, k);
       size_t        day_stimulus = RD_IDX2(s, k, K);
+      PetscCall(RdPhaseBegin(RD_PHASE_PCA));
       PetscCall(RdPCACompute(members, samples, &pca[s]));
+      PetscCall(RdPhaseEnd(RD_PHASE_PCA));
       Store(&result->values[RD_FIELD_RESPONSES_MEAN][day_stimulus * units], pca[s].mean, width);
       Store(&result->values[RD_FIELD_GEOMETRY_EIGENVALUES][day_stimulus * pcs], pca[s].eigenvalues, pca[s].n_pcs);
       Store(&result->values[RD_FIELD_GEOMETRY_EXPLAINED_VARIANCE_RATIO][day_stimulus * pcs], pca[s].explained, pca[s].n_pcs);
       result->values[RD_FIELD_GEOMETRY_PARTICIPATION_RATIO][day_stimulus]   = pca[s].participation_ratio;
       result->values[RD_FIELD_GEOMETRY_VARIATIONAL_DIMENSION][day_stimulus] = (double)pca[s].k_variational;
+      PetscCall(RdPhaseBegin(RD_PHASE_DRIFT));
       PetscCall(RdSplitHalfNullFraction(members, samples, width, &result->values[RD_FIELD_DRIFT_NULL_FRACTION_IN_VARIATIONAL_SPACE][day_stimulus]));
+      PetscCall(RdPhaseEnd(RD_PHASE_DRIFT));
       if (result->values[RD_FIELD_RESPONSES_PROBE])
         for (PetscInt a = 0; a < samples; a++) Store(&result->values[RD_FIELD_RESPONSES_PROBE][(day_stimulus * (size_t)dims->size[RD_DIM_SAMPLE] + a) * units], members + (size_t)a * width, width);
     }
@@ -187,7 +212,9 @@ static PetscErrorCode AnalyseGeometry(const RdDims *dims, const RdResponses *res
           pair.angle_to_pc   = per_pc + pcs;
           pair.variance_flow = per_pc + 2 * pcs;
         }
+        PetscCall(RdPhaseBegin(RD_PHASE_DRIFT));
         PetscCall(RdDriftCompute(&pca[s], &pca[later], RdResponsesOf(responses, responses->values, later, k), samples, &pair));
+        PetscCall(RdPhaseEnd(RD_PHASE_DRIFT));
         result->values[RD_FIELD_DRIFT_ANGLE_BETWEEN_MEANS][pair_index]          = pair.angle_between_means;
         result->values[RD_FIELD_DRIFT_RELATIVE_MAGNITUDE][pair_index]           = pair.relative_magnitude;
         result->values[RD_FIELD_DRIFT_FRACTION_IN_VARIATIONAL_SPACE][pair_index] = pair.fraction_in_variational_space;
@@ -204,9 +231,12 @@ static PetscErrorCode AnalyseGeometry(const RdDims *dims, const RdResponses *res
         }
       }
     }
+    PetscCall(RdRoundsSafePoint());
   }
   PetscCall(PetscFree(per_pc));
+  PetscCall(RdPhaseBegin(RD_PHASE_PCA));
   for (PetscInt s = 0; s < valid_days; s++) PetscCall(RdPCADestroy(&pca[s]));
+  PetscCall(RdPhaseEnd(RD_PHASE_PCA));
   PetscCall(PetscFree(pca));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -219,6 +249,7 @@ static PetscErrorCode AnalyseReadout(const RdConfig *cfg, const RdDims *dims, co
   double        *weights, *bias;
 
   PetscFunctionBeginUser;
+  PetscCall(RdPhaseBegin(RD_PHASE_READOUT));
   PetscCall(PetscMalloc2((size_t)valid_days * width, &weights, valid_days, &bias));
   for (PetscInt s = 0; s < valid_days; s++) PetscCall(RdLogisticFit(RdResponsesOf(responses, responses->values, s, 0), half, RdResponsesOf(responses, responses->values, s, 1), half, width, cfg->readout_l2, weights + (size_t)s * width, &bias[s]));
   for (PetscInt s = 0; s < valid_days; s++)
@@ -228,6 +259,7 @@ static PetscErrorCode AnalyseReadout(const RdConfig *cfg, const RdDims *dims, co
       result->values[RD_FIELD_READOUT_CLASSIFIER_ANGLE][RD_IDX2(s, later, days)]    = RdAngleDegrees(weights + (size_t)s * width, weights + (size_t)later * width, width);
     }
   PetscCall(PetscFree2(weights, bias));
+  PetscCall(RdPhaseEnd(RD_PHASE_READOUT));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -248,12 +280,16 @@ PetscErrorCode RdRunDaysProtocol(const RdConfig *cfg, const RdDims *dims, const 
   PetscCall(PetscMalloc1(size, &responses.values));
   responses.values_null = NULL;
   if (ops->has_null_probe) PetscCall(PetscMalloc1(size, &responses.values_null));
+  PetscCall(RdPhaseBegin(RD_PHASE_SETUP));
   PetscCall(ops->create(cfg, point, &model));
+  PetscCall(RdPhaseEnd(RD_PHASE_SETUP));
   PetscCall(TrainAndObserve(ops, model, &responses, result, &valid_days));
   PetscCall(AnalyseGeometry(dims, &responses, valid_days, result));
   if (responses.groups >= 2) PetscCall(AnalyseReadout(cfg, dims, &responses, valid_days, result));
   if (ops->finish) PetscCall(ops->finish(model, &responses, valid_days, result));
+  PetscCall(RdPhaseBegin(RD_PHASE_SETUP));
   PetscCall(ops->destroy(&model));
+  PetscCall(RdPhaseEnd(RD_PHASE_SETUP));
   result->values[RD_FIELD_SWEEP_STATUS][0] = valid_days == responses.days ? RD_STATUS_DONE : RD_STATUS_DIVERGED;
   PetscCall(PetscFree(responses.values));
   PetscCall(PetscFree(responses.values_null));
@@ -269,49 +305,63 @@ PetscErrorCode RdRunPoint(const RdConfig *cfg, const RdDims *dims, PetscInt poin
   PetscCall(RdSweepGetPoint(&cfg->axes, point_index, &point));
   PetscCall(RdPointResultReset(dims, result));
   result->point = point_index;
+  PetscCall(RdPhaseStagePush(cfg->model->protocol ? cfg->model->protocol(cfg) : "days"));
   if (cfg->model->run_point) PetscCall(cfg->model->run_point(cfg, dims, &point, result, &done));
   if (!done) PetscCall(RdRunDaysProtocol(cfg, dims, &point, result));
+  PetscCall(RdPhaseStagePop());
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode RdRunOwnedPoints(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims, const RdPlan *plan, RdArchive archive, PetscBool *interrupted)
 {
-  PetscMPIInt   rank;
-  RdPointResult result;
-  RdProgress    progress;
+  PetscMPIInt       rank;
+  RdProgress        progress;
+  RdRounds          rounds;
+  RdSchemaSelection selection = RdConfigSchemaSelection(cfg);
+  double            phase_seconds[RD_NUM_PHASES], last_cut;
+  PetscInt          next = 0;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  RdSchemaSelection selection = RdConfigSchemaSelection(cfg);
-  PetscCall(RdPointResultCreate(dims, &selection, &result));
   PetscCall(RdProgressStart(comm, plan->n_points, &progress));
-  *interrupted = PETSC_FALSE;
-  for (PetscInt round = 0; round < plan->n_rounds && !*interrupted; round++) {
-    PetscInt point = RdPlanPointOf(plan, rank, round), status = RD_STATUS_PENDING;
-    double   seconds = 0;
-    if (point >= 0) {
-      double         start = MPI_Wtime();
-      PetscErrorCode failed;
-      /* a failed point must not stop the sweep; the rank that ran it prints why (a traceback,
-       * whatever the error: it is not a user error of the run) */
-      PetscCall(PetscPushErrorHandler(PetscTraceBackErrorHandler, NULL));
-      failed = RdRunPoint(cfg, dims, point, &result);
-      PetscCall(PetscPopErrorHandler());
-      if (failed) {
-        PetscCall(RdPointResultReset(dims, &result));
-        result.point                            = point;
-        result.values[RD_FIELD_SWEEP_STATUS][0] = RD_STATUS_FAILED;
-      }
-      seconds                                       = MPI_Wtime() - start;
-      result.values[RD_FIELD_SWEEP_WALL_SECONDS][0] = seconds;
-      status                                        = (PetscInt)result.values[RD_FIELD_SWEEP_STATUS][0];
+  PetscCall(RdRoundsCreate(comm, dims, &selection, MaxPendingPoints(dims), archive, &progress, cfg->terse, &rounds));
+  /* A point's time runs from the end of the previous one (or the start) to its own end: its
+   * compute and the write rounds this rank joined meanwhile (rounds.h). */
+  PetscCall(RdPhasesTake(NULL));
+  last_cut = MPI_Wtime();
+  for (; RdPlanPointOf(plan, rank, next) >= 0 && !RdRoundsStopping(rounds); next++) {
+    PetscInt       point = RdPlanPointOf(plan, rank, next);
+    RdPointResult *result;
+    PetscErrorCode failed;
+    double         cut;
+
+    PetscCall(RdRoundsNextResult(rounds, &result));
+    /* a failed point must not stop the sweep; the rank that ran it prints why (a traceback,
+     * whatever the error: it is not a user error of the run) */
+    PetscCall(PetscPushErrorHandler(PetscTraceBackErrorHandler, NULL));
+    failed = RdRunPoint(cfg, dims, point, result);
+    PetscCall(PetscPopErrorHandler());
+    if (failed) {
+      if (RdRoundsBroken(rounds)) PetscCall(failed); /* a write round failed inside the point: the run cannot go on */
+      PetscCall(RdPhasesUnwind());
+      PetscCall(RdPointResultReset(dims, result));
+      result->point                            = point;
+      result->values[RD_FIELD_SWEEP_STATUS][0] = RD_STATUS_FAILED;
     }
-    PetscCall(RdArchiveWriteRound(archive, point >= 0 ? &result : NULL));
-    PetscCall(RdProgressRound(&progress, point, status, seconds, cfg->terse));
-    /* the point in flight is finished and durable; stop here if any rank was asked to */
-    PetscCall(RdAnyRank(comm, RdSignalReceived() != 0 || RdLauncherGone(), interrupted));
+    PetscCall(RdPhasesTake(phase_seconds));
+    cut                                           = MPI_Wtime();
+    result->values[RD_FIELD_SWEEP_WALL_SECONDS][0] = cut - last_cut;
+    if (result->values[RD_FIELD_SWEEP_PHASE_SECONDS]) PetscCall(PetscArraycpy(result->values[RD_FIELD_SWEEP_PHASE_SECONDS], phase_seconds, RD_NUM_PHASES));
+    last_cut = cut;
+    PetscCall(RdProgressAddPhases(&progress, phase_seconds));
+    PetscCall(RdRoundsFinished(rounds));
   }
+  PetscCall(RdRoundsDrain(rounds));
+  /* stopped by a signal: interrupted if any rank left points undone */
+  PetscCall(RdAnyRank(comm, RdPlanPointOf(plan, rank, next) >= 0 ? PETSC_TRUE : PETSC_FALSE, interrupted));
+  PetscCall(RdPhasesTake(phase_seconds)); /* the last rounds */
+  PetscCall(RdProgressAddPhases(&progress, phase_seconds));
   PetscCall(RdProgressLoadTable(&progress, cfg->terse));
-  PetscCall(RdPointResultDestroy(&result));
+  PetscCall(RdRoundsDestroy(&rounds));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -1,6 +1,7 @@
 /* archive-v1 declared as data. Names and dimensions here are the public interface: changing one
  * is a schema-version bump (RD_SCHEMA_VERSION). */
 #include <repdrift/schema.h>
+#include <repdrift/phases.h>
 
 #define P RD_DIM_POINT
 #define D RD_DIM_DAY
@@ -31,7 +32,10 @@ const RdDimSpec rd_dim_specs[RD_NUM_DIMS] = {
   {"pc", "pc", "principal component of the in-class covariance, descending variance, padded with NaN"},
   {"record", "record", "replica protocol: record of the replicas' hidden representations (see /theory/time)"},
   {"lag", "lag", "replica protocol: lag of the single-run mean squared displacement (see /theory/msd_lag)"},
+  {"phase", "phase", "phase of a point's time (/sweep/phase_seconds): index i is the i-th name of this scale's attribute labels"},
 };
+
+const RdDimValueLabel rd_dim_value_labels[RD_NUM_DIMS] = {[RD_DIM_PHASE] = RdPhaseName};
 
 const RdFieldSpec rd_field_specs[RD_NUM_FIELDS] = {
   [RD_FIELD_SWEEP_FREQUENCY] = {"/sweep/frequency", 1, {P}, F64, CREATE, RD_ALWAYS, "1", "presentation probability of stimulus 0 (linear), of class 0 in training (classifier), of the source samples in the corner region {s1 + s2 < -2 + corner_cut} (autoencoder)"},
@@ -42,8 +46,9 @@ const RdFieldSpec rd_field_specs[RD_NUM_FIELDS] = {
   [RD_FIELD_SWEEP_NOISE_TYPE] = {"/sweep/noise_type", 1, {P}, I8, CREATE, RD_ALWAYS, "code", "noise source at the feature layer: 0 none, 1 node_dropout, 2 weight_dropout, 3 additive, 4 multiplicative, 5 gradient (linear and autoencoder: 1, hidden-unit dropout)"},
   [RD_FIELD_SWEEP_LR] = {"/sweep/lr", 1, {P}, F64, CREATE, RD_ALWAYS, "1/step", "SGD learning rate eta at this point"},
   [RD_FIELD_SWEEP_STATUS] = {"/sweep/status", 1, {P}, I8, POINT, RD_ALWAYS, "1", "0 pending, 1 done, 2 diverged (non-finite loss), 3 failed"},
-  [RD_FIELD_SWEEP_WALL_SECONDS] = {"/sweep/wall_seconds", 1, {P}, F64, POINT, RD_ALWAYS, "s", "wall-clock seconds spent on the point"},
-  [RD_FIELD_SWEEP_CHECKSUM] = {"/sweep/checksum", 1, {P}, RD_TYPE_UINT64, RD_WRITTEN_BY_ARCHIVE, RD_ALWAYS, "1", "SipHash-2-4 of the point as stored: /config/options, the point index and its slice of every per-point dataset but wall_seconds (status included), in schema order; written with the data, before the status; 0 = not written (README: Integrity)"},
+  [RD_FIELD_SWEEP_WALL_SECONDS] = {"/sweep/wall_seconds", 1, {P}, F64, POINT, RD_ALWAYS, "s", "wall-clock seconds the rank spent on the point: from the previous point's results being written (or the start) to this point's, so its compute, its wait for the collective write round and its data write (and the previous round's status write and progress report); sum of /sweep/phase_seconds"},
+  [RD_FIELD_SWEEP_PHASE_SECONDS] = {"/sweep/phase_seconds", 2, {P, RD_DIM_PHASE}, F64, POINT, RD_ALWAYS, "s", "the point's wall_seconds by phase (dimension phase, named by the labels of /phase): training, probes, PCA, drift, readout, the models' analyses, waiting for the write round, archive writes, progress; exclusive, so they sum to wall_seconds"},
+  [RD_FIELD_SWEEP_CHECKSUM] = {"/sweep/checksum", 1, {P}, RD_TYPE_UINT64, RD_WRITTEN_BY_ARCHIVE, RD_ALWAYS, "1", "SipHash-2-4 of the point as stored: /config/options, the point index and its slice of every per-point dataset but the timings wall_seconds and phase_seconds (status included), in schema order; written with the data, before the status; 0 = not written (README: Integrity)"},
   [RD_FIELD_TASK_LOSS] = {"/task/loss", 2, {P, D}, F64, POINT, RD_ALWAYS, "1", "population loss (expectation over stimuli, input noise and dropout, incl. weight decay) at the end of each day"},
   [RD_FIELD_RESPONSES_MEAN] = {"/responses/mean", 4, {P, D, S, U}, F64, POINT, RD_ALWAYS, "activation", "mean hidden response per stimulus and day"},
   [RD_FIELD_RESPONSES_PROBE] = {"/responses/probe", 5, {P, D, S, M, U}, F64, POINT, RD_WITH_SAVE_RESPONSES, "activation", "every probe response (hidden layer after dropout) the geometry was computed from"},
@@ -177,7 +182,7 @@ size_t RdFieldPointElements(RdField field, const RdDims *dims)
 
 PetscBool RdFieldRunDependent(RdField field)
 {
-  return field == RD_FIELD_SWEEP_WALL_SECONDS;
+  return field == RD_FIELD_SWEEP_WALL_SECONDS || field == RD_FIELD_SWEEP_PHASE_SECONDS ? PETSC_TRUE : PETSC_FALSE;
 }
 
 PetscBool RdFieldInChecksum(RdField field)
@@ -187,7 +192,7 @@ PetscBool RdFieldInChecksum(RdField field)
 
 PetscBool RdFieldAddedLater(RdField field)
 {
-  static const RdField added_later[] = {RD_FIELD_DRIFT_VARIATIONAL_OVERLAP_CHANCE, RD_FIELD_SWEEP_CHECKSUM};
+  static const RdField added_later[] = {RD_FIELD_DRIFT_VARIATIONAL_OVERLAP_CHANCE, RD_FIELD_SWEEP_CHECKSUM, RD_FIELD_SWEEP_PHASE_SECONDS};
   for (size_t i = 0; i < sizeof added_later / sizeof added_later[0]; i++)
     if (added_later[i] == field) return PETSC_TRUE;
   return PETSC_FALSE;

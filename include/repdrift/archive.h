@@ -3,8 +3,8 @@
  *
  * Writing: rank 0 creates the whole file serially first (schema, dimension scales, attributes,
  * option text, the sweep description), with every dataset's storage allocated up front and filled
- * with NaN / -1 / status 0. Then every rank reopens it with MPI-IO and, once per round, writes its
- * finished point (or joins with an empty selection) in collective transfers. The parallel phase
+ * with NaN / -1 / status 0. Then every rank reopens it with MPI-IO and, in each write round,
+ * writes its finished points (or joins with an empty selection) in collective transfers. The parallel phase
  * therefore never changes HDF5 metadata: a run killed at any moment leaves a file that opens, with
  * /sweep/status telling which points are complete. */
 #ifndef REPDRIFT_ARCHIVE_H
@@ -73,6 +73,13 @@ PetscErrorCode RdArchiveReopen(MPI_Comm comm, const RdArchiveSettings *cfg, cons
 /* Collective: writes result (NULL on ranks without a finished point this round) and makes it
  * durable: data first, flushed, then its status, flushed. */
 PetscErrorCode RdArchiveWriteRound(RdArchive archive, const RdPointResult *result);
+/* The two halves of a write round, for n of this rank's points at once (n may be 0; other ranks
+ * may write another number): every per-point field but the status and the timings
+ * (RdFieldRunDependent) and the points' checksums, flushed; then the timings and, last, the
+ * status, flushed. Collective: every
+ * rank calls both, in this order. RdArchiveWriteRound is both for at most one point. */
+PetscErrorCode RdArchiveWriteData(RdArchive archive, PetscInt n, const RdPointResult *const results[]);
+PetscErrorCode RdArchiveWriteStatus(RdArchive archive, PetscInt n, const RdPointResult *const results[]);
 /* Collective: closes the file and records the final root status ("complete" | "interrupted"). */
 PetscErrorCode RdArchiveFinish(RdArchive *archive, const char *status);
 

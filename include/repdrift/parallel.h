@@ -8,6 +8,7 @@
 #define REPDRIFT_PARALLEL_H
 
 #include <repdrift/common.h>
+#include <repdrift/phases.h>
 
 /* Progress bookkeeping of a sweep (one entry per rank, updated collectively once per round). */
 typedef struct {
@@ -16,6 +17,7 @@ typedef struct {
   double    start_time;
   double    busy_seconds; /* this rank's seconds spent computing points */
   PetscInt  my_points;
+  double    phase_seconds[RD_NUM_PHASES]; /* this rank's seconds per phase (RdProgressAddPhases) */
 } RdProgress;
 
 /* Local: starts the clock (MPI_Wtime) and zeroes the counts. */
@@ -23,8 +25,33 @@ PetscErrorCode RdProgressStart(MPI_Comm comm, PetscInt total, RdProgress *progre
 /* Collective: every rank reports the point it finished this round (-1 for none), its status
  * and its seconds; rank 0 prints one line per finished point. */
 PetscErrorCode RdProgressRound(RdProgress *progress, PetscInt point_here, PetscInt status_here, double seconds_here, PetscBool terse);
-/* Collective: per-rank load table (points, busy seconds), printed by rank 0. */
+/* Collective: the same for n_here points of this rank (any number, 0 included; ranks differ) and
+ * the busy seconds they took; rank 0 prints one line per point, rank by rank. */
+PetscErrorCode RdProgressReport(RdProgress *progress, PetscInt n_here, const PetscInt points_here[], const PetscInt status_here[], double seconds_here, PetscBool terse);
+/* Local: adds seconds per phase (RdPhasesTake) to this rank's totals: the progress line names the
+ * phase that dominates the slowest rank's time, the load table shows the round phases. */
+PetscErrorCode RdProgressAddPhases(RdProgress *progress, const double seconds[RD_NUM_PHASES]);
+/* Collective: per-rank load table (points, busy seconds, and the seconds of the round phases:
+ * waiting for the write round, writing, progress), printed by rank 0. */
 PetscErrorCode RdProgressLoadTable(RdProgress *progress, PetscBool terse);
+/* A non-blocking vote: every rank contributes RD_VOTE_SIZE integers, every rank learns their
+ * maxima (MPI_Iallreduce), without waiting for the others to contribute. */
+#define RD_VOTE_SIZE 3
+typedef struct {
+  MPI_Request request;
+  int         local[RD_VOTE_SIZE], result[RD_VOTE_SIZE];
+  PetscBool   active; /* started, its result not yet seen */
+} RdVote;
+/* Collective (non-blocking): starts a vote on comm; every rank must start the same votes in the
+ * same order, between the same other collectives. */
+PetscErrorCode RdVoteStart(MPI_Comm comm, const int local[RD_VOTE_SIZE], RdVote *vote);
+/* Local: whether every rank has voted (then vote->result holds the maxima). */
+PetscErrorCode RdVoteTest(RdVote *vote, PetscBool *complete);
+/* Local: waits until every rank has voted. */
+PetscErrorCode RdVoteWait(RdVote *vote);
+/* Collective: returns when every rank has called it (the wait before a collective write round,
+ * timed as its own phase so that the write itself is timed without it). */
+PetscErrorCode RdWaitForAllRanks(MPI_Comm comm);
 /* Collective: rank 0's text (an error message, "" for none) to every rank. */
 PetscErrorCode RdBroadcastText(MPI_Comm comm, char *text, size_t size);
 /* Collective: rank 0's integers to every rank. */

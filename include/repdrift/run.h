@@ -32,8 +32,12 @@ PetscErrorCode RdRunPoint(const RdConfig *cfg, const RdDims *dims, PetscInt poin
  * day after day with the weights frozen while observed; on the probes of every valid day, the
  * in-class PCA, drift geometry and cross-day readout; then the model's own analyses. */
 PetscErrorCode RdRunDaysProtocol(const RdConfig *cfg, const RdDims *dims, const RdPoint *point, RdPointResult *result);
-/* Collective: every rank runs its points round by round and writes them as they finish. Between
- * rounds, a SIGTERM/SIGUSR1 on any rank stops every rank (*interrupted set). */
+/* Collective: every rank runs its points one after another; finished points are written in
+ * collective rounds that the ranks join at safe points without waiting for each other's points
+ * (rounds.h). A SIGTERM/SIGUSR1 on any rank stops every rank after its current point, once
+ * everything finished is written (*interrupted set when points were left undone). Each point's
+ * /sweep/wall_seconds and /sweep/phase_seconds cover the time from the end of the rank's
+ * previous point to its own end (phases.h). */
 PetscErrorCode RdRunOwnedPoints(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims, const RdPlan *plan, RdArchive archive, PetscBool *interrupted);
 
 #endif

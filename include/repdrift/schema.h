@@ -12,6 +12,7 @@
 
 typedef enum {
   RD_DIM_POINT, RD_DIM_DAY, RD_DIM_LATER_DAY, RD_DIM_STIMULUS, RD_DIM_SAMPLE, RD_DIM_UNIT, RD_DIM_PC, RD_DIM_RECORD, RD_DIM_LAG,
+  RD_DIM_PHASE, /* where a point's time went (/sweep/phase_seconds); its scale is labelled with the names */
   RD_NUM_DIMS
 } RdDim;
 
@@ -45,7 +46,7 @@ typedef struct {
 typedef enum {
   RD_FIELD_SWEEP_FREQUENCY, RD_FIELD_SWEEP_NOISE_LEVEL, RD_FIELD_SWEEP_WIDTH, RD_FIELD_SWEEP_SEED,
   RD_FIELD_SWEEP_STIMULUS_PROBABILITY, RD_FIELD_SWEEP_LR, RD_FIELD_SWEEP_NOISE_TYPE,
-  RD_FIELD_SWEEP_STATUS, RD_FIELD_SWEEP_WALL_SECONDS,
+  RD_FIELD_SWEEP_STATUS, RD_FIELD_SWEEP_WALL_SECONDS, RD_FIELD_SWEEP_PHASE_SECONDS,
   RD_FIELD_SWEEP_CHECKSUM,
   RD_FIELD_TASK_LOSS,
   RD_FIELD_RESPONSES_MEAN, RD_FIELD_RESPONSES_PROBE,
@@ -117,6 +118,10 @@ typedef struct {
 
 extern const RdFieldSpec rd_field_specs[RD_NUM_FIELDS];
 extern const RdDimSpec   rd_dim_specs[RD_NUM_DIMS];
+/* The name of each index of a dimension whose indices are named (the scale's attribute "labels",
+ * the xarray coordinate), NULL for dimensions of plain indices. */
+typedef const char *(*RdDimValueLabel)(PetscInt index);
+extern const RdDimValueLabel rd_dim_value_labels[RD_NUM_DIMS];
 
 /* Sizes of every dimension of one run. */
 typedef struct {
@@ -129,8 +134,9 @@ const char *RdStatusName(PetscInt status);
 /* Whether a run with these settings has the field. */
 PetscBool RdFieldPresent(RdField field, const RdSchemaSelection *selection);
 
-/* Whether a field is a measurement of the run rather than of its point (wall-clock seconds): it
- * differs between runs of the same options, so it is left out of the point's checksum. */
+/* Whether a field is a measurement of the run rather than of its point: the timings wall_seconds
+ * and phase_seconds. They differ between runs of the same options, so the point's checksum and the
+ * bit-identity checks leave them out. */
 PetscBool RdFieldRunDependent(RdField field);
 /* Whether a point's checksum covers the field: every field written per point but the run-dependent
  * ones, its status included (the checksum itself excepted). */

@@ -319,6 +319,15 @@ def _dimension_names(dataset):
     return names
 
 
+def _scale_values(scale):
+    """The coordinate values of a dimension scale: the names in its attribute `labels` where it has
+    one per index (e.g. /phase: "train", "probe", ...), else its stored values (0..n-1)."""
+    labels = scale.attrs.get("labels")
+    if labels is not None and np.ndim(labels) == 1 and len(labels) == scale.shape[0]:
+        return np.array([_text(label) for label in labels])
+    return scale[()]
+
+
 def sweep_axes(path):
     """The SweepAxes of the archive at PATH."""
     with open_file(path) as f:
@@ -331,8 +340,9 @@ def open_archive(path, group, variables=None):
     The flattened `point` dimension of every dataset in /GROUP is replaced by the sweep's axes, in
     the sweep's order: frequency, noise_type, noise_level, width, lr, seed. Their values are the
     coordinates (noise_type as names, e.g. "node_dropout"; seed is the replicate 0..n-1). The other
-    labelled dimensions (day, later_day, stimulus, sample, unit, pc, record, lag) are kept, with the
-    archive's scale values as coordinates. Where the classifier ran each noise type at its own level
+    labelled dimensions (day, later_day, stimulus, sample, unit, pc, record, lag, phase) are kept,
+    with the archive's scale values as coordinates; a scale with an attribute `labels` (phase) has
+    its names as coordinates: open_archive(path, "sweep").phase_seconds.sel(phase="train"). Where the classifier ran each noise type at its own level
     (no -sweep_noise_level), `noise_level` has length 1 and no coordinate; the level of each type is
     the coordinate `noise_level_of_type` (dimension noise_type).
 
@@ -391,7 +401,7 @@ def open_archive(path, group, variables=None):
         coords["status"] = (SWEEP_DIMS, axes.reshape(axes.status))
         for dim, size in other_dims.items():
             if dim in f and isinstance(f[dim], h5py.Dataset) and f[dim].shape == (size,):
-                coords[dim] = (dim, f[dim][()])
+                coords[dim] = (dim, _scale_values(f[dim]))
         attrs = provenance(f, path)
         attrs.update(group=group, protocol=axes.protocol, model=axes.model,
                      noise_level_per_type=int(axes.level_of_type is not None))

@@ -7,6 +7,7 @@
 #include <repdrift/h5input.h>
 #include <repdrift/models/autoencoder.h>
 #include <repdrift/modularity.h>
+#include <repdrift/phases.h>
 
 typedef struct {
   const RdConfig             *cfg;
@@ -179,6 +180,7 @@ PetscErrorCode RdAutoencoderPointObserve(void *model, PetscInt day, RdResponses 
   PetscFunctionBeginUser;
   *diverged = !isfinite(loss);
   if (*diverged) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(RdPhaseBegin(RD_PHASE_MODULARITY));
   if (day == 0) PetscCall(StoreKappa(ap, result));
   result->values[RD_FIELD_TASK_LOSS][day] = loss;
   RdAutoencoderEncode(&ap->ae, &ap->hyper, ap->sources, ap->n_samples, PETSC_FALSE, NULL, ap->latents);
@@ -201,6 +203,7 @@ PetscErrorCode RdAutoencoderPointObserve(void *model, PetscInt day, RdResponses 
   PetscCall(PetscPopErrorHandler());
   result->values[RD_FIELD_MODULARITY_GAP][day]          = gap_failed ? RD_NAN : gap;
   result->values[RD_FIELD_MODULARITY_RELATIVE_GAP][day] = gap_failed ? RD_NAN : relative_gap;
+  PetscCall(RdPhaseEnd(RD_PHASE_MODULARITY));
   /* probes: fresh presentations from the presentation distribution, dropout on and redrawn */
   RdStreamInit(&probe, (uint64_t)ap->cfg->seed, (uint32_t)ap->point.replicate, RD_PURPOSE(RD_PURPOSE_PROBE, day));
   for (PetscInt a = 0; a < responses->samples; a++) {

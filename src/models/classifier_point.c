@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <repdrift/dataset.h>
 #include <repdrift/models/classifier.h>
+#include <repdrift/phases.h>
 #include <repdrift/signature.h>
 
 /* Held-out examples per class for the per-snapshot accuracy (drawn once per point). */
@@ -135,12 +136,16 @@ PetscErrorCode RdClassifierPointTrain(void *model, PetscInt day, PetscBool *dive
   *diverged      = Train(cp, steps) < steps;
   cp->burnin_epochs_run = cp->co->burnin_epochs;
   if (cp->co->burnin_until_plateau && !*diverged) {
+    PetscCall(RdPhaseBegin(RD_PHASE_PROBE));
     double   best = EvaluationAccuracy(cp, cp->cfg->days + 1, NULL);
+    PetscCall(RdPhaseEnd(RD_PHASE_PROBE));
     PetscInt since_best = 0;
     while (!*diverged && since_best < 5 && cp->burnin_epochs_run < cp->co->burnin_max_epochs) {
       *diverged = Train(cp, cp->steps_per_epoch) < cp->steps_per_epoch;
       cp->burnin_epochs_run++;
+      PetscCall(RdPhaseBegin(RD_PHASE_PROBE));
       double accuracy = EvaluationAccuracy(cp, cp->cfg->days + 1 + cp->burnin_epochs_run, NULL);
+      PetscCall(RdPhaseEnd(RD_PHASE_PROBE));
       if (accuracy > best + 0.005) {
         best       = accuracy;
         since_best = 0;
@@ -219,6 +224,7 @@ PetscErrorCode RdClassifierPointFinish(void *model, const RdResponses *responses
 
   PetscFunctionBeginUser;
   if (valid_days < 2) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(RdPhaseBegin(RD_PHASE_SIGNATURE));
   input.snapshots           = valid_days;
   input.groups              = responses->groups;
   input.samples             = responses->samples;
@@ -248,6 +254,7 @@ PetscErrorCode RdClassifierPointFinish(void *model, const RdResponses *responses
   }
   PetscCall(RdSignatureReadoutRotation(&input, result->values[RD_FIELD_SIGNATURE_READOUT_ROTATION]));
   PetscCall(PetscFree(cross));
+  PetscCall(RdPhaseEnd(RD_PHASE_SIGNATURE));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

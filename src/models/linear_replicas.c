@@ -5,6 +5,7 @@
  * with jackknife standard errors, into /theory. The kernels are src/theory.c and
  * src/theory_replicas.c (include/repdrift/theory.h). */
 #include "linear_model.h"
+#include <repdrift/phases.h>
 #include <repdrift/run.h>
 #include <repdrift/theory.h>
 
@@ -66,7 +67,9 @@ PetscErrorCode RdLinearReplicaPoint(const RdConfig *cfg, const RdDims *dims, con
   PetscCall(RdLinearPointTask(cfg, point, &task));
   if (theory_holds) {
     RdTheoryInput input = {.task = &task, .width = point->width, .weight_decay = cfg->weight_decay, .lr = point->lr, .seed = (uint64_t)cfg->seed, .replicate = point->replicate, .full_width = PETSC_FALSE};
+    PetscCall(RdPhaseBegin(RD_PHASE_THEORY));
     PetscCall(RdTheoryCompute(&input, &theory));
+    PetscCall(RdPhaseEnd(RD_PHASE_THEORY));
   }
   replicas.task         = &task;
   replicas.width        = point->width;
@@ -80,7 +83,9 @@ PetscErrorCode RdLinearReplicaPoint(const RdConfig *cfg, const RdDims *dims, con
   replicas.msd_max_lag  = lo->msd_max_lag;
   replicas.seed         = (uint64_t)cfg->seed;
   replicas.stream_id    = point->replicate;
+  PetscCall(RdPhaseBegin(RD_PHASE_TRAIN));
   PetscCall(RdReplicaRun(&replicas, &measured));
+  PetscCall(RdPhaseEnd(RD_PHASE_TRAIN));
   StoreMeasurement(&measured, K, records, dims->size[RD_DIM_LAG], result);
   if (theory_holds) PetscCall(StoreTheory(&theory, &measured, K, records, result));
   result->values[RD_FIELD_SWEEP_STATUS][0] = measured.diverged ? RD_STATUS_DIVERGED : RD_STATUS_DONE;

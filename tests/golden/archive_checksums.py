@@ -8,7 +8,7 @@ Usage:
     archive_checksums.py ARCHIVE.h5 --check LIST --allow-new PATH...   datasets added since LIST
 
 A line is `SHA256  PATH SHAPE DTYPE` for every dataset outside /config (which records the command
-line) except /sweep/wall_seconds (timings); the digest is taken over the dataset's raw bytes in C
+line) except the timings /sweep/wall_seconds and /sweep/phase_seconds; the digest is taken over the dataset's raw bytes in C
 order, so NaN payloads, padding and the sign of zero count. A stored list made from the archives of
 one revision (tests/golden/make_checksums.sh) lets a later revision prove that its archives are
 bit-identical without keeping the archives themselves. --check prints `ok`/`FAIL` per dataset and
@@ -25,7 +25,7 @@ import sys
 import h5py
 import numpy as np
 
-IGNORED = {"/sweep/wall_seconds"}
+IGNORED = {"/sweep/wall_seconds", "/sweep/phase_seconds"}  # timings: measurements of the run, not results
 EXCLUDED_GROUPS = {"config"}
 
 

@@ -72,11 +72,11 @@ def failing_points_message(points):
 
 
 def same_as(good, path):
-    """Differences between two archives outside /config and /sweep/wall_seconds (byte for byte)."""
+    """Differences between two archives outside /config and the timings (and /phase, the timings' scale), byte for byte."""
     problems = []
     with h5py.File(good, "r") as a, h5py.File(path, "r") as b:
         def visit(name, item):
-            if not isinstance(item, h5py.Dataset) or name.startswith("config/") or name == "sweep/wall_seconds":
+            if not isinstance(item, h5py.Dataset) or name.startswith("config/") or name in ("sweep/wall_seconds", "sweep/phase_seconds", "phase"):
                 return
             if name not in b:
                 problems.append(f"/{name} missing")
@@ -114,7 +114,10 @@ def check_report(results, report, good, workdir):
                 results.check(verify.returncode == 3 and "cannot be verified" in verify.stdout, f"{case.name}: -verify says it cannot verify (exit 3)",
                               f"exit {verify.returncode}, {verify.stdout.strip()!r}")
             else:
-                results.check("Note:" not in table.stdout, f"{case.name}: no note")
+                if case.note:
+                    results.check("Note:" in table.stdout and case.note in table.stdout, f"{case.name}: the report notes that it was {case.note}")
+                else:
+                    results.check("Note:" not in table.stdout, f"{case.name}: no note")
                 results.check(verify.returncode == 0 and f"all {done} finished point(s) match their checksums" in verify.stdout,
                               f"{case.name}: -verify verifies its {done} finished points (exit 0)", f"exit {verify.returncode}, {verify.stdout.strip()!r}")
 

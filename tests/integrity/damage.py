@@ -26,7 +26,7 @@ N_POINTS = 16  # tests/configs/small.yaml
 
 
 class Case:
-    def __init__(self, name, what, damage, verdict, message="", points=(), pending=(), messages=None, resume_refusal=None):
+    def __init__(self, name, what, damage, verdict, message="", points=(), pending=(), messages=None, resume_refusal=None, note=None):
         self.name, self.what, self.damage, self.verdict = name, what, damage, verdict
         # -resume refuses it (the file untouched) with this in its line, rather than what the verdict says
         self.resume_refusal = resume_refusal or {INVALID: "cannot be resumed", OPTIONS: "written with different options"}.get(verdict)
@@ -34,6 +34,7 @@ class Case:
         self.points = tuple(points)   # the points failing their checksum (CORRUPT)
         self.pending = tuple(pending)  # points the damage set pending (VALID: -resume computes them)
         self.messages = messages or {}  # per path, where the line differs (e.g. the loader's own checks)
+        self.note = note              # the report's note (VALID: none unless given)
 
     def message_for(self, path):
         return self.messages.get(path, self.message)
@@ -87,7 +88,7 @@ def swap_points(a, b):
             if not isinstance(item, h5py.Dataset) or "/" not in name or not item.ndim or item.shape[0] != N_POINTS:
                 return  # the dimension scales sit at the root
             group = name.split("/")[0]
-            if group == "config" or (group == "sweep" and name not in ("sweep/status", "sweep/checksum", "sweep/wall_seconds")):
+            if group == "config" or (group == "sweep" and name not in ("sweep/status", "sweep/checksum", "sweep/wall_seconds", "sweep/phase_seconds")):
                 return  # the sweep description stays: the points' places
             rows = item[[a, b]]
             item[a], item[b] = rows[1], rows[0]
@@ -221,6 +222,11 @@ CASES = [
          VALID, pending=[9]),
     Case("wall_seconds_edited", "/sweep/wall_seconds of point 1 edited (a timing: not covered by checksums)",
          set_value("/sweep/wall_seconds", 1, 1e9), VALID),
+    Case("phase_seconds_edited", "/sweep/phase_seconds of point 2 edited (a timing: not covered by checksums)",
+         set_value("/sweep/phase_seconds", 2, 1e9), VALID),
+    Case("before_phases", "/sweep/phase_seconds and its scale /phase deleted: an archive written before the phases",
+         edit(lambda f: [f.__delitem__("/sweep/phase_seconds"), f.__delitem__("/phase")]), VALID,
+         note="written before /sweep/phase_seconds existed"),
 ]
 
 # the Python loader checks some things itself before the program's validation runs

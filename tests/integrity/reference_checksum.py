@@ -5,7 +5,8 @@ checksum built from an archive read with h5py:
 
     SipHash-2-4, key b"repdrift archive", over
       len(options) as 8 bytes little-endian | /config/options | point as 8 bytes little-endian |
-      the point's slice of every per-point dataset but /sweep/wall_seconds and /sweep/checksum,
+      the point's slice of every per-point dataset but the timings /sweep/wall_seconds and
+      /sweep/phase_seconds and /sweep/checksum,
       present in the file, in the order of `repdrift-report -schema`, as stored (little-endian)
     and 0 recorded as 1.
 
@@ -19,7 +20,7 @@ MASK = (1 << 64) - 1
 # written when the archive is created (the sweep description), not per point
 SWEEP_DESCRIPTION = {"/sweep/frequency", "/sweep/noise_level", "/sweep/width", "/sweep/seed",
                      "/sweep/stimulus_probability", "/sweep/lr", "/sweep/noise_type"}
-NOT_CHECKSUMMED = {"/sweep/wall_seconds", "/sweep/checksum"}
+NOT_CHECKSUMMED = {"/sweep/wall_seconds", "/sweep/phase_seconds", "/sweep/checksum"}
 
 
 def _rotl(x, b):

@@ -674,8 +674,10 @@ def check_open_archive(results, a, tag):
                 problems.append(f"{name} shape {var.shape}")
                 continue
             for dim in dims[1:]:
-                if dim not in ds.coords or not np.array_equal(ds[dim].values, a.f[dim][()]):
-                    problems.append(f"{name}: coordinate {dim} is not the archive's scale /{dim}")
+                labels = a.f[dim].attrs.get("labels")  # a scale of named indices (phase): the names
+                want = [x.decode() if isinstance(x, bytes) else str(x) for x in labels] if labels is not None else a.f[dim][()]
+                if dim not in ds.coords or not np.array_equal(ds[dim].values, want):
+                    problems.append(f"{name}: coordinate {dim} is not the archive's scale /{dim} (its labels where it has them)")
             raw = dataset[()]
             values = var.values
             for p, at in enumerate(index):

@@ -12,7 +12,8 @@ attributes and identical bytes (so NaN patterns, padding and the sign of zero ar
   --groups   top-level groups to compare. Default: every top-level group of either archive except
              /config (which records the command line, so it legitimately differs), i.e. /sweep,
              /task, /responses, /geometry, /drift, /readout and any model group (/theory, ...).
-  --ignore   dataset paths left out of the comparison. Default: /sweep/wall_seconds (timings).
+  --ignore   dataset paths left out of the comparison. Default: /sweep/wall_seconds and
+             /sweep/phase_seconds (timings: measurements of the run, not results).
              Giving --ignore replaces the default list; `--ignore` with no path ignores nothing.
 
 Each identical dataset gets an `ok   PATH SHAPE DTYPE` line; each differing one `FAIL PATH: ...`
@@ -28,7 +29,7 @@ import sys
 import h5py
 import numpy as np
 
-DEFAULT_IGNORED = ["/sweep/wall_seconds"]
+DEFAULT_IGNORED = ["/sweep/wall_seconds", "/sweep/phase_seconds"]
 EXCLUDED_GROUPS = {"config"}
 BLOCK_BYTES = 64 * 1024 * 1024
 COMPARED_ATTRIBUTES = ("units", "description")
@@ -136,7 +137,7 @@ def main():
     parser.add_argument("--groups", nargs="+", metavar="GROUP",
                         help="top-level groups to compare (default: all but /config)")
     parser.add_argument("--ignore", nargs="*", metavar="PATH", default=DEFAULT_IGNORED,
-                        help="dataset paths to skip (default: /sweep/wall_seconds)")
+                        help="dataset paths to skip (default: the timings /sweep/wall_seconds, /sweep/phase_seconds)")
     args = parser.parse_args()
 
     with open_archive(args.archive_a) as file_a, open_archive(args.archive_b) as file_b:

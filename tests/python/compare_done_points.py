@@ -2,7 +2,8 @@
 """compare_done_points.py REFERENCE PARTIAL
 
 Durability check after a killed run: every point that PARTIAL marks done (/sweep/status == 1) must
-be bit-identical to REFERENCE in every per-point dataset (except /sweep/wall_seconds).
+be bit-identical to REFERENCE in every per-point dataset (except the timings /sweep/wall_seconds and
+/sweep/phase_seconds).
 Prints a closing line 'compare_done_points: N passed, M failed'; exits non-zero on a difference.
 """
 import sys
@@ -11,7 +12,7 @@ import h5py
 import numpy as np
 
 GROUPS = ("sweep", "task", "responses", "geometry", "drift", "readout")
-IGNORED = {"sweep/wall_seconds"}
+IGNORED = {"sweep/wall_seconds", "sweep/phase_seconds"}
 
 
 def per_point_datasets(archive):

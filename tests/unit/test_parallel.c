@@ -1,7 +1,8 @@
 /* The collectives of parallel.h on any number of ranks (ctest runs it on one; `mpirun -n 3
  * tests/test_parallel` runs the same assertions across ranks): broadcasts carry rank 0's values,
  * the any-rank vote, the node census, the Slurm task check (refused when the step's task count is
- * not the MPI size) and the progress count that every rank sees. */
+ * not the MPI size), the progress count that every rank sees (one point per rank, or any number)
+ * and the non-blocking vote of the write rounds. */
 #include <repdrift/parallel.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,42 @@ static PetscErrorCode TestProgress(MPI_Comm comm, PetscMPIInt rank, PetscMPIInt 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* A round with a different number of points per rank (rank r: r points): every rank sees the
+ * total; the phase totals are summed per rank. Then the non-blocking vote: maxima of every
+ * rank's three integers, seen by every rank, by test or wait. */
+static PetscErrorCode TestProgressReportAndVote(MPI_Comm comm, PetscMPIInt rank, PetscMPIInt size)
+{
+  RdProgress progress;
+  PetscInt   points[64], status[64];
+  double     seconds[RD_NUM_PHASES] = {0};
+  RdVote     vote = {0};
+  PetscBool  complete = PETSC_FALSE;
+  int        local[RD_VOTE_SIZE];
+
+  PetscFunctionBeginUser;
+  PetscCall(RdProgressStart(comm, size * (size - 1) / 2, &progress));
+  for (PetscInt j = 0; j < rank && j < 64; j++) points[j] = 100 * rank + j, status[j] = 1;
+  seconds[RD_PHASE_TRAIN] = 2, seconds[RD_PHASE_WRITE_WAIT] = 0.5;
+  PetscCall(RdProgressAddPhases(&progress, seconds));
+  PetscCall(RdProgressAddPhases(&progress, seconds));
+  PetscCall(RdProgressReport(&progress, PetscMin(rank, 64), points, status, 0.5 * rank, PETSC_TRUE));
+  RD_CHECK(progress.done == size * (size - 1) / 2, "rank %d: %d points done in one round of 0..%d per rank, got %d", rank, size * (size - 1) / 2, size - 1, (int)progress.done);
+  RD_CHECK(progress.my_points == rank, "rank %d: its own %d points counted, got %d", rank, rank, (int)progress.my_points);
+  RD_CHECK_CLOSE(progress.phase_seconds[RD_PHASE_TRAIN], 4.0, 0, "train seconds summed over two additions");
+  RD_CHECK_CLOSE(progress.phase_seconds[RD_PHASE_WRITE_WAIT], 1.0, 0, "write_wait seconds summed over two additions");
+
+  local[0] = rank, local[1] = rank == 0, local[2] = size - rank;
+  PetscCall(RdVoteStart(comm, local, &vote));
+  for (int tries = 0; tries < 1000000 && !complete; tries++) PetscCall(RdVoteTest(&vote, &complete));
+  if (!complete) PetscCall(RdVoteWait(&vote));
+  RD_CHECK(vote.result[0] == size - 1 && vote.result[1] == 1 && vote.result[2] == size, "rank %d: vote maxima (%d, 1, %d), got (%d, %d, %d)", rank, size - 1, size, vote.result[0], vote.result[1], vote.result[2]);
+  local[0] = -rank, local[1] = 0, local[2] = 0;
+  PetscCall(RdVoteStart(comm, local, &vote));
+  PetscCall(RdVoteWait(&vote));
+  RD_CHECK(vote.result[0] == 0 && vote.result[1] == 0 && vote.result[2] == 0, "rank %d: second vote (waited for) maxima (0, 0, 0), got (%d, %d, %d)", rank, vote.result[0], vote.result[1], vote.result[2]);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 int main(int argc, char **argv)
 {
   PetscMPIInt rank, size;
@@ -95,6 +132,7 @@ int main(int argc, char **argv)
   PetscCall(TestVotes(PETSC_COMM_WORLD, rank, size));
   PetscCall(TestSlurmTasks(PETSC_COMM_WORLD, size));
   PetscCall(TestProgress(PETSC_COMM_WORLD, rank, size));
+  PetscCall(TestProgressReportAndVote(PETSC_COMM_WORLD, rank, size));
   int code = RdTestSummary("test_parallel"), worst;
   PetscCallMPI(MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, PETSC_COMM_WORLD));
   PetscCall(PetscFinalize());
