@@ -20,7 +20,7 @@ struct _n_RdRounds {
   PetscBool      computing; /* slot[n_pending] is the buffer of a point being computed */
   RdVote         vote;
   PetscBool      stopping, finished, in_round;
-  double         last_round, interval;
+  double         last_round, interval, min_interval;
 };
 
 static RdRounds active; /* the scheme RdRoundsSafePoint polls */
@@ -35,7 +35,7 @@ static double BusySeconds(const RdPointResult *result)
   return busy;
 }
 
-PetscErrorCode RdRoundsCreate(MPI_Comm comm, const RdDims *dims, const RdSchemaSelection *selection, PetscInt max_pending, RdArchive archive, RdProgress *progress, PetscBool terse, RdRounds *rounds_out)
+PetscErrorCode RdRoundsCreate(MPI_Comm comm, const RdDims *dims, const RdSchemaSelection *selection, PetscInt max_pending, double min_interval, RdArchive archive, RdProgress *progress, PetscBool terse, RdRounds *rounds_out)
 {
   RdRounds rounds;
 
@@ -52,7 +52,8 @@ PetscErrorCode RdRoundsCreate(MPI_Comm comm, const RdDims *dims, const RdSchemaS
     PetscCall(RdPointResultCreate(dims, selection, &rounds->buffers[i]));
     rounds->slot[i] = &rounds->buffers[i];
   }
-  rounds->interval   = RD_ROUNDS_MIN_INTERVAL;
+  rounds->min_interval = min_interval;
+  rounds->interval   = min_interval;
   rounds->last_round = MPI_Wtime();
   active             = rounds;
   *rounds_out        = rounds;
@@ -112,7 +113,7 @@ static PetscErrorCode Round(RdRounds rounds)
       rounds->slot[rounds->capacity - 1] = free_buffer;
     }
     rounds->n_pending -= n;
-    rounds->interval = PetscMax(RD_ROUNDS_MIN_INTERVAL, RD_ROUNDS_COST_FACTOR * (MPI_Wtime() - start));
+    rounds->interval = rounds->min_interval > 0 ? PetscMax(rounds->min_interval, RD_ROUNDS_COST_FACTOR * (MPI_Wtime() - start)) : 0;
   }
   rounds->n_voted = 0;
   if (stop) rounds->stopping = PETSC_TRUE;

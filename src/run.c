@@ -324,7 +324,7 @@ PetscErrorCode RdRunOwnedPoints(MPI_Comm comm, const RdConfig *cfg, const RdDims
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCall(RdProgressStart(comm, plan->n_points, &progress));
-  PetscCall(RdRoundsCreate(comm, dims, &selection, MaxPendingPoints(dims), archive, &progress, cfg->terse, &rounds));
+  PetscCall(RdRoundsCreate(comm, dims, &selection, MaxPendingPoints(dims), cfg->write_interval, archive, &progress, cfg->terse, &rounds));
   /* A point's time runs from the end of the previous one (or the start) to its own end: its
    * compute and the write rounds this rank joined meanwhile (rounds.h). */
   PetscCall(RdPhasesTake(NULL));

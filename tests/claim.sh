@@ -13,7 +13,7 @@ set -u
 exe=$1; merge=$2; report=$3; python=$4; tests=$5; work=$6
 rm -rf "$work"; mkdir -p "$work"
 . "$tests/user_error.sh"
-options="-sweep_frequency 0.3,0.6 -sweep_dropout 0,0.2 -sweep_width 8,12 -sweep_seeds 2 -burnin_steps 200000 -days 3 -steps_per_day 1000 -probe_samples 40"
+options="-sweep_frequency 0.3,0.6 -sweep_dropout 0,0.2 -sweep_width 8,12 -sweep_seeds 2 -burnin_steps 200000 -days 3 -steps_per_day 1000 -probe_samples 40 -write_interval 0"
 passed=0; failed=0
 ok() { echo "ok   $1"; passed=$((passed + 1)); }
 fail() { echo "FAIL $1"; failed=$((failed + 1)); }

@@ -5,7 +5,7 @@
 set -u
 exe=$1; python=$2; tests=$3; work=$4
 rm -rf "$work"; mkdir -p "$work"
-options="-sweep_frequency 0.3,0.6 -sweep_dropout 0,0.2 -sweep_width 8,12 -sweep_seeds 4 -burnin_steps 60000 -days 3 -steps_per_day 1000 -probe_samples 40"
+options="-sweep_frequency 0.3,0.6 -sweep_dropout 0,0.2 -sweep_width 8,12 -sweep_seeds 4 -burnin_steps 60000 -days 3 -steps_per_day 1000 -probe_samples 40 -write_interval 0"
 passed=0; failed=0
 fail() { echo "FAIL $1"; failed=$((failed + 1)); }
 

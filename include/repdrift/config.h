@@ -24,6 +24,7 @@ typedef struct RdConfig {
   PetscBool         overwrite, terse, save_responses, help;
   PetscBool         resume;                /* reopen -output and compute only unfinished points */
   PetscBool         break_lock;            /* take over a stale claim on -output (claim.h) */
+  PetscReal         write_interval;        /* least seconds between collective write rounds (rounds.h) */
   PetscInt          slice[2], n_slice;     /* -sweep_slice INDEX,COUNT (array jobs) */
   PetscInt          slice_index, slice_count;
   PetscInt          seed;

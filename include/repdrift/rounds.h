@@ -21,8 +21,9 @@
  * launcher is gone, claim.h) stops every rank after its current point; everything finished is
  * written first.
  *
- * The write interval adapts so that the rounds cost little: at least RD_ROUNDS_MIN_INTERVAL
- * seconds and RD_ROUNDS_COST_FACTOR times the last round with points. */
+ * The write interval adapts so that the rounds cost little: at least min_interval seconds
+ * (-write_interval, default 1) and RD_ROUNDS_COST_FACTOR times the last round with points;
+ * min_interval 0 writes every finished point at the next safe point (a vote at each). */
 #ifndef REPDRIFT_ROUNDS_H
 #define REPDRIFT_ROUNDS_H
 
@@ -30,14 +31,14 @@
 #include <repdrift/parallel.h>
 #include <repdrift/schema.h>
 
-#define RD_ROUNDS_MIN_INTERVAL 1.0
 #define RD_ROUNDS_COST_FACTOR  20.0
 
 typedef struct _n_RdRounds *RdRounds;
 
 /* Local: the scheme for this rank's points (result buffers as selection, sized by dims; at most
- * max_pending finished points held, at least 1). Becomes the active scheme of RdRoundsSafePoint. */
-PetscErrorCode RdRoundsCreate(MPI_Comm comm, const RdDims *dims, const RdSchemaSelection *selection, PetscInt max_pending, RdArchive archive, RdProgress *progress, PetscBool terse, RdRounds *rounds);
+ * max_pending finished points held, at least 1; rounds at least min_interval seconds apart).
+ * Becomes the active scheme of RdRoundsSafePoint. */
+PetscErrorCode RdRoundsCreate(MPI_Comm comm, const RdDims *dims, const RdSchemaSelection *selection, PetscInt max_pending, double min_interval, RdArchive archive, RdProgress *progress, PetscBool terse, RdRounds *rounds);
 /* Collective (rounds): a free result buffer for the next point; when all are taken, waits for
  * rounds until one is written. */
 PetscErrorCode RdRoundsNextResult(RdRounds rounds, RdPointResult **result);

@@ -9,7 +9,7 @@
 set -u
 exe=$1; python=$2; tests=$3; files=$4; work=$5
 rm -rf "$work"; mkdir -p "$work"
-options="-options_file $files/resume.yaml"
+options="-options_file $files/resume.yaml -write_interval 0"
 passed=0; failed=0
 fail() { echo "FAIL $1"; failed=$((failed + 1)); }
 

@@ -6,7 +6,7 @@
 # slow enough to interrupt; default: CONFIG with -burnin_steps 150000).
 set -u
 source_dir=$1; build=$2; python=$3; work=$4; reference=$5; config=$6
-requeue_config=${7:-$config}; slow=${8:-"-burnin_steps 150000"}
+requeue_config=${7:-$config}; slow=${8:-"-burnin_steps 150000"}; slow="$slow -write_interval 0" # every point written as it finishes: the requeue must find one
 . "$source_dir/tests/slurm/cluster.sh"
 if ! command -v slurmctld > /dev/null || ! command -v munged > /dev/null; then
   echo "slurm_jobs: slurm-wlm and munge are not installed (jobs/install-deps.sh installs them)"; exit 1
