@@ -340,3 +340,40 @@ PetscErrorCode RdTheoryHessianReference(const RdTask *task, PetscInt width, cons
   PetscCall(RdLinearNetDestroy(&net));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+/* The entries of RdTheoryHessian between the parameters of the listed units (same formula; the
+ * data enter through A M - B, W1 M, a_j, b_j of the whole network, computed once). */
+PetscErrorCode RdTheoryHessianUnits(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1, const double *W2, PetscInt num_units, const PetscInt *units, double *hessian)
+{
+  const PetscInt m = width, n = task->input_dim, d = task->output_dim, k = n + d, Pu = num_units * k;
+  const double   c = RdTheoryDropoutFactor(hyper->dropout), g = hyper->weight_decay;
+  Moments        mo;
+  double        *grad;
+
+  PetscFunctionBeginUser;
+  for (PetscInt u = 0; u < num_units; u++) PetscCheck(units[u] >= 0 && units[u] < m, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Unit %" PetscInt_FMT " out of [0, %" PetscInt_FMT ")", units[u], m);
+  PetscCall(MomentsCreate(task, m, hyper->input_noise, &mo));
+  PetscCall(PetscMalloc1(m * (n + d), &grad));
+  (void)PopulationGradientKernel(&mo, m, g, c, W1, W2, grad, grad + m * n, NULL); /* GA, W1M, a, b */
+  for (PetscInt a = 0; a < Pu * Pu; a++) hessian[a] = 0.0;
+  for (PetscInt u = 0; u < num_units; u++)
+    for (PetscInt v = 0; v < num_units; v++) {
+      const PetscInt i = units[u], j = units[v];
+      double         Gij = 0.0, Nij = RdDot(mo.W1M + RD_IDX2(i, 0, n), W1 + RD_IDX2(j, 0, n), (size_t)n);
+      for (PetscInt r = 0; r < d; r++) Gij += W2[RD_IDX2(r, i, m)] * W2[RD_IDX2(r, j, m)];
+      for (PetscInt a = 0; a < n; a++) {
+        double *row = hessian + RD_IDX2(u * k + a, v * k, Pu);
+        for (PetscInt b = 0; b < n; b++) row[b] = (Gij + (i == j ? c * mo.col2[i] : 0.0)) * mo.M[RD_IDX2(a, b, n)] + (i == j && a == b ? g : 0.0);
+        for (PetscInt r = 0; r < d; r++) {
+          double value = W2[RD_IDX2(r, i, m)] * mo.W1M[RD_IDX2(j, a, n)];
+          if (i == j) value += mo.GA[RD_IDX2(r, a, n)] + 2.0 * c * W2[RD_IDX2(r, i, m)] * mo.W1M[RD_IDX2(i, a, n)];
+          row[n + r]                                        = value;
+          hessian[RD_IDX2(v * k + n + r, u * k + a, Pu)] = value;
+        }
+      }
+      for (PetscInt r = 0; r < d; r++) hessian[RD_IDX2(u * k + n + r, v * k + n + r, Pu)] = Nij + (i == j ? c * mo.row1M[i] + g : 0.0);
+    }
+  PetscCall(PetscFree(grad));
+  PetscCall(MomentsDestroy(&mo));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

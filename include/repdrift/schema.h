@@ -31,6 +31,8 @@ typedef enum {
   RD_WITH_THEORY,         /* the drift theory of the replica protocol: /theory */
   RD_WITH_SIGNATURE,      /* the drift signature of a classifier: /signature */
   RD_WITH_MODULARITY,     /* the modularity of a learned code: /modularity */
+  RD_WITH_PREDICTION,     /* whether the drift theory holds at each point (linear model, both protocols) */
+  RD_WITH_DAYS_PREDICTION, /* the drift theory's expectation of the days protocol's drift */
   RD_NUM_PRESENCES
 } RdPresence;
 
@@ -79,6 +81,9 @@ typedef enum {
   RD_FIELD_MODULARITY_MIXING_MAX, RD_FIELD_MODULARITY_MIXING_MEAN, RD_FIELD_MODULARITY_MIXING_ANGLE_MAX, RD_FIELD_MODULARITY_ACTIVE_UNITS,
   RD_FIELD_MODULARITY_INFOM, RD_FIELD_MODULARITY_CINFOM, RD_FIELD_MODULARITY_CINFOM_CONDITIONAL,
   RD_FIELD_MODULARITY_GAP, RD_FIELD_MODULARITY_RELATIVE_GAP, RD_FIELD_MODULARITY_RECONSTRUCTION_ERROR,
+  /* linear model: where the drift theory holds, and its prediction of the days protocol's drift */
+  RD_FIELD_THEORY_PREDICTION_HOLDS, RD_FIELD_THEORY_PREDICTION_FAILURE, RD_FIELD_THEORY_RELAXATION_STEPS,
+  RD_FIELD_THEORY_NONLINEARITY, RD_FIELD_THEORY_DRIFT_ANGLE_PREDICTED, RD_FIELD_THEORY_DRIFT_DISPLACEMENT_PREDICTED,
   RD_NUM_FIELDS
 } RdField;
 
