@@ -47,3 +47,31 @@ PetscErrorCode RdTheorySymmetricEigen(PetscInt dim, double *matrix, double *eige
   PetscCall(PetscFree(ascending));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+void dsytrd_(const char *uplo, const int *n, double *a, const int *lda, double *d, double *e, double *tau, double *work, const int *lwork, int *info);
+void dormtr_(const char *side, const char *uplo, const char *trans, const int *m, const int *n, const double *a, const int *lda, const double *tau, double *c, const int *ldc, double *work, const int *lwork, int *info);
+
+/* LAPACK's symmetric A = Q T Q^T (Householder, dsytrd; a symmetric row-major matrix is its own
+ * column-major transpose) and Q^T v by the stored reflectors (dormtr). */
+PetscErrorCode RdTheoryTridiagonalize(PetscInt dim, double *matrix, double *diagonal, double *off_diagonal, double *vector)
+{
+  int     n = (int)dim, lwork = -1, info, one = 1;
+  double *tau, *work, size_trd, size_mtr;
+
+  PetscFunctionBeginUser;
+  if (dim == 0) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscMalloc1(PetscMax(dim - 1, 1), &tau));
+  dsytrd_("U", &n, matrix, &n, diagonal, off_diagonal, tau, &size_trd, &lwork, &info);
+  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "dsytrd workspace query failed (info %d)", info);
+  dormtr_("L", "U", "T", &n, &one, matrix, &n, tau, vector, &n, &size_mtr, &lwork, &info);
+  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "dormtr workspace query failed (info %d)", info);
+  lwork = (int)PetscMax(size_trd, size_mtr);
+  PetscCall(PetscMalloc1(lwork, &work));
+  dsytrd_("U", &n, matrix, &n, diagonal, off_diagonal, tau, work, &lwork, &info);
+  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "dsytrd failed (info %d)", info);
+  dormtr_("L", "U", "T", &n, &one, matrix, &n, tau, vector, &n, work, &lwork, &info);
+  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "dormtr failed (info %d)", info);
+  PetscCall(PetscFree(work));
+  PetscCall(PetscFree(tau));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -30,6 +30,10 @@ PetscErrorCode RdTheoryGemm(PetscBool transpose_A, PetscBool transpose_B, PetscI
  * descending, eigenvector i in vectors[i][.] (vectors must not alias matrix). */
 PetscErrorCode RdTheorySymmetricEigen(PetscInt dim, double *matrix, double *eigenvalues, double *vectors);
 
+/* The symmetric matrix [dim][dim] (overwritten) as Q T Q^T: T's diagonal [dim] and off-diagonal
+ * [dim - 1]; vector [dim] becomes Q^T vector (LAPACK dsytrd, dormtr). */
+PetscErrorCode RdTheoryTridiagonalize(PetscInt dim, double *matrix, double *diagonal, double *off_diagonal, double *vector);
+
 /* q / (1 - q): the variance of an inverted-dropout scale keep / (1 - q); 0 without dropout. */
 static inline double RdTheoryDropoutFactor(double dropout)
 {

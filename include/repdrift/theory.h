@@ -37,6 +37,12 @@ PetscErrorCode RdTheoryPopulationGradient(const RdTask *task, PetscInt width, co
  * from (W1, W2), in place. *finite = false if L became non-finite (the weights are then garbage). */
 PetscErrorCode RdTheoryMeanPath(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, PetscInt nsteps, double *W1, double *W2, PetscBool *finite);
 
+/* The mean path by the flow of the descent's modified equation (theory_flow.c): from (W1, W2) at
+ * t = 0 through the ascending times [n_times] (in descent steps), W1 at each time into
+ * W1_at [n_times][m][n] (or NULL), (W1, W2) in place at the last time. The same path as
+ * RdTheoryMeanPath to ~1e-6 relative at ~1/10 of its cost. *finite = false if it diverged. */
+PetscErrorCode RdTheoryMeanFlow(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, PetscInt n_times, const double *times, double *W1, double *W2, double *W1_at, PetscBool *finite);
+
 /* Width at which the minimum is computed: min(width, n, d, K) without dropout (it holds every
  * minimum, rank W2 W1 <= min(n, d, K)), width itself with dropout. */
 PetscInt RdTheoryDescentWidth(const RdTask *task, PetscInt width, double dropout);
@@ -48,7 +54,10 @@ PetscInt RdTheoryDescentWidth(const RdTask *task, PetscInt width, double dropout
  * first rows of W1 / columns of W2 (the rest exactly 0). W1 [width][n], W2 [d][width];
  * *loss = RdLinearPopulationLoss there. */
 PetscErrorCode RdTheoryMinimum(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, uint64_t seed, PetscInt replicate, double *W1, double *W2, double *loss, double *grad_norm);
-/* The same descent at full width from a given start (W1_start [width][n], W2_start [d][width]). */
+/* The same descent at full width from a given start (W1_start [width][n], W2_start [d][width]),
+ * with the fixed step 1 / (1.5 h_max), h_max the largest curvature of L at the start (power
+ * iteration; a diverging descent restarts with twice the bound): the soft modes of dropout minima
+ * (h_min / h_max ~ 1e-7) make the step bound of RdTheoryMinimum ~25x too cautious there. */
 PetscErrorCode RdTheoryMinimumFrom(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1_start, const double *W2_start, double *W1, double *W2, double *loss, double *grad_norm);
 
 /* Analytic Hessian of L (input noise and dropout included, batch ignored) at (W1, W2): [P][P]. */
@@ -272,12 +281,21 @@ typedef struct {
   PetscBool     probe_dropout;          /* dropout on while probing */
   const double *W1_init, *W2_init;      /* the point's initial weights [m][n], [d][m] as the days
                                            protocol draws them (linear_point.c) */
+  PetscBool     reference;              /* the slow reference: the mean path step by step, the dense
+                                           theory (O(P^3)) and every angle by a full eigensolve at width
+                                           m; default: the mean flow, the unit-type sectors, the span
+                                           of the weights without dropout, tridiagonal angles */
 } RdDaysInput;
 
 typedef struct {
   PetscInt  num_stimuli, num_days, width; /* num_days = days + 1 observations, day 0 after burn-in */
   PetscBool holds;                        /* false: displacement and angle NaN, why says why */
   char      why[256];
+  RdTheoryFailure failure;
+  double    nonlinearity;                 /* isolated minima: max over pairs and stimuli of
+                                             |J_s (mu(t_later) - mu(t_day))|^2 / displacement, the
+                                             drift the noise adds at second order that the mean
+                                             path lacks; holds = false above RD_THEORY_NONLINEARITY_LIMIT */
   double    relaxation_steps;             /* slowest normal relaxation time 1/(eta h_min) at theta* */
   double   *mean_response;                /* [num_days][K][m] hbar_s(t_d) = W1(t_d) x_s on the mean path */
   /* [num_days][num_days][K] (day, later_day, stimulus) like /drift/angle_between_means; NaN unless day < later_day: */
@@ -298,6 +316,11 @@ PetscErrorCode RdDaysPredictionDestroy(RdDaysPrediction *prediction);
 /* E|z| for independent z_i ~ N(means_i, variances_i), i < n (deterministic quadrature, relative
  * error ~1e-9). */
 double RdGaussianExpectedNorm(PetscInt n, const double *variances, const double *means);
+/* E|z| for z ~ N(mean, covariance) [n][n] (overwritten) without its eigenvectors: the Householder
+ * tridiagonal form T = Q^T C Q (LAPACK dsytrd, 4/3 n^3 flops against ~9 n^3 for the eigenpairs),
+ * Q^T mean, and the same quadrature with E e^{-s|z|^2} = det(1 + 2sT)^{-1/2}
+ * exp(-s mean^T (1 + 2sT)^{-1} mean) from an O(n) LDL^T recurrence per node. */
+PetscErrorCode RdGaussianExpectedNormCovariance(PetscInt n, double *covariance, const double *mean, double *expected);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Replica protocol                                                                             */
