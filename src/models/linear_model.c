@@ -129,6 +129,20 @@ static PetscErrorCode LinearSetUp(RdConfig *cfg)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Flops of the days prediction (linear_prediction.c, measured shape): the mean flow (~0.1 gradients
+ * per step) and the descent to theta* (~4e4 gradients with dropout, ~3e3 without, at width
+ * min(m, n + d) without dropout), each gradient ~2 m n (2 d + K) flops, and the angles (4/3 w^3 per
+ * pair of days and stimulus). */
+static PetscReal PredictionCost(const RdConfig *cfg, const RdPoint *point)
+{
+  const RdLinearOptions *lo       = RdLinearOptionsOf(cfg);
+  const PetscReal        n = (PetscReal)lo->input_dim, d = (PetscReal)lo->output_dim, K = (PetscReal)cfg->num_stimuli;
+  const PetscReal        w        = point->noise_level > 0 ? (PetscReal)point->width : PetscMin((PetscReal)point->width, n + d);
+  const PetscReal        gradient = 2 * w * n * (2 * d + K), steps = (PetscReal)(cfg->burnin_steps + cfg->days * cfg->steps_per_day);
+  const PetscReal        pairs    = 0.5 * (PetscReal)(cfg->days + 1) * (PetscReal)cfg->days * K;
+  return gradient * (0.1 * steps + (point->noise_level > 0 ? 4e4 : 3e3)) + pairs * 4.0 / 3.0 * w * w * w;
+}
+
 /* Flops of SGD (~6 per weight per presentation) plus the per-day probe and geometry work (Gram
  * or covariance build and the eigensolve of the smaller side); replicas: their SGD. */
 static PetscReal LinearCost(const RdConfig *cfg, const RdPoint *point)
@@ -140,7 +154,7 @@ static PetscReal LinearCost(const RdConfig *cfg, const RdPoint *point)
   PetscReal              samples = (PetscReal)cfg->probe_samples, small = PetscMin(samples, width);
   PetscReal              per_day = (PetscReal)cfg->num_stimuli * (samples * width * (PetscReal)lo->input_dim + samples * width * small + small * small * small);
   if (lo->protocol == RD_LINEAR_PROTOCOL_REPLICAS) return 6 * weights * (PetscReal)lo->replicas * (PetscReal)lo->replica_steps;
-  return 6 * weights * steps + (PetscReal)(cfg->days + 1) * per_day;
+  return 6 * weights * steps + (PetscReal)(cfg->days + 1) * per_day + PredictionCost(cfg, point);
 }
 
 static double LinearMemory(const RdConfig *cfg, PetscInt width)

@@ -12,14 +12,6 @@
 /* measured / predicted, or NaN */
 static double Ratio(double measured, double predicted) { return predicted != 0 ? measured / predicted : RD_NAN; }
 
-/* Mean over stimuli 1..K-1 of row[k] (the stimuli that share 1 - p_0). */
-static double MeanOfRest(const double *row, PetscInt K)
-{
-  double sum = 0;
-  for (PetscInt k = 1; k < K; k++) sum += row[k];
-  return K > 1 ? sum / (double)(K - 1) : RD_NAN;
-}
-
 /* "r+-e" of measured / predicted with the standard error scaled alike, into text. */
 static void RatioText(char *text, size_t size, PetscBool terse, double measured, double stderr_measured, double predicted)
 {
@@ -101,6 +93,59 @@ static PetscErrorCode PrintTheory(const char *path, PetscBool terse)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The days protocol: the drift between day means measured beside the theory's expectation, per
+ * point (stimulus 0's angle at lag 1 and at the longest lag, mean over the day pairs; the ratio
+ * measured / predicted over every pair and stimulus). Archives of earlier revisions have none. */
+static PetscErrorCode PrintDaysPrediction(const char *path, PetscBool terse)
+{
+  enum { FREQUENCY, DROPOUT, WIDTH, SEED, STATUS, MEASURED, PREDICTED, HOLDS, FAILURE, RELAX, N_READ };
+  const RdField   fields[N_READ] = {RD_FIELD_SWEEP_FREQUENCY, RD_FIELD_SWEEP_NOISE_LEVEL, RD_FIELD_SWEEP_WIDTH, RD_FIELD_SWEEP_SEED, RD_FIELD_SWEEP_STATUS, RD_FIELD_DRIFT_ANGLE_BETWEEN_MEANS, RD_FIELD_THEORY_DRIFT_ANGLE_PREDICTED, RD_FIELD_THEORY_PREDICTION_HOLDS, RD_FIELD_THEORY_PREDICTION_FAILURE, RD_FIELD_THEORY_RELAXATION_STEPS};
+  double         *v[N_READ];
+  PetscInt        shape[N_READ][RD_MAX_FIELD_RANK];
+  RdArchiveReader reader;
+  PetscBool       has;
+
+  PetscFunctionBeginUser;
+  PetscCall(RdArchiveOpenRead(path, &reader));
+  has = RdArchiveHasField(reader, RD_FIELD_THEORY_DRIFT_ANGLE_PREDICTED);
+  PetscCall(RdArchiveCloseRead(&reader));
+  if (!has) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(RdReportReadFields(path, N_READ, fields, v, shape));
+  const PetscInt points = shape[0][0], D = shape[MEASURED][1], K = shape[MEASURED][3], last = D - 1;
+  PetscCall(PetscPrintf(PETSC_COMM_SELF, "\nDrift between day means, measured and predicted by the drift theory (angle between the day means of stimulus 0 in degrees, mean over the day pairs of a lag; ratio: measured / predicted, mean and range over every pair and stimulus; relax: slowest relaxation time of the fluctuations around theta*)\n"));
+  PetscCall(PetscPrintf(PETSC_COMM_SELF, "%5s %9s %7s %5s %4s %8s %9s %17s %17s %24s\n", "point", "frequency", "dropout", "width", "seed", "status", "relax", "lag 1 meas, pred", "lag D meas, pred", "ratio mean [min, max]"));
+  for (PetscInt p = 0; p < points; p++) {
+    const double *m = v[MEASURED] + (size_t)p * D * D * K, *q = v[PREDICTED] + (size_t)p * D * D * K;
+    double        lag[2][2] = {{0, 0}, {0, 0}}, sum = 0.0, low = INFINITY, high = -INFINITY;
+    PetscInt      count[2] = {0, 0}, n = 0;
+    PetscCall(PetscPrintf(PETSC_COMM_SELF, "%5" PetscInt_FMT " %9.3g %7.3g %5d %4d %8s %9.3g ", p, v[FREQUENCY][p], v[DROPOUT][p], (int)v[WIDTH][p], (int)v[SEED][p], RdStatusName((PetscInt)v[STATUS][p]), v[RELAX][p]));
+    if (v[STATUS][p] != 1) {
+      PetscCall(PetscPrintf(PETSC_COMM_SELF, "no results (the run printed why)\n"));
+      continue;
+    }
+    if (v[HOLDS][p] != 1) {
+      PetscCall(PetscPrintf(PETSC_COMM_SELF, "theory does not hold: %s\n", RdTheoryFailureName((RdTheoryFailure)(int)v[FAILURE][p])));
+      continue;
+    }
+    for (PetscInt d = 0; d < D; d++)
+      for (PetscInt l = d + 1; l < D; l++)
+        for (PetscInt s = 0; s < K; s++) {
+          const size_t pair = RD_IDX3(d, l, s, D, K);
+          if (s == 0 && (l - d == 1 || l - d == last)) {
+            const int which = l - d == 1 ? 0 : 1;
+            lag[which][0] += m[pair], lag[which][1] += q[pair], count[which]++;
+          }
+          if (isfinite(m[pair]) && isfinite(q[pair]) && q[pair] > 0) {
+            const double ratio = m[pair] / q[pair];
+            sum += ratio, n++, low = PetscMin(low, ratio), high = PetscMax(high, ratio);
+          }
+        }
+    PetscCall(PetscPrintf(PETSC_COMM_SELF, terse ? "%8.2f,%8.2f %8.2f,%8.2f %8.2f [%6.2f,%6.2f]\n" : "%8.3f,%8.3f %8.3f,%8.3f %8.3f [%6.3f,%6.3f]\n", lag[0][0] / count[0], lag[0][1] / count[0], lag[1][0] / count[1], lag[1][1] / count[1], sum / n, low, high));
+  }
+  for (int i = 0; i < N_READ; i++) PetscCall(PetscFree(v[i]));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode RdLinearReport(const char *path, PetscBool terse)
 {
   RdArchiveReader reader;
@@ -113,6 +158,7 @@ PetscErrorCode RdLinearReport(const char *path, PetscBool terse)
   PetscCall(RdArchiveCloseRead(&reader));
   if (!has_theory) {
     PetscCall(RdReportPrintSummary(path, terse));
+    PetscCall(PrintDaysPrediction(path, terse));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
   PetscCall(RdReportReadRun(path, status, model, sizeof status));
