@@ -7,6 +7,8 @@ check, back = W2^T e (masked), W2 <- decay W2 + lr e hd^T, W1 <- decay W1 + lr b
 Updates are in place (no temporaries for the weight matrices), which is the fast way to write it in
 numpy. Prints one line "width steps_per_second" per width: the best of three runs of ~seconds/3.
 Run with OPENBLAS_NUM_THREADS=1 (bench/run.sh does) so that it is one core, like the C kernel.
+--clock cpu (the default) times with the thread's CPU time, as bench_sgd does, so that other
+processes sharing the core do not count; --clock wall times with the wall clock.
 """
 import argparse
 import time
@@ -66,7 +68,9 @@ def main():
     parser.add_argument("--dropout", type=float, default=0.0)
     parser.add_argument("--input-noise", type=float, default=0.0)
     parser.add_argument("--seconds", type=float, default=2.0, help="time to spend per width")
+    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu", help="thread CPU time or wall clock")
     args = parser.parse_args()
+    clock = time.thread_time if args.clock == "cpu" else time.perf_counter
 
     rng = np.random.default_rng(1)
     stimuli, targets, cumulative = make_task(rng, args.num_stimuli, args.input_dim, args.output_dim, args.frequency)
@@ -77,9 +81,9 @@ def main():
         # calibrate on a short run, then spend ~seconds on the timed one
         steps = 200
         while True:
-            start = time.perf_counter()
+            start = clock()
             train(W1, W2, stimuli, targets, cumulative, steps, *hyper)
-            elapsed = time.perf_counter() - start
+            elapsed = clock() - start
             if elapsed > 0.2:
                 break
             steps *= 2
@@ -87,9 +91,9 @@ def main():
         steps = max(1, int(steps * args.seconds / 3 / elapsed))
         best = 0.0
         for _ in range(3):
-            start = time.perf_counter()
+            start = clock()
             done = train(W1, W2, stimuli, targets, cumulative, steps, *hyper)
-            elapsed = time.perf_counter() - start
+            elapsed = clock() - start
             if done != steps:
                 raise SystemExit(f"numpy SGD diverged at width {width} after {done} steps")
             best = max(best, steps / elapsed)

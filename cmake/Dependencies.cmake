@@ -155,3 +155,6 @@ target_compile_definitions(repdrift_hdf5 INTERFACE ${HDF5_DEFINITIONS})
 
 # LAPACK for the slow reference implementations and the small dense solves.
 find_package(LAPACK REQUIRED)
+
+# zlib for the gzip-compressed IDX files of Fashion-MNIST (src/idx.c).
+find_package(ZLIB REQUIRED)

@@ -4,7 +4,7 @@
 set -eu
 packages="build-essential cmake pkg-config libpetsc-real-dev libslepc-real-dev libhdf5-openmpi-dev
 openmpi-bin libopenmpi-dev hdf5-tools liblapack-dev python3-numpy python3-h5py python3-scipy
-python3-xarray python3-h5netcdf python3-sklearn python3-matplotlib slurm-wlm munge lmod"
+python3-xarray python3-h5netcdf python3-sklearn python3-matplotlib slurm-wlm munge lmod zlib1g-dev dataset-fashion-mnist"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

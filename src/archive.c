@@ -1,6 +1,7 @@
 /* The archive writer and reader (see archive.h for the design). With h5input.c (users' data
  * files) the only file that calls HDF5. */
 #include <repdrift/archive.h>
+#include <repdrift/checksum.h>
 #include <repdrift/noise.h>
 #include <repdrift/parallel.h>
 #include <slepcsys.h>
@@ -18,6 +19,7 @@
 #endif
 
 #include "hdf5_call.h"
+#include "archive_impl.h"
 
 #define RD_MESSAGE_SIZE (2 * PETSC_MAX_PATH_LEN + 512) /* room for a path and its directory */
 
@@ -30,11 +32,8 @@ struct _n_RdArchive {
   RdDims      dims;
   RdSchemaSelection selection; /* which optional fields the file has */
   int64_t    *integer_buffer; /* float64 -> integer conversion of one point's integer fields */
-};
-
-struct _n_RdArchiveReader {
-  hid_t file;
-  char  path[PETSC_MAX_PATH_LEN];
+  hid_t       checksum;       /* /sweep/checksum, -1 in an archive written before checksums */
+  RdSipHash   checksum_start; /* the point checksum after /config/options (checksum.h) */
 };
 
 static PetscBool IsInFile(RdField field, const RdArchiveSettings *cfg)
@@ -55,11 +54,12 @@ static double ArchiveBytes(const RdDims *dims, const RdArchiveSettings *cfg)
 }
 
 
-static hid_t FileType(RdValueType type)
+hid_t RdArchiveFileType(RdValueType type)
 {
   switch (type) {
   case RD_TYPE_INT64: return H5T_STD_I64LE;
   case RD_TYPE_INT8: return H5T_STD_I8LE;
+  case RD_TYPE_UINT64: return H5T_STD_U64LE;
   default: return H5T_IEEE_F64LE;
   }
 }
@@ -89,6 +89,32 @@ static PetscErrorCode WriteStringAttribute(hid_t location, const char *name, con
   RdH5Call(H5Aclose(attribute));
   RdH5Call(H5Sclose(space));
   RdH5Call(H5Tclose(type));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Root attribute "claim_broken": one line per stale writer's claim this archive's runs took over
+ * with -break_lock (when, and whose), appended to by -resume. */
+static PetscErrorCode NoteBrokenClaim(hid_t file, const char *note)
+{
+  char   history[4096] = "", now[64];
+  size_t length;
+
+  PetscFunctionBeginUser;
+  if (H5Aexists(file, "claim_broken") > 0) {
+    hid_t attribute = H5Aopen(file, "claim_broken", H5P_DEFAULT), type = H5Tcopy(H5T_C_S1);
+    char *previous  = NULL;
+    RdH5Call(attribute);
+    RdH5Call(H5Tset_size(type, H5T_VARIABLE));
+    RdH5Call(H5Aread(attribute, type, &previous));
+    PetscCall(PetscStrncpy(history, previous ? previous : "", sizeof history - 600)); /* room for this note */
+    H5free_memory(previous);
+    RdH5Call(H5Tclose(type));
+    RdH5Call(H5Aclose(attribute));
+  }
+  IsoTimeNow(now, sizeof now);
+  length = strlen(history);
+  PetscCall(PetscSNPrintf(history + length, sizeof history - length, "%s%s: %s", length ? "\n" : "", now, note));
+  PetscCall(WriteStringAttribute(file, "claim_broken", history));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -161,6 +187,7 @@ static PetscErrorCode WriteProvenanceAttributes(hid_t file, const RdArchiveSetti
   mpi_version[strcspn(mpi_version, "\n,")] = '\0'; /* first clause: name and version */
   PetscCall(WriteStringAttribute(file, "mpi_version", mpi_version));
   if (getenv("SLURM_JOB_ID")) PetscCall(WriteStringAttribute(file, "slurm_job_id", getenv("SLURM_JOB_ID")));
+  if (cfg->claim_note[0]) PetscCall(NoteBrokenClaim(file, cfg->claim_note));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -188,7 +215,7 @@ static PetscErrorCode CreateDimensionScales(hid_t file, const RdDims *dims, hid_
 /* Converts float64 values to an integer file type: NaN (not computed) becomes -1 (archive-v1). */
 static void ToIntegers(const double *values, size_t n, int64_t *integers)
 {
-  for (size_t i = 0; i < n; i++) integers[i] = isnan(values[i]) ? -1 : (int64_t)llround(values[i]);
+  for (size_t i = 0; i < n; i++) integers[i] = RdFieldStoredInteger(values[i]);
 }
 
 static PetscErrorCode CreateField(hid_t file, RdField field, const RdDims *dims, const hid_t scale[RD_NUM_DIMS], const double *plan_values)
@@ -198,6 +225,7 @@ static PetscErrorCode CreateField(hid_t file, RdField field, const RdDims *dims,
   hid_t              space, properties, link_properties, dataset;
   double             nan_fill = RD_NAN;
   int64_t            integer_fill = field == RD_FIELD_SWEEP_STATUS ? 0 : -1; /* status 0 = pending */
+  uint64_t           checksum_fill = 0;                                     /* no checksum yet */
 
   PetscFunctionBeginUser;
   for (int i = 0; i < spec->rank; i++) {
@@ -213,10 +241,11 @@ static PetscErrorCode CreateField(hid_t file, RdField field, const RdDims *dims,
   RdH5Call(H5Pset_alloc_time(properties, H5D_ALLOC_TIME_EARLY));
   RdH5Call(H5Pset_fill_time(properties, H5D_FILL_TIME_ALLOC));
   if (spec->type == RD_TYPE_FLOAT64) RdH5Call(H5Pset_fill_value(properties, H5T_NATIVE_DOUBLE, &nan_fill));
+  else if (spec->type == RD_TYPE_UINT64) RdH5Call(H5Pset_fill_value(properties, H5T_NATIVE_UINT64, &checksum_fill));
   else RdH5Call(H5Pset_fill_value(properties, H5T_NATIVE_INT64, &integer_fill));
   RdH5Call(link_properties = H5Pcreate(H5P_LINK_CREATE));
   RdH5Call(H5Pset_create_intermediate_group(link_properties, 1));
-  RdH5Call(dataset = H5Dcreate2(file, spec->path, FileType(spec->type), space, link_properties, properties, H5P_DEFAULT));
+  RdH5Call(dataset = H5Dcreate2(file, spec->path, RdArchiveFileType(spec->type), space, link_properties, properties, H5P_DEFAULT));
   PetscCall(WriteStringAttribute(dataset, "units", spec->units));
   PetscCall(WriteStringAttribute(dataset, "description", spec->description));
   for (int i = 0; i < spec->rank; i++) {
@@ -319,6 +348,18 @@ static PetscErrorCode OpenParallel(RdArchive archive, const char *path, const Rd
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The point checksums (checksum.h): every rank starts the hash with /config/options once. An
+ * archive written before checksums has no /sweep/checksum: its points get none (-resume). */
+static PetscErrorCode OpenChecksum(RdArchive archive, const char *options_text)
+{
+  PetscFunctionBeginUser;
+  archive->checksum = -1;
+  if (H5Lexists(archive->file, rd_field_specs[RD_FIELD_SWEEP_CHECKSUM].path, H5P_DEFAULT) <= 0) PetscFunctionReturn(PETSC_SUCCESS);
+  RdH5Call(archive->checksum = H5Dopen2(archive->file, rd_field_specs[RD_FIELD_SWEEP_CHECKSUM].path, H5P_DEFAULT));
+  RdPointChecksumStart(&archive->checksum_start, options_text);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode NewArchive(MPI_Comm comm, const RdArchiveSettings *cfg, const RdDims *dims, RdArchive *archive)
 {
   PetscFunctionBeginUser;
@@ -354,6 +395,7 @@ PetscErrorCode RdArchiveCreate(MPI_Comm comm, const RdArchiveSettings *cfg, cons
   PetscCheck(!message[0], comm, PETSC_ERR_USER_INPUT, "%s", message);
 
   PetscCall(OpenParallel(archive, cfg->output, dims));
+  PetscCall(OpenChecksum(archive, provenance->options_text));
   *archive_out = archive;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -397,11 +439,38 @@ static PetscErrorCode WriteFieldSlice(RdArchive archive, RdField field, const Rd
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Collective write of this rank's point checksum (checksum.h), hashed from the values as they are
+ * stored, or an empty selection. */
+static PetscErrorCode WriteChecksumSlice(RdArchive archive, const RdPointResult *result)
+{
+  hsize_t  start, one = 1;
+  hid_t    file_space, memory_space;
+  uint64_t checksum = 0;
+
+  PetscFunctionBeginUser;
+  if (archive->checksum < 0) PetscFunctionReturn(PETSC_SUCCESS);
+  RdH5Call(file_space = H5Dget_space(archive->checksum));
+  RdH5Call(memory_space = H5Screate_simple(1, &one, NULL));
+  if (result) {
+    checksum = RdPointChecksumOfResult(&archive->checksum_start, result, &archive->dims, &archive->selection);
+    start    = (hsize_t)result->point;
+    RdH5Call(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &start, NULL, &one, NULL));
+  } else {
+    RdH5Call(H5Sselect_none(file_space));
+    RdH5Call(H5Sselect_none(memory_space));
+  }
+  RdH5Call(H5Dwrite(archive->checksum, H5T_NATIVE_UINT64, memory_space, file_space, archive->collective_transfer, &checksum));
+  RdH5Call(H5Sclose(memory_space));
+  RdH5Call(H5Sclose(file_space));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode RdArchiveWriteRound(RdArchive archive, const RdPointResult *result)
 {
   PetscFunctionBeginUser;
   for (int f = 0; f < RD_NUM_FIELDS; f++)
     if (archive->dataset[f] >= 0 && f != RD_FIELD_SWEEP_STATUS) PetscCall(WriteFieldSlice(archive, (RdField)f, result));
+  PetscCall(WriteChecksumSlice(archive, result));
   /* data durable before the status that vouches for it */
   RdH5Call(H5Fflush(archive->file, H5F_SCOPE_GLOBAL));
   PetscCall(WriteFieldSlice(archive, RD_FIELD_SWEEP_STATUS, result));
@@ -417,6 +486,7 @@ PetscErrorCode RdArchiveFinish(RdArchive *archive_in, const char *status)
   PetscFunctionBeginUser;
   for (int f = 0; f < RD_NUM_FIELDS; f++)
     if (archive->dataset[f] >= 0) RdH5Call(H5Dclose(archive->dataset[f]));
+  if (archive->checksum >= 0) RdH5Call(H5Dclose(archive->checksum));
   RdH5Call(H5Pclose(archive->collective_transfer));
   RdH5Call(H5Fclose(archive->file));
   /* root attributes change only here, by one writer, after the parallel file is closed */
@@ -447,25 +517,10 @@ static PetscErrorCode ReadAttributeText(hid_t location, const char *name, char *
   RdH5Call(attribute = H5Aopen(location, name, H5P_DEFAULT));
   RdH5Call(type = H5Aget_type(attribute));
   if (H5Tget_class(type) == H5T_STRING) {
-    hid_t memory_type;
-    RdH5Call(memory_type = H5Tcopy(H5T_C_S1));
-    RdH5Call(H5Tset_cset(memory_type, H5Tget_cset(type))); /* HDF5 converts no character sets */
-    if (H5Tis_variable_str(type) > 0) {
-      char *text = NULL;
-      RdH5Call(H5Tset_size(memory_type, H5T_VARIABLE));
-      RdH5Call(H5Aread(attribute, memory_type, &text));
-      PetscCall(PetscStrncpy(value, text ? text : "", size));
-      H5free_memory(text);
-    } else {
-      size_t length = H5Tget_size(type);
-      char  *text;
-      PetscCall(PetscCalloc1(length + 1, &text));
-      RdH5Call(H5Tset_size(memory_type, length + 1));
-      RdH5Call(H5Aread(attribute, memory_type, text));
-      PetscCall(PetscStrncpy(value, text, size));
-      PetscCall(PetscFree(text));
-    }
-    RdH5Call(H5Tclose(memory_type));
+    char *text;
+    PetscCall(RdArchiveReadText(attribute, PETSC_TRUE, &text));
+    PetscCall(PetscStrncpy(value, text, size));
+    PetscCall(PetscFree(text));
   } else if (H5Tget_class(type) == H5T_INTEGER) {
     int64_t number;
     RdH5Call(H5Aread(attribute, H5T_NATIVE_INT64, &number));
@@ -568,22 +623,21 @@ PetscErrorCode RdArchiveReadAttribute(RdArchiveReader reader, const char *name, 
 
 static PetscErrorCode ReadStringDataset(hid_t file, const char *path, char **text)
 {
-  hid_t dataset, type, memory_type;
-  char *value = NULL;
+  hid_t dataset;
 
   PetscFunctionBeginUser;
   PetscCheck(H5Lexists(file, path, H5P_DEFAULT) > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "no dataset %s", path);
   RdH5Call(dataset = H5Dopen2(file, path, H5P_DEFAULT));
-  RdH5Call(type = H5Dget_type(dataset));
-  RdH5Call(memory_type = H5Tcopy(H5T_C_S1));
-  RdH5Call(H5Tset_size(memory_type, H5T_VARIABLE));
-  RdH5Call(H5Tset_cset(memory_type, H5Tget_cset(type)));
-  RdH5Call(H5Dread(dataset, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value));
-  PetscCall(PetscStrallocpy(value ? value : "", text));
-  H5free_memory(value);
-  RdH5Call(H5Tclose(memory_type));
-  RdH5Call(H5Tclose(type));
+  PetscCall(RdArchiveReadText(dataset, PETSC_FALSE, text));
   RdH5Call(H5Dclose(dataset));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdArchiveReadOptions(RdArchiveReader reader, char **text)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(H5Lexists(reader->file, "/config/options", H5P_DEFAULT) > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s has no /config/options (damaged archive)", reader->path);
+  PetscCall(ReadStringDataset(reader->file, "/config/options", text));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -604,58 +658,68 @@ static void FirstDifference(const char *a, const char *b, char *line_a, char *li
 }
 
 /* Rank 0: everything -resume needs to trust an existing archive. Message empty when it matches. */
-static PetscErrorCode CheckResumable(const RdArchiveSettings *cfg, const char *options_text, const RdDims *dims, PetscInt *status, char *message, size_t size)
+static PetscErrorCode CheckResumable(const RdArchiveExpectation *expect, PetscInt *status, char *message, size_t size)
 {
-  RdArchiveReader reader;
-  char           *stored_options;
-  double         *stored_status;
-  PetscInt        n_dims, shape[RD_MAX_FIELD_RANK];
-  PetscErrorCode  opened;
+  const char        *path = expect->settings.output;
+  RdArchiveReader    reader;
+  RdArchiveIntegrity integrity;
+  char              *stored_options = NULL, problem[RD_MESSAGE_SIZE] = "";
+  PetscErrorCode     opened;
 
   PetscFunctionBeginUser;
   message[0] = '\0';
-  if (access(cfg->output, F_OK) != 0) {
-    snprintf(message, size, "-resume: there is no archive %s to resume; drop -resume to start it", cfg->output);
+  if (access(path, F_OK) != 0) {
+    snprintf(message, size, "-resume: there is no archive %s to resume; drop -resume to start it", path);
     PetscFunctionReturn(PETSC_SUCCESS);
   }
   PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
-  opened = RdArchiveOpenRead(cfg->output, &reader);
+  opened = RdArchiveOpenRead(path, &reader);
   PetscCall(PetscPopErrorHandler());
   if (opened) {
     const char *text;
     PetscCall(PetscErrorMessage(opened, &text, NULL));
-    snprintf(message, size, "-resume: %s cannot be resumed: it is not a repdrift archive of schema version %d, or it is damaged (%s)", cfg->output, RD_SCHEMA_VERSION, text ? text : "");
+    snprintf(message, size, "-resume: %s cannot be resumed: it is not a repdrift archive of schema version %d, or it is damaged (%s)", path, RD_SCHEMA_VERSION, text ? text : "");
     PetscFunctionReturn(PETSC_SUCCESS);
   }
-  PetscCall(ReadStringDataset(reader->file, "/config/options", &stored_options));
-  if (strcmp(stored_options, options_text) != 0) {
+  PetscCall(RdArchiveReadOptionsText(reader, &stored_options, problem, sizeof problem));
+  if (problem[0]) snprintf(message, size, "-resume: %s cannot be resumed: %s (the file was not touched)", path, problem);
+  else if (strcmp(stored_options, expect->options_text) != 0) {
     char stored_line[256], given_line[256];
-    FirstDifference(stored_options, options_text, stored_line, given_line, sizeof stored_line);
-    snprintf(message, size, "-resume: %s was written with different options (archive: \"%s\", this run: \"%s\"); resume with the archive's options (its /config/options is an -options_file)", cfg->output, stored_line, given_line);
+    FirstDifference(stored_options, expect->options_text, stored_line, given_line, sizeof stored_line);
+    snprintf(message, size, "-resume: %s was written with different options (archive: \"%s\", this run: \"%s\"); resume with the archive's options (its /config/options is an -options_file)", path, stored_line, given_line);
   }
   PetscCall(PetscFree(stored_options));
   if (!message[0]) {
-    PetscCall(RdArchiveReadField(reader, RD_FIELD_SWEEP_STATUS, &n_dims, shape, &stored_status));
-    if (shape[0] != dims->size[RD_DIM_POINT]) snprintf(message, size, "-resume: %s has %d points, this sweep %d", cfg->output, (int)shape[0], (int)dims->size[RD_DIM_POINT]);
-    else
-      for (PetscInt p = 0; p < shape[0]; p++) status[p] = (PetscInt)stored_status[p];
-    PetscCall(PetscFree(stored_status));
+    PetscCall(RdArchiveValidate(reader, expect, &integrity, problem, sizeof problem));
+    for (int f = 0; f < RD_NUM_FIELDS && !problem[0]; f++) /* the points to come would have nowhere to go */
+      if (integrity.absent[f] && f != RD_FIELD_SWEEP_CHECKSUM) snprintf(problem, sizeof problem, "it was written before %s existed, which this repdrift writes for every point (finish it with the repdrift that wrote it, or run the sweep anew)", rd_field_specs[f].path);
+    if (!problem[0]) PetscCall(RdArchiveVerifyChecksums(reader, &integrity, problem, sizeof problem));
+    if (problem[0]) snprintf(message, size, "-resume: %s cannot be resumed: %s (the file was not touched; the archive does not hold what its options imply)", path, problem);
+    else {
+      char points[128];
+      for (PetscInt p = 0; p < integrity.n_points; p++) status[p] = integrity.status[p];
+      for (PetscInt i = 0; i < integrity.n_failing; i++) status[integrity.failing[i]] = 0; /* recomputed */
+      RdArchivePointList(integrity.failing, integrity.n_failing, points, sizeof points);
+      if (integrity.n_failing) PetscCall(PetscPrintf(PETSC_COMM_SELF, "-resume: %lld finished point(s) of %s fail their checksum (point %s): their data or /config/options changed after they were written; they count as not done and are recomputed\n", (long long)integrity.n_failing, path, points));
+      if (!integrity.has_checksums) PetscCall(PetscPrintf(PETSC_COMM_SELF, "-resume: note: %s has no /sweep/checksum (written before checksums): its %lld finished point(s) cannot be verified and are kept as they are\n", path, (long long)(integrity.n_points - integrity.n_status[0])));
+    }
+    PetscCall(RdArchiveIntegrityDestroy(&integrity));
   }
   PetscCall(RdArchiveCloseRead(&reader));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode RdArchiveResumeCheck(MPI_Comm comm, const RdArchiveSettings *cfg, const char *options_text, const RdDims *dims, PetscInt *status)
+PetscErrorCode RdArchiveResumeCheck(MPI_Comm comm, const RdArchiveExpectation *expect, PetscInt *status)
 {
   char        message[RD_MESSAGE_SIZE] = "";
   PetscMPIInt rank;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  if (rank == 0) PetscCall(CheckResumable(cfg, options_text, dims, status, message, sizeof message));
+  if (rank == 0) PetscCall(CheckResumable(expect, status, message, sizeof message));
   PetscCall(RdBroadcastText(comm, message, sizeof message));
   PetscCheck(!message[0], comm, PETSC_ERR_USER_INPUT, "%s", message);
-  PetscCall(RdBroadcastInts(comm, status, dims->size[RD_DIM_POINT]));
+  PetscCall(RdBroadcastInts(comm, status, expect->dims.size[RD_DIM_POINT]));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -663,16 +727,24 @@ PetscErrorCode RdArchiveReopen(MPI_Comm comm, const RdArchiveSettings *cfg, cons
 {
   RdArchive archive;
   char      message[RD_MESSAGE_SIZE] = "";
+  char     *options_text = NULL; /* the archive's: the checksums of the points to come start from it */
+  PetscInt  length       = 0;
 
   PetscFunctionBeginUser;
   PetscCall(NewArchive(comm, cfg, dims, &archive));
   if (archive->rank == 0) {
     hid_t file = H5Fopen(cfg->output, H5F_ACC_RDWR, H5P_DEFAULT);
-    if (file < 0 || WriteStringAttribute(file, "status", "running") || WriteStringAttribute(file, "finished", "") || H5Fclose(file) < 0) snprintf(message, sizeof message, "-resume: cannot open %s for writing", cfg->output);
+    if (file < 0 || WriteStringAttribute(file, "status", "running") || WriteStringAttribute(file, "finished", "") || (cfg->claim_note[0] && NoteBrokenClaim(file, cfg->claim_note)) || ReadStringDataset(file, "/config/options", &options_text) || H5Fclose(file) < 0) snprintf(message, sizeof message, "-resume: cannot open %s for writing", cfg->output);
+    else length = (PetscInt)strlen(options_text);
   }
   PetscCall(RdBroadcastText(comm, message, sizeof message));
   PetscCheck(!message[0], comm, PETSC_ERR_FILE_WRITE, "%s", message);
+  PetscCall(RdBroadcastInts(comm, &length, 1));
+  if (archive->rank != 0) PetscCall(PetscCalloc1(length + 1, &options_text));
+  PetscCall(RdBroadcastText(comm, options_text, (size_t)length + 1));
   PetscCall(OpenParallel(archive, cfg->output, dims));
+  PetscCall(OpenChecksum(archive, options_text));
+  PetscCall(PetscFree(options_text));
   *archive_out = archive;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -743,6 +815,7 @@ PetscErrorCode RdArchiveMerge(const char *output, PetscInt n_inputs, const char 
   double  *merged_status;
   PetscInt n_dims, shape[RD_MAX_FIELD_RANK], n_points, pending = 0;
   hid_t    out;
+  PetscBool first_has[RD_NUM_FIELDS];
 
   PetscFunctionBeginUser;
   PetscCheck(n_inputs >= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "repdrift-merge needs at least one input archive");
@@ -753,6 +826,7 @@ PetscErrorCode RdArchiveMerge(const char *output, PetscInt n_inputs, const char 
     PetscCall(RdArchiveOpenRead(inputs[0], &reader));
     PetscCall(ReadStringDataset(reader->file, "/config/options", &first_options));
     PetscCall(RdArchiveReadField(reader, RD_FIELD_SWEEP_STATUS, &n_dims, shape, &merged_status));
+    for (int f = 0; f < RD_NUM_FIELDS; f++) first_has[f] = RdArchiveHasField(reader, (RdField)f);
     PetscCall(RdArchiveCloseRead(&reader));
     n_points = shape[0];
   }
@@ -764,6 +838,8 @@ PetscErrorCode RdArchiveMerge(const char *output, PetscInt n_inputs, const char 
     PetscCall(ReadStringDataset(reader->file, "/config/options", &options));
     PetscCheck(strcmp(options, first_options) == 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s and %s come from different sweeps (their /config/options differ): only slices of one sweep can be merged", inputs[0], inputs[i]);
     PetscCall(PetscFree(options));
+    for (int f = 0; f < RD_NUM_FIELDS; f++) /* datasets added to the schema later: all inputs have them, or none */
+      PetscCheck(!RdFieldAddedLater((RdField)f) || RdArchiveHasField(reader, (RdField)f) == first_has[f], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s %s %s but %s %s: slices written by repdrifts before and after it was added cannot be merged (rerun the older ones)", inputs[i], first_has[f] ? "lacks" : "has", rd_field_specs[f].path, inputs[0], first_has[f] ? "has it" : "does not");
     PetscCall(RdArchiveReadField(reader, RD_FIELD_SWEEP_STATUS, &n_dims, shape, &status));
     PetscCall(RdArchiveCloseRead(&reader));
     PetscCheck(shape[0] == n_points, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s has %d points, %s %d", inputs[i], (int)shape[0], inputs[0], (int)n_points);

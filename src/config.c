@@ -31,6 +31,7 @@ static const RdOption run_options[] = {
   {.name = "-overwrite", .type = RD_OPTION_BOOL, AT(overwrite), .default_value = "false", .help = "Replace an existing -output file", NEVER},
   {.name = "-terse", .type = RD_OPTION_BOOL, AT(terse), .default_value = "false", .help = "Stable rounded output without timings (golden tests)", NEVER},
   {.name = "-resume", .type = RD_OPTION_BOOL, AT(resume), .default_value = "false", .help = "Reopen an existing -output (same options and schema) and compute only the points not yet done", NEVER},
+  {.name = "-break_lock", .type = RD_OPTION_BOOL, AT(break_lock), .default_value = "false", .help = "Take over the claim on -output of a writer that is provably gone (a killed run); a live writer's claim is never broken", NEVER},
   {.name = "-sweep_slice", .type = RD_OPTION_INT_LIST, AT(slice), .count_offset = offsetof(RdConfig, n_slice), .max_count = 2, .default_value = "0,1", .help = "INDEX,COUNT: compute only slice INDEX of COUNT contiguous slices of the points (job arrays; merge with repdrift-merge)", NEVER},
   {.name = "-seed", .type = RD_OPTION_INT, AT(seed), .default_value = "1", .range = ">= 0", .help = "Global seed: every random stream derives from (seed, replicate, purpose)"},
   {.name = "-save_responses", .type = RD_OPTION_BOOL, AT(save_responses), .default_value = "false", .help = "Store every probe response in /responses/probe"},

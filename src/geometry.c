@@ -414,6 +414,17 @@ static double VariationalOverlap(const RdPCA *earlier, const RdPCA *later)
   return sum / (double)PetscMin(k, k_later);
 }
 
+/* Chance level of Gamma: for uniformly random subspaces of dimensions k and k' of R^n,
+ * E (w_I . w'_J)^2 = 1/n for each of the k k' pairs, so E Gamma = k k' / (n min(k, k')) =
+ * max(k, k') / n: the level an overlap of Eq 10 must exceed to say the two days' variational
+ * spaces are related. NaN where Gamma is. */
+static double VariationalOverlapChance(const RdPCA *earlier, const RdPCA *later)
+{
+  const PetscInt k = earlier->k_variational, k_later = later->k_variational;
+  if (PetscMin(k, k_later) < 1) return RD_NAN;
+  return (double)PetscMax(k, k_later) / (double)earlier->n_units;
+}
+
 /* PCs with a positive eigenvalue (a prefix: eigenvalues are sorted and clipped at 0). The others
  * span the null space of the covariance in a basis the solver chose: per-PC metrics along them
  * would depend on that arbitrary choice, so they are NaN. */
@@ -496,6 +507,7 @@ PetscErrorCode RdDriftCompute(const RdPCA *earlier, const RdPCA *later, const do
   pair->fraction_in_variational_space = FractionInVariationalSpace(earlier, drift);
   pair->fraction_chance               = (double)earlier->k_variational / (double)p;
   pair->variational_overlap           = VariationalOverlap(earlier, later);
+  pair->variational_overlap_chance    = VariationalOverlapChance(earlier, later);
   pair->angle_slope = pair->angle_r = RD_NAN;
   if (pair->along_pc) { /* the per-PC metrics: the costly part (the flow projects every later sample) */
     DriftAlongPCs(earlier, drift, pair->along_pc, pair->angle_to_pc);

@@ -3,7 +3,23 @@
 #include <repdrift/noise.h>
 #include <math.h>
 
-const char *const rd_noise_type_names[RD_NUM_NOISE_TYPES] = {"none", "node_dropout", "weight_dropout", "additive", "multiplicative", "gradient"};
+const char *const rd_noise_type_names[RD_NUM_NOISE_TYPES]                       = {"none", "node_dropout", "weight_dropout", "additive", "multiplicative", "gradient"};
+const char *const rd_weight_mask_scope_names[RD_NUM_WEIGHT_MASK_SCOPES]          = {"per_example", "per_batch"};
+const char *const rd_gradient_noise_target_names[RD_NUM_GRADIENT_NOISE_TARGETS] = {"weights_and_bias", "weights"};
+
+/* Index of name in names[count], or -1. */
+static PetscErrorCode IndexOfName(const char *name, const char *const names[], int count, int *index)
+{
+  PetscBool match = PETSC_FALSE;
+
+  PetscFunctionBeginUser;
+  *index = -1;
+  for (int i = 0; i < count && name && !match; i++) {
+    PetscCall(PetscStrcmp(name, names[i], &match));
+    if (match) *index = i;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
 
 PetscErrorCode RdNoiseCheck(const RdNoise *noise, const char *option_name)
 {
@@ -26,14 +42,34 @@ PetscErrorCode RdNoiseCheck(const RdNoise *noise, const char *option_name)
 
 PetscErrorCode RdNoiseTypeFromName(const char *name, const char *option_name, RdNoiseType *type)
 {
-  PetscBool match = PETSC_FALSE;
+  int index;
 
   PetscFunctionBeginUser;
-  for (int t = 0; t < RD_NUM_NOISE_TYPES && !match; t++) {
-    PetscCall(PetscStrcmp(name, rd_noise_type_names[t], &match));
-    if (match) *type = (RdNoiseType)t;
-  }
-  PetscCheck(match, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s must be one of none, node_dropout, weight_dropout, additive, multiplicative, gradient (got \"%s\")", option_name, name ? name : "(null)");
+  PetscCall(IndexOfName(name, rd_noise_type_names, RD_NUM_NOISE_TYPES, &index));
+  PetscCheck(index >= 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s must be one of none, node_dropout, weight_dropout, additive, multiplicative, gradient (got \"%s\")", option_name, name ? name : "(null)");
+  *type = (RdNoiseType)index;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdWeightMaskScopeFromName(const char *name, const char *option_name, RdWeightMaskScope *scope)
+{
+  int index;
+
+  PetscFunctionBeginUser;
+  PetscCall(IndexOfName(name, rd_weight_mask_scope_names, RD_NUM_WEIGHT_MASK_SCOPES, &index));
+  PetscCheck(index >= 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s must be per_example or per_batch (got \"%s\")", option_name, name ? name : "(null)");
+  *scope = (RdWeightMaskScope)index;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdGradientNoiseTargetFromName(const char *name, const char *option_name, RdGradientNoiseTarget *target)
+{
+  int index;
+
+  PetscFunctionBeginUser;
+  PetscCall(IndexOfName(name, rd_gradient_noise_target_names, RD_NUM_GRADIENT_NOISE_TARGETS, &index));
+  PetscCheck(index >= 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s must be weights or weights_and_bias (got \"%s\")", option_name, name ? name : "(null)");
+  *target = (RdGradientNoiseTarget)index;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -165,6 +201,8 @@ void RdNoiseDrawWeightMask(const RdNoise *noise, size_t count, RdStream *stream,
     mask[k] = drop ? 0.0 : kept;
   }
 }
+
+size_t RdNoiseGradientCount(RdGradientNoiseTarget target, size_t weights, size_t biases) { return target == RD_GRADIENT_NOISE_WEIGHTS ? weights : weights + biases; }
 
 void RdNoiseAddGradient(const RdNoise *noise, size_t count, RdStream *stream, double *gradient)
 {

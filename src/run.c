@@ -1,6 +1,7 @@
 /* One sweep point end to end, and the rounds in which every rank runs and writes its points
  * (include/repdrift/run.h). The model's part comes from its ops; this file names no model. */
 #include <repdrift/run.h>
+#include <repdrift/claim.h>
 #include <repdrift/geometry.h>
 #include <repdrift/model.h>
 #include <repdrift/noise.h>
@@ -192,6 +193,7 @@ static PetscErrorCode AnalyseGeometry(const RdDims *dims, const RdResponses *res
         result->values[RD_FIELD_DRIFT_FRACTION_IN_VARIATIONAL_SPACE][pair_index] = pair.fraction_in_variational_space;
         result->values[RD_FIELD_DRIFT_FRACTION_CHANCE][pair_index]              = pair.fraction_chance;
         result->values[RD_FIELD_DRIFT_VARIATIONAL_OVERLAP][pair_index]          = pair.variational_overlap;
+        result->values[RD_FIELD_DRIFT_VARIATIONAL_OVERLAP_CHANCE][pair_index]   = pair.variational_overlap_chance;
         if (later == s + 1) { /* per-PC metrics for consecutive days, stored at the later day */
           size_t day_stimulus = RD_IDX2(later, k, K);
           Store(&result->values[RD_FIELD_DRIFT_ALONG_PC][day_stimulus * pcs], pair.along_pc, pca[s].n_pcs);
@@ -306,7 +308,7 @@ PetscErrorCode RdRunOwnedPoints(MPI_Comm comm, const RdConfig *cfg, const RdDims
     PetscCall(RdArchiveWriteRound(archive, point >= 0 ? &result : NULL));
     PetscCall(RdProgressRound(&progress, point, status, seconds, cfg->terse));
     /* the point in flight is finished and durable; stop here if any rank was asked to */
-    PetscCall(RdAnyRank(comm, RdSignalReceived() != 0, interrupted));
+    PetscCall(RdAnyRank(comm, RdSignalReceived() != 0 || RdLauncherGone(), interrupted));
   }
   PetscCall(RdProgressLoadTable(&progress, cfg->terse));
   PetscCall(RdPointResultDestroy(&result));

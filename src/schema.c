@@ -44,6 +44,7 @@ const RdFieldSpec rd_field_specs[RD_NUM_FIELDS] = {
   [RD_FIELD_SWEEP_LR] = {"/sweep/lr", 1, {P}, F64, CREATE, RD_ALWAYS, "1/step", "SGD learning rate eta at this point"},
   [RD_FIELD_SWEEP_STATUS] = {"/sweep/status", 1, {P}, I8, POINT, RD_ALWAYS, "1", "0 pending, 1 done, 2 diverged (non-finite loss), 3 failed"},
   [RD_FIELD_SWEEP_WALL_SECONDS] = {"/sweep/wall_seconds", 1, {P}, F64, POINT, RD_ALWAYS, "s", "wall-clock seconds spent on the point"},
+  [RD_FIELD_SWEEP_CHECKSUM] = {"/sweep/checksum", 1, {P}, RD_TYPE_UINT64, RD_WRITTEN_BY_ARCHIVE, RD_ALWAYS, "1", "SipHash-2-4 of the point as stored: /config/options, the point index and its slice of every per-point dataset but wall_seconds (status included), in schema order; written with the data, before the status; 0 = not written (README: Integrity)"},
   [RD_FIELD_TASK_LOSS] = {"/task/loss", 2, {P, D}, F64, POINT, RD_ALWAYS, "1", "population loss (expectation over stimuli, input noise and dropout, incl. weight decay) at the end of each day"},
   [RD_FIELD_RESPONSES_MEAN] = {"/responses/mean", 4, {P, D, S, U}, F64, POINT, RD_ALWAYS, "activation", "mean hidden response per stimulus and day"},
   [RD_FIELD_RESPONSES_PROBE] = {"/responses/probe", 5, {P, D, S, M, U}, F64, POINT, RD_WITH_SAVE_RESPONSES, "activation", "every probe response (hidden layer after dropout) the geometry was computed from"},
@@ -56,6 +57,7 @@ const RdFieldSpec rd_field_specs[RD_NUM_FIELDS] = {
   [RD_FIELD_DRIFT_FRACTION_IN_VARIATIONAL_SPACE] = {"/drift/fraction_in_variational_space", 4, {P, D, L, S}, F64, POINT, RD_ALWAYS, "1", "gamma = |P d|^2/|d|^2 with the earlier day's variational space (Eq 9)"},
   [RD_FIELD_DRIFT_FRACTION_CHANCE] = {"/drift/fraction_chance", 4, {P, D, L, S}, F64, POINT, RD_ALWAYS, "1", "chance level of gamma for a random direction: k / width"},
   [RD_FIELD_DRIFT_VARIATIONAL_OVERLAP] = {"/drift/variational_overlap", 4, {P, D, L, S}, F64, POINT, RD_ALWAYS, "1", "Gamma: overlap of the two days' variational spaces (Eq 10)"},
+  [RD_FIELD_DRIFT_VARIATIONAL_OVERLAP_CHANCE] = {"/drift/variational_overlap_chance", 4, {P, D, L, S}, F64, POINT, RD_ALWAYS, "1", "chance level of Gamma, max(k, k') / width: its expectation for two random subspaces of the two days' dimensions"},
   [RD_FIELD_DRIFT_ALONG_PC] = {"/drift/along_pc", 4, {P, D, S, C}, F64, POINT, RD_ALWAYS, "1", "|w_i.d|/|d| for the pair (day-1 -> day), PCs of day-1 (Eq 13a, normalised); NaN for PCs of zero variance and on day 0"},
   [RD_FIELD_DRIFT_ANGLE_TO_PC] = {"/drift/angle_to_pc", 4, {P, D, S, C}, F64, POINT, RD_ALWAYS, "degree", "angle between d and w_i for the pair (day-1 -> day) (Eq 13b); day 0 is NaN"},
   [RD_FIELD_DRIFT_VARIANCE_FLOW] = {"/drift/variance_flow", 4, {P, D, S, C}, F64, POINT, RD_ALWAYS, "1", "vtilde_i: share of day's total in-class variance along day-1's PC i (Eq 13c); NaN for PCs of zero variance and on day 0"},
@@ -148,6 +150,29 @@ size_t RdFieldPointElements(RdField field, const RdDims *dims)
   size_t count = 1;
   for (int i = 1; i < rd_field_specs[field].rank; i++) count *= (size_t)dims->size[rd_field_specs[field].dims[i]];
   return count;
+}
+
+PetscBool RdFieldRunDependent(RdField field)
+{
+  return field == RD_FIELD_SWEEP_WALL_SECONDS;
+}
+
+PetscBool RdFieldInChecksum(RdField field)
+{
+  return rd_field_specs[field].when == RD_WRITTEN_PER_POINT && !RdFieldRunDependent(field);
+}
+
+PetscBool RdFieldAddedLater(RdField field)
+{
+  static const RdField added_later[] = {RD_FIELD_DRIFT_VARIATIONAL_OVERLAP_CHANCE, RD_FIELD_SWEEP_CHECKSUM};
+  for (size_t i = 0; i < sizeof added_later / sizeof added_later[0]; i++)
+    if (added_later[i] == field) return PETSC_TRUE;
+  return PETSC_FALSE;
+}
+
+int64_t RdFieldStoredInteger(double value)
+{
+  return isnan(value) ? -1 : (int64_t)llround(value);
 }
 
 const char *RdStatusName(PetscInt status)

@@ -15,6 +15,9 @@ void RdSignalsInstall(void)
   sigemptyset(&action.sa_mask);
   sigaction(SIGTERM, &action, NULL);
   sigaction(SIGUSR1, &action, NULL);
+  /* stdout is a pipe to mpirun: when mpirun is killed the next print would kill the rank mid-round
+     (PETSc's handler aborts); as a stop request the rank finishes its point and leaves cleanly */
+  sigaction(SIGPIPE, &action, NULL);
 }
 
 int RdSignalReceived(void) { return (int)received_signal; }

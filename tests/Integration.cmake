@@ -57,6 +57,12 @@ add_test(NAME kill_and_resume
           ${CMAKE_CURRENT_SOURCE_DIR} ${REPDRIFT_TEST_DIR}/kill_resume)
 set_tests_properties(kill_and_resume PROPERTIES LABELS integration ENVIRONMENT "${REPDRIFT_MPI_ENV}")
 
+# One writer per archive: a second writer refused (1 and 2 ranks), stale claims, kill -9 of mpirun.
+add_test(NAME claim_one_writer
+  COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/claim.sh $<TARGET_FILE:repdrift> $<TARGET_FILE:repdrift-merge> $<TARGET_FILE:repdrift-report>
+          ${REPDRIFT_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR} ${REPDRIFT_TEST_DIR}/claim)
+set_tests_properties(claim_one_writer PROPERTIES LABELS "integration;mpi" ENVIRONMENT "${REPDRIFT_MPI_ENV}" PROCESSORS 2)
+
 # Job-array slices merged == the single run.
 add_test(NAME slices_and_merge
   COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/slices_merge.sh $<TARGET_FILE:repdrift> $<TARGET_FILE:repdrift-merge>
@@ -116,6 +122,6 @@ foreach(pair "small;small_1ranks" "theory-e3;theory_3ranks" "classifier-small;cl
   add_test(NAME archive_checksums_${name}
     COMMAND ${REPDRIFT_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/golden/archive_checksums.py
             ${REPDRIFT_TEST_DIR}/${fixture}.h5 --check ${CMAKE_CURRENT_SOURCE_DIR}/golden/${name}.sha256
-            --options ${CMAKE_CURRENT_SOURCE_DIR}/golden/${name}.options)
+            --options ${CMAKE_CURRENT_SOURCE_DIR}/golden/${name}.options --allow-new /sweep/checksum)
   set_tests_properties(archive_checksums_${name} PROPERTIES LABELS integration FIXTURES_REQUIRED ${fixture})
 endforeach()

@@ -31,6 +31,16 @@ add_test(NAME classifier_report COMMAND $<TARGET_FILE:repdrift-report> ${REPDRIF
 set_tests_properties(classifier_report PROPERTIES LABELS "integration;classifier" FIXTURES_REQUIRED classifier_3ranks
   PASS_REGULAR_EXPRESSION "Drift signature per noise type.*node_dropout.*weight_dropout.*additive.*multiplicative.*gradient.*paper \\(node\\)")
 
+# The signature table against the archive: the share of variance in the variational space next to
+# the paper's 0.82, the readout rotation end to end at 5 epochs next to 2.6 / 18.6 deg ("n/a (< 5
+# epochs)" in the 2-epoch sweep; a 6-epoch run of node dropout and gradient noise for the number).
+add_test(NAME classifier_report_check
+  COMMAND ${REPDRIFT_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/python/check_models.py report $<TARGET_FILE:repdrift-report> ${REPDRIFT_TEST_DIR}/classifier_3ranks.h5)
+set_tests_properties(classifier_report_check PROPERTIES LABELS "integration;python;classifier" FIXTURES_REQUIRED classifier_3ranks)
+add_test(NAME classifier_report_5_epochs
+  COMMAND sh -c "$<TARGET_FILE:repdrift> -options_file ${CMAKE_CURRENT_SOURCE_DIR}/configs/classifier-small.yaml -overwrite -epochs 6 -snapshots_per_epoch 1 -sweep_noise_type node_dropout,gradient -terse -output ${REPDRIFT_TEST_DIR}/classifier_6_epochs.h5 > /dev/null && ${REPDRIFT_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/python/check_models.py report $<TARGET_FILE:repdrift-report> ${REPDRIFT_TEST_DIR}/classifier_6_epochs.h5")
+set_tests_properties(classifier_report_5_epochs PROPERTIES LABELS "integration;python;classifier" ENVIRONMENT "${REPDRIFT_MPI_ENV}")
+
 add_test(NAME autoencoder_modularity_check
   COMMAND ${REPDRIFT_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/python/check_models.py modularity ${REPDRIFT_TEST_DIR}/autoencoder_3ranks.h5)
 set_tests_properties(autoencoder_modularity_check PROPERTIES LABELS "integration;python;autoencoder" FIXTURES_REQUIRED autoencoder_3ranks)

@@ -1,8 +1,9 @@
 # Post-processing (issue 10): the Python package python/repdrift (open_archive, summary) and
 # repdrift-plot, checked against the archives themselves by tests/python/check_postproc.py: every
 # figure's CSV recomputed independently, images of the stated size, skipped figures noted,
-# open_archive on every group (also of a sliced and a merged run), summary() against numpy with
-# diverged points, and bad input. Label python (and postproc).
+# open_archive on every group (also of a sliced and a merged run), summary() and repdrift-report
+# -summary/-csv against numpy with diverged, failed and pending points (and -summary/-csv of every
+# model's archive), and bad input. Label python (and postproc).
 set(REPDRIFT_PLOT ${PROJECT_BINARY_DIR}/repdrift-plot)
 set(REPDRIFT_POSTPROC_ENV ${REPDRIFT_MPI_ENV} PYTHONPATH=${PROJECT_BINARY_DIR}/python MPLBACKEND=Agg)
 set(CHECK_POSTPROC ${REPDRIFT_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/python/check_postproc.py)
@@ -22,7 +23,7 @@ foreach(case ${postproc_cases})
   list(GET fields 3 expected)
   add_test(NAME postproc_figures_${name}
     COMMAND ${CHECK_POSTPROC} figures ${REPDRIFT_PLOT} ${REPDRIFT_TEST_DIR}/${archive} ${REPDRIFT_TEST_DIR}/figures_${name} --expect ${expected}
-            --format $<IF:$<STREQUAL:${name},linear>,png$<COMMA>svg$<COMMA>pdf,png>)
+            --format $<IF:$<STREQUAL:${name},linear>,png$<COMMA>svg$<COMMA>pdf,png> --report $<TARGET_FILE:repdrift-report>)
   set_tests_properties(postproc_figures_${name} PROPERTIES LABELS "python;postproc" ENVIRONMENT "${REPDRIFT_POSTPROC_ENV}"
     FIXTURES_REQUIRED ${fixture})
 endforeach()

@@ -116,6 +116,12 @@ head -c 4000 "$good_archive" > "$work/truncated.h5"
 expect_failure "report: truncated archive" "truncated" "$report" "$work/truncated.h5"
 expect_failure "report: missing file" "missing.h5" "$report" "$work/missing.h5"
 expect_failure "report: no file" "Usage: repdrift-report FILE" "$report"
+expect_failure "report -summary: not HDF5" "not a repdrift archive" "$report" "$work/text.h5" -summary
+expect_failure "report -csv: missing file" "missing.h5" "$report" "$work/missing.h5" -csv
+expect_failure "report -summary: not a boolean" "-summary maybe" "$report" "$good_archive" -summary maybe
+cp "$good_archive" "$work/seeds.h5"
+"$python" -c "import h5py; f = h5py.File('$work/seeds.h5', 'r+'); f['sweep/seed'][1] = 0"
+expect_failure "report -summary: points out of the sweep's order" "not in the sweep's documented order" "$report" "$work/seeds.h5" -summary -csv
 
 # a sweep that cannot fit in memory is refused before anything runs, with the estimate
 bad "sweep larger than memory" "GB per rank" "-sweep_width 60000 -probe_samples 100000 -days 100"

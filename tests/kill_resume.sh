@@ -40,7 +40,18 @@ for signal in KILL TERM USR1; do
     fi
     # every point marked done in the killed archive is already identical to the reference
     "$python" "$tests/python/compare_done_points.py" "$work/reference.h5" "$work/$name.h5" > "$work/$name.partial.txt" 2>&1 || fail "$name: a point marked done differs from the reference"
-    "$exe" $options -output "$work/$name.h5" -resume > "$work/$name.resume.log" 2>&1 || { fail "$name: -resume failed"; tail -5 "$work/$name.resume.log"; continue; }
+    resume_options=""
+    if [ "$signal" = KILL ]; then
+      # a killed writer leaves its claim: -resume names it as stale, -break_lock takes it over
+      [ -f "$work/$name.h5.lock" ] || fail "$name: the killed run left no claim record"
+      "$exe" $options -output "$work/$name.h5" -resume > "$work/$name.stale.log" 2>&1
+      [ $? -eq 2 ] && grep -q "stale claim" "$work/$name.stale.log" || fail "$name: -resume over a killed run's claim was not refused as stale"
+      resume_options=-break_lock
+    else
+      [ ! -f "$work/$name.h5.lock" ] || fail "$name: an interrupted run left its claim behind"
+    fi
+    "$exe" $options -output "$work/$name.h5" -resume $resume_options > "$work/$name.resume.log" 2>&1 || { fail "$name: -resume failed"; tail -5 "$work/$name.resume.log"; continue; }
+    [ ! -f "$work/$name.h5.lock" ] || fail "$name: the resumed run left its claim behind"
     if "$python" "$tests/python/compare_archives.py" "$work/reference.h5" "$work/$name.h5" > "$work/$name.compare.txt" 2>&1; then
       echo "ok   $name ($done_points points done when killed, resumed, identical to the uninterrupted run)"; passed=$((passed + 1))
     else

@@ -22,6 +22,8 @@ typedef struct {
   char              noise_types[256];           /* root attribute "noise_type": the run's noise sources, comma-separated */
   PetscInt          seed;                       /* root attribute "global_seed" */
   RdSchemaSelection selection;                  /* the optional groups the file has */
+  char              claim_note[512];            /* "" or what -break_lock took over: root attribute
+                                                   "claim_broken" (appended to on -resume) */
 } RdArchiveSettings;
 
 /* What the archive records besides the data: run-level provenance filled by the caller. */
@@ -32,13 +34,40 @@ typedef struct {
   PetscInt    mpi_ranks;
 } RdArchiveProvenance;
 
+/* What an archive must hold, derived from its options (include/repdrift/integrity.h): the run's
+ * settings (root attributes model, global_seed, noise_type; the optional groups), its dimensions
+ * (dims_known false: only checked to agree among the datasets), the sweep description (full
+ * arrays of the RD_WRITTEN_AT_CREATION fields; NULL where it cannot be derived: then checked for
+ * range only) and the options text (NULL: not compared). */
+typedef struct {
+  RdArchiveSettings settings;
+  RdDims            dims;
+  PetscBool         dims_known;
+  double           *description[RD_NUM_FIELDS];
+  char             *options_text;
+} RdArchiveExpectation;
+
+/* What the validation and the checksum verification found in an archive. */
+typedef struct {
+  PetscInt  n_points;
+  PetscInt *status;           /* /sweep/status of every point */
+  PetscInt  n_status[4];      /* points pending, done, diverged, failed */
+  PetscBool has_checksums;    /* /sweep/checksum exists (archives written before it have none) */
+  PetscBool absent[RD_NUM_FIELDS]; /* fields added later (RdFieldAddedLater) this older archive lacks */
+  PetscBool verified;         /* RdArchiveVerifyChecksums ran */
+  PetscInt  n_failing;        /* finished points whose checksum does not match their data */
+  PetscInt *failing;          /* their indices, ascending */
+} RdArchiveIntegrity;
+
 /* Collective. Refuses an existing -output unless -overwrite; plan_values[f] (full arrays including
  * the point dimension) are given for every RD_WRITTEN_AT_CREATION field. */
 PetscErrorCode RdArchiveCreate(MPI_Comm comm, const RdArchiveSettings *cfg, const RdDims *dims, const double *const plan_values[RD_NUM_FIELDS], const RdArchiveProvenance *provenance, RdArchive *archive);
-/* Collective (-resume): checks that -output is a repdrift archive of this schema version whose
- * /config/options equal options_text and whose dimensions equal dims, then gives every rank the
- * /sweep/status of every point (status[n_points]). Clear error, file untouched, otherwise. */
-PetscErrorCode RdArchiveResumeCheck(MPI_Comm comm, const RdArchiveSettings *cfg, const char *options_text, const RdDims *dims, PetscInt *status);
+/* Collective (-resume): checks that -output (expect->settings.output) is a repdrift archive of this
+ * schema version whose /config/options equal expect->options_text and which holds what they imply
+ * (RdArchiveValidate), then gives every rank the /sweep/status of every point (status[n_points]).
+ * A finished point whose checksum fails counts as pending (recomputed), and rank 0 says so. Clear
+ * error, file untouched, otherwise. */
+PetscErrorCode RdArchiveResumeCheck(MPI_Comm comm, const RdArchiveExpectation *expect, PetscInt *status);
 /* Collective (-resume): reopens the checked archive for writing; its root status becomes "running". */
 PetscErrorCode RdArchiveReopen(MPI_Comm comm, const RdArchiveSettings *cfg, const RdDims *dims, RdArchive *archive);
 /* Collective: writes result (NULL on ranks without a finished point this round) and makes it
@@ -64,5 +93,26 @@ PetscBool      RdArchiveHasField(RdArchiveReader reader, RdField field);
 PetscErrorCode RdArchiveReadField(RdArchiveReader reader, RdField field, PetscInt *n_dims, PetscInt dims[RD_MAX_FIELD_RANK], double **values);
 /* A root attribute as text (numbers are formatted). */
 PetscErrorCode RdArchiveReadAttribute(RdArchiveReader reader, const char *name, char *value, size_t size);
+/* The run's effective options, /config/options: one "-name value" per line (PetscFree it). */
+PetscErrorCode RdArchiveReadOptions(RdArchiveReader reader, char **text);
+
+/* ---- integrity (src/archive_validate.c) ---- */
+/* /config/options (PetscFree it); message (one line) says why when it is missing or not a text. */
+PetscErrorCode RdArchiveReadOptionsText(RdArchiveReader reader, char **text, char *message, size_t size);
+/* The one validation every reader runs: root attributes (model, global_seed, noise_type as
+ * expected, a known status); every dimension scale and every dataset the schema declares for
+ * these options present (those added later may be absent: integrity->absent), with its type, rank,
+ * extents and attributes (units, description), and no dataset of a group the options do not select; /sweep/status codes known; the sweep description
+ * in range and equal to expect->description. Fills integrity (status; has_checksums); message is
+ * empty when the archive is valid, else one line naming the dataset and what is wrong. */
+PetscErrorCode RdArchiveValidate(RdArchiveReader reader, const RdArchiveExpectation *expect, RdArchiveIntegrity *integrity, char *message, size_t size);
+/* After RdArchiveValidate: recomputes the checksum of every finished point (status != pending)
+ * from the stored bytes (checksum.h) and lists those that differ from /sweep/checksum (or have
+ * none) in integrity->failing. Nothing to do without /sweep/checksum. message as above (a file
+ * HDF5 cannot read). */
+PetscErrorCode RdArchiveVerifyChecksums(RdArchiveReader reader, RdArchiveIntegrity *integrity, char *message, size_t size);
+PetscErrorCode RdArchiveIntegrityDestroy(RdArchiveIntegrity *integrity);
+/* Points for a message: "3, 7, 12" (the first ten, then "..."). */
+void           RdArchivePointList(const PetscInt *points, PetscInt n, char *text, size_t size);
 
 #endif

@@ -23,6 +23,7 @@ typedef struct RdConfig {
   char              output[RD_OPTION_STRING_SIZE];
   PetscBool         overwrite, terse, save_responses, help;
   PetscBool         resume;                /* reopen -output and compute only unfinished points */
+  PetscBool         break_lock;            /* take over a stale claim on -output (claim.h) */
   PetscInt          slice[2], n_slice;     /* -sweep_slice INDEX,COUNT (array jobs) */
   PetscInt          slice_index, slice_count;
   PetscInt          seed;

@@ -46,6 +46,9 @@ typedef struct {
   double fraction_in_variational_space; /* gamma = |P d|^2/|d|^2 with the earlier day's P, Eq 9 */
   double fraction_chance;               /* k_earlier / n_units */
   double variational_overlap;           /* Gamma, Eq 10 */
+  double variational_overlap_chance;    /* max(k, k') / n_units: the expectation of Gamma for two
+                                           uniformly random subspaces of dimensions k and k'
+                                           (E sum (w_I.w'_J)^2 = k k' / n); NaN with Gamma */
   double *along_pc;                     /* [earlier->n_pcs] |w_i.d|/|d| (caller-provided) */
   double *angle_to_pc;                  /* [earlier->n_pcs] theta(d, w_i) degrees (caller-provided) */
   double *variance_flow;                /* [earlier->n_pcs] vtilde_i, Eq 13c: later variance along w_i

@@ -6,10 +6,12 @@
  *   none            only SGD sampling noise
  *   node_dropout    each feature unit zeroed with probability p, survivors scaled by 1/(1-p)
  *   weight_dropout  each weight into the feature layer (W2) zeroed with probability p, survivors
- *                   scaled by 1/(1-p); a fresh mask per example (the bias b2 is never dropped)
+ *                   scaled by 1/(1-p) (the bias b2 is never dropped); a fresh mask per example or
+ *                   one per forward pass (minibatch): RdWeightMaskScope
  *   additive        feature pre-activation z_j += s e_j, e_j ~ N(0,1), per unit per example
  *   multiplicative  feature pre-activation z_j *= 1 + s e_j, per unit per example
- *   gradient        s e added to every entry of the gradient of W2 and of b2, once per SGD step
+ *   gradient        s e added to every entry of the gradient of W2 (and of b2: RdGradientNoiseTarget),
+ *                   once per SGD step
  *
  * level = p in [0,1) for the dropouts, s >= 0 otherwise.
  *
@@ -42,6 +44,26 @@ typedef enum {
 /* "none", "node_dropout", "weight_dropout", "additive", "multiplicative", "gradient" (option values) */
 extern const char *const rd_noise_type_names[RD_NUM_NOISE_TYPES];
 
+/* The two details of Aitken et al.'s noise that this program makes choices (fields of the
+ * classifier's RdClassifierHyper; their zero values are the MLP's historical behaviour, so a
+ * zeroed struct keeps old archives bit-identical).
+ *
+ * How often the weight-dropout mask is redrawn. Aitken et al. (2022, Methods) redraw it at every
+ * forward pass, i.e. one mask shared by the examples of a minibatch (per_batch); per_example gives
+ * every example its own mask (DropConnect's per-example form; this program's MLP since its start).
+ * A forward pass is one SGD step in training and one chunk of up to `batch` examples in the probes
+ * and the accuracy (see the classifier's header). */
+typedef enum { RD_WEIGHT_MASK_PER_EXAMPLE = 0, RD_WEIGHT_MASK_PER_BATCH, RD_NUM_WEIGHT_MASK_SCOPES } RdWeightMaskScope;
+/* "per_example", "per_batch" (option -weight_dropout_mask) */
+extern const char *const rd_weight_mask_scope_names[RD_NUM_WEIGHT_MASK_SCOPES];
+
+/* Which gradient entries gradient noise perturbs. Aitken et al. (2022, Methods) perturb the weights
+ * into the feature layer only (weights); weights_and_bias also perturbs its bias (this program's
+ * MLP since its start). */
+typedef enum { RD_GRADIENT_NOISE_WEIGHTS_AND_BIAS = 0, RD_GRADIENT_NOISE_WEIGHTS, RD_NUM_GRADIENT_NOISE_TARGETS } RdGradientNoiseTarget;
+/* "weights_and_bias", "weights" (option -gradient_noise_on) */
+extern const char *const rd_gradient_noise_target_names[RD_NUM_GRADIENT_NOISE_TARGETS];
+
 typedef struct {
   RdNoiseType type;
   double      level; /* p for the dropouts, s for additive, multiplicative and gradient; unused for none */
@@ -55,6 +77,11 @@ PetscErrorCode RdNoiseCheck(const RdNoise *noise, const char *option_name);
 /* Parses an option value ("node_dropout", ...) into the type; the error lists the valid names and
  * names option_name. */
 PetscErrorCode RdNoiseTypeFromName(const char *name, const char *option_name, RdNoiseType *type);
+
+/* Option values of the two details ("per_batch", "weights", ...); errors list the valid names and
+ * name option_name. */
+PetscErrorCode RdWeightMaskScopeFromName(const char *name, const char *option_name, RdWeightMaskScope *scope);
+PetscErrorCode RdGradientNoiseTargetFromName(const char *name, const char *option_name, RdGradientNoiseTarget *target);
 
 /* Whether the type acts in the forward pass of every example (node_dropout, weight_dropout,
  * additive, multiplicative): the types a frozen-weight probe sees. */
@@ -94,8 +121,12 @@ void RdNoiseApplyNode(const RdNoise *noise, PetscInt n, RdStream *stream, double
 void RdNoiseDrawWeightMask(const RdNoise *noise, size_t count, RdStream *stream, double *mask);
 
 /* Gradient noise of one SGD step: for k = 0..count-1 in order, gradient_k += s RdStreamNormal(stream)
- * with s = noise->level (whatever noise->type is). The classifier passes W2 and b2, which are
- * contiguous in its parameter layout (W2 row-major, then b2). */
+ * with s = noise->level (whatever noise->type is). The classifier passes W2 and, for
+ * gradient_on = weights_and_bias, b2, which follows W2 in its parameter layout (W2 row-major, then
+ * b2); RdNoiseGradientCount gives the count. */
 void RdNoiseAddGradient(const RdNoise *noise, size_t count, RdStream *stream, double *gradient);
+/* Entries gradient noise perturbs for a feature layer of `weights` weights and `biases` biases:
+ * weights, or weights + biases for weights_and_bias. */
+size_t RdNoiseGradientCount(RdGradientNoiseTarget target, size_t weights, size_t biases);
 
 #endif

@@ -49,4 +49,18 @@ uint32_t RdStreamBelow(RdStream *stream, uint32_t n);
 /* Index k with probability cumulative[k] - cumulative[k-1]; cumulative[n-1] must be 1. */
 int      RdStreamCategorical(RdStream *stream, const double *cumulative, int n);
 
+/* Block draws: each returns exactly what `count` successive calls of the scalar function above
+ * return, and leaves the stream in the same state (words, spare normal), however the calls would
+ * have been interleaved with other draws before; only faster (many Philox blocks per SIMD register,
+ * include/repdrift/kernel_isa.h). count = 0 draws nothing. */
+void     RdStreamFillUInt32(RdStream *stream, uint32_t *out, size_t count);  /* RdStreamUInt32 */
+void     RdStreamFillUniform(RdStream *stream, double *out, size_t count);   /* RdStreamUniform */
+void     RdStreamFillNormal(RdStream *stream, double *out, size_t count);    /* RdStreamNormal */
+/* Dropout masks: out[j] = (RdStreamUniform(stream) >= p) ? kept_value : 0.0, decided on the
+ * uniform's 53 raw bits against threshold = RdUniformThreshold(p) (computed once per p). */
+void     RdStreamFillKeep(RdStream *stream, uint64_t threshold, double kept_value, double *out, size_t count);
+/* The smallest 53-bit cell k = (first word >> 5) * 2^26 + (second word >> 6) whose uniform
+ * (k + 0.5) / 2^53 is >= p, so that uniform >= p  <=>  k >= threshold, exactly; 2^53 = never. */
+uint64_t RdUniformThreshold(double p);
+
 #endif

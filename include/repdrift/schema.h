@@ -15,12 +15,14 @@ typedef enum {
   RD_NUM_DIMS
 } RdDim;
 
-typedef enum { RD_TYPE_FLOAT64, RD_TYPE_INT64, RD_TYPE_INT8 } RdValueType;
+typedef enum { RD_TYPE_FLOAT64, RD_TYPE_INT64, RD_TYPE_INT8, RD_TYPE_UINT64 } RdValueType;
 
 /* When a field is written. */
 typedef enum {
   RD_WRITTEN_AT_CREATION, /* sweep description, known before any point runs */
-  RD_WRITTEN_PER_POINT    /* a point's results, written in the round its point finishes */
+  RD_WRITTEN_PER_POINT,   /* a point's results, written in the round its point finishes */
+  RD_WRITTEN_BY_ARCHIVE   /* computed by the archive writer from a point's stored results (its
+                             checksum, include/repdrift/checksum.h), written with them */
 } RdWhen;
 
 /* Which runs have a field: every run, or only those with an optional group. A model says which
@@ -45,12 +47,13 @@ typedef enum {
   RD_FIELD_SWEEP_FREQUENCY, RD_FIELD_SWEEP_NOISE_LEVEL, RD_FIELD_SWEEP_WIDTH, RD_FIELD_SWEEP_SEED,
   RD_FIELD_SWEEP_STIMULUS_PROBABILITY, RD_FIELD_SWEEP_LR, RD_FIELD_SWEEP_NOISE_TYPE,
   RD_FIELD_SWEEP_STATUS, RD_FIELD_SWEEP_WALL_SECONDS,
+  RD_FIELD_SWEEP_CHECKSUM,
   RD_FIELD_TASK_LOSS,
   RD_FIELD_RESPONSES_MEAN, RD_FIELD_RESPONSES_PROBE,
   RD_FIELD_GEOMETRY_EIGENVALUES, RD_FIELD_GEOMETRY_EXPLAINED_VARIANCE_RATIO, RD_FIELD_GEOMETRY_PARTICIPATION_RATIO,
   RD_FIELD_GEOMETRY_VARIATIONAL_DIMENSION,
   RD_FIELD_DRIFT_ANGLE_BETWEEN_MEANS, RD_FIELD_DRIFT_RELATIVE_MAGNITUDE, RD_FIELD_DRIFT_FRACTION_IN_VARIATIONAL_SPACE,
-  RD_FIELD_DRIFT_FRACTION_CHANCE, RD_FIELD_DRIFT_VARIATIONAL_OVERLAP,
+  RD_FIELD_DRIFT_FRACTION_CHANCE, RD_FIELD_DRIFT_VARIATIONAL_OVERLAP, RD_FIELD_DRIFT_VARIATIONAL_OVERLAP_CHANCE,
   RD_FIELD_DRIFT_ALONG_PC, RD_FIELD_DRIFT_ANGLE_TO_PC, RD_FIELD_DRIFT_VARIANCE_FLOW,
   RD_FIELD_DRIFT_ANGLE_SLOPE, RD_FIELD_DRIFT_ANGLE_R, RD_FIELD_DRIFT_NULL_FRACTION_IN_VARIATIONAL_SPACE,
   RD_FIELD_READOUT_CLASSIFIER_ACCURACY, RD_FIELD_READOUT_CLASSIFIER_ANGLE,
@@ -117,6 +120,18 @@ const char *RdStatusName(PetscInt status);
 
 /* Whether a run with these settings has the field. */
 PetscBool RdFieldPresent(RdField field, const RdSchemaSelection *selection);
+
+/* Whether a field is a measurement of the run rather than of its point (wall-clock seconds): it
+ * differs between runs of the same options, so it is left out of the point's checksum. */
+PetscBool RdFieldRunDependent(RdField field);
+/* Whether a point's checksum covers the field: every field written per point but the run-dependent
+ * ones, its status included (the checksum itself excepted). */
+PetscBool RdFieldInChecksum(RdField field);
+/* Whether a field was added to archive-v1 after archives had been written without it: a reader
+ * accepts its absence (an older archive), with a note. */
+PetscBool RdFieldAddedLater(RdField field);
+/* The integer a float64 value is stored as in an integer field: NaN (not computed) is -1. */
+int64_t RdFieldStoredInteger(double value);
 
 /* Elements of one point's slice of a field (product of its dims after `point`). */
 size_t RdFieldPointElements(RdField field, const RdDims *dims);

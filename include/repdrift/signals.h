@@ -1,5 +1,6 @@
-/* SIGTERM and SIGUSR1 (Slurm's warning before the time limit, preemption) ask the run to stop after
- * the current point: the handler only records the signal; the sweep loop checks between rounds. */
+/* SIGTERM and SIGUSR1 (Slurm's warning before the time limit, preemption), and SIGPIPE (the reader of
+ * our output, e.g. a killed mpirun, is gone) ask the run to stop after the current point: the
+ * handler only records the signal; the sweep loop checks between rounds. */
 #ifndef REPDRIFT_SIGNALS_H
 #define REPDRIFT_SIGNALS_H
 

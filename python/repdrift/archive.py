@@ -12,9 +12,20 @@ every point back at its axis indices. The axis values come from /config/options 
 options, in the order the run swept them) and are checked against /sweep/* point by point: an
 archive whose points are not that product in that order is refused with a one-line error.
 
+Every archive is first checked by the program's own validation, the one every reader shares
+(`repdrift-report ARCHIVE -verify`: the archive holds what its /config/options imply, and every
+finished point matches its checksum; README, "Integrity"): a damaged archive is refused with that
+check's one line. The program is found through $REPDRIFT_REPORT, else next to this package (the
+build tree's build/repdrift-report, an installed <prefix>/bin/repdrift-report, a source tree's
+build/repdrift-report), else on PATH; each file is checked once per process (per size and
+modification time).
+
 Only this module opens HDF5 files in the package.
 """
 import os
+import shutil
+import subprocess
+import warnings
 
 import h5py
 import numpy as np
@@ -33,6 +44,57 @@ PROVENANCE_ATTRIBUTES = ("program_version", "git_revision", "created", "finished
 
 class ArchiveError(Exception):
     """The file is not a usable repdrift archive; str() is one line naming what is wrong."""
+
+
+REPORT_ENVIRONMENT = "REPDRIFT_REPORT"
+_verified = {}  # (real path, size, mtime, inode) -> notes already printed
+
+
+def find_report():
+    """The repdrift-report that validates archives (see the module's docstring), or None."""
+    if os.environ.get(REPORT_ENVIRONMENT):
+        return os.environ[REPORT_ENVIRONMENT]
+    directory = os.path.dirname(os.path.abspath(__file__))
+    for _ in range(5):
+        directory = os.path.dirname(directory)
+        for candidate in (os.path.join(directory, "repdrift-report"), os.path.join(directory, "bin", "repdrift-report"),
+                          os.path.join(directory, "build", "repdrift-report")):
+            if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+                return candidate
+    return shutil.which("repdrift-report")
+
+
+def verify(path):
+    """Runs the program's validation of PATH (`repdrift-report PATH -verify`) unless this version of
+    the file passed it already: raises ArchiveError with its one line when the archive does not hold
+    what its options imply or points fail their checksums; its notes (e.g. an archive written before
+    checksums cannot be verified) become warnings."""
+    status = os.stat(path)
+    key = (os.path.realpath(path), status.st_size, status.st_mtime_ns, status.st_ino)
+    if key in _verified:
+        return
+    report = find_report()
+    if report is None:
+        raise ArchiveError(f"{path}: cannot check it: repdrift-report not found (set {REPORT_ENVIRONMENT} to its path "
+                           "or put it on PATH)")
+    try:
+        run = subprocess.run([report, path, "-verify"], capture_output=True, text=True, errors="replace")
+    except OSError as error:
+        raise ArchiveError(f"{path}: cannot check it: {REPORT_ENVIRONMENT}/repdrift-report {report} does not run "
+                           f"({error.strerror})") from None
+    out = [line for line in run.stdout.splitlines() if line.strip()]
+    err = [line for line in run.stderr.splitlines() if line.strip()]
+    if run.returncode == 2 and err:
+        raise ArchiveError(err[-1].split("repdrift-report: ", 1)[-1])
+    if run.returncode == 1 and out:
+        raise ArchiveError(f"{out[-1]}; `repdrift-report {path} -verify` lists them, -resume recomputes them")
+    if run.returncode not in (0, 3):
+        raise ArchiveError(f"{path}: cannot check it: {report} -verify ended with status {run.returncode}"
+                           f"{': ' + err[-1] if err else ''}")
+    notes = [line[len("Note: "):] for line in out if line.startswith("Note: ")]
+    for note in notes:
+        warnings.warn(note, stacklevel=3)
+    _verified[key] = notes
 
 
 def _text(value):
@@ -56,11 +118,40 @@ def open_file(path):
     if _text(f.attrs.get("format", "")) != "repdrift":
         f.close()
         raise ArchiveError(f"{path}: not a repdrift archive (no root attribute format = \"repdrift\")")
+    try:
+        verify(path)
+    except ArchiveError:
+        f.close()
+        raise
     missing = [name for name in ("config/options", "sweep/status", "point") if name not in f]
     if missing:
         f.close()
         raise ArchiveError(f"{path}: incomplete repdrift archive (missing /{missing[0]})")
+    note = running_note(f, path)
+    if note:
+        warnings.warn(note, stacklevel=2)
     return f
+
+
+def running_note(f, path):
+    """None for a finished archive; for one whose root status is still "running", what that means:
+    being written by the writer its claim (PATH.lock, see the README) names, or left by a run that
+    stopped early. Readers are never blocked: they read the points finished so far."""
+    if _text(f.attrs.get("status", "")) != "running":
+        return None
+    holder = {}
+    try:
+        with open(path + ".lock") as record:
+            for line in record:
+                key, _, value = line.strip().partition("=")
+                holder[key] = value
+    except OSError:
+        pass
+    if "pid" in holder:
+        job = f", Slurm job {holder['slurm_job_id']}" if holder.get("slurm_job_id") else ""
+        return (f"{path} is being written (status running; writer: host {holder.get('host')}, PID {holder['pid']}{job}, "
+                f"since {holder.get('started')}): only the points finished so far are read")
+    return f"{path} has status running but no writer holds it: its run stopped early; only finished points are read (-resume completes it)"
 
 
 def read_options(f):

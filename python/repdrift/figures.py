@@ -291,24 +291,54 @@ def consecutive_gamma(data):
     return mean_g, mean_c, mean_null
 
 
+def _add_points(table, panel, labels, order, x, y, suffix="", kind="point"):
+    """One marker per point whose x and y are finite, series by series in ORDER (LABELS: each point's)."""
+    for series in order:
+        for p in np.flatnonzero(labels == series):
+            if np.isfinite(x[p]) and np.isfinite(y[p]):
+                table.add(panel, series + suffix, kind, x[p], y[p], n=1)
+
+
 def compute_gamma_vs_chance(data):
     table = Table()
     panel = "drift in the variational space vs chance"
     gamma, chance, null = consecutive_gamma(data)
     _require_finite(gamma, "/drift/fraction_in_variational_space (consecutive days)")
     labels, order = data.series(SETTING_SERIES)
-    for series in order:
-        for p in np.flatnonzero(labels == series):
-            if np.isfinite(gamma[p]) and np.isfinite(chance[p]):
-                table.add(panel, series, "point", chance[p], gamma[p], n=1)
-    for series in order:
-        for p in np.flatnonzero(labels == series):
-            if np.isfinite(null[p]) and np.isfinite(chance[p]):
-                table.add(panel, series + " (split-half null)", "null", chance[p], null[p], n=1)
+    _add_points(table, panel, labels, order, chance, gamma)
+    _add_points(table, panel, labels, order, chance, null, suffix=" (split-half null)", kind="null")
     table.add(panel, "gamma = chance (random direction)", "reference", 0.0, 0.0)
     table.add(panel, "gamma = chance (random direction)", "reference", 1.0, 1.0)
+    if data.has("/drift/variational_overlap_chance"):
+        panel = OVERLAP_PANEL
+        overlap, overlap_chance = consecutive_overlap(data)
+        _add_points(table, panel, labels, order, overlap_chance, overlap)
+        table.add(panel, "Gamma = chance (random subspaces)", "reference", 0.0, 0.0)
+        table.add(panel, "Gamma = chance (random subspaces)", "reference", 1.0, 1.0)
+    else:
+        table.notes.append("The archive has no /drift/variational_overlap_chance (written before it was stored): "
+                           "the overlap panel is not drawn.")
     table.notes.append(data.pooled_note(SETTING_SERIES) + " One marker per done point.")
     return table
+
+
+OVERLAP_PANEL = "overlap of the variational spaces vs chance"
+
+
+def consecutive_overlap(data):
+    """Per point: mean overlap Gamma of consecutive days' variational spaces over the day pairs and
+    stimuli where it is finite, and the mean of its stored chance level max(k, k')/n over the same
+    pairs (the report's overlap and ov_chance columns)."""
+    overlap = _done(data, data.var("/drift/variational_overlap"))
+    chance = _done(data, data.var("/drift/variational_overlap_chance"))
+    days = overlap.shape[1]
+    o = np.stack([overlap[:, d, d + 1, :] for d in range(days - 1)], axis=1)
+    c = np.stack([chance[:, d, d + 1, :] for d in range(days - 1)], axis=1)
+    finite = np.isfinite(o)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_o = np.where(finite, o, 0).sum(axis=(1, 2)) / finite.sum(axis=(1, 2))
+        mean_c = np.where(finite, c, 0).sum(axis=(1, 2)) / finite.sum(axis=(1, 2))
+    return mean_o, mean_c
 
 
 def compute_drift_vs_frequency(data):
@@ -599,10 +629,7 @@ def compute_mixing_vs_kappa(data):
     _require_finite(kappa + mixing, "/modularity/kappa and /modularity/mixing_max")
     panel = "learned mixing on the last day vs kappa"
     labels, order = data.series(SETTING_SERIES)
-    for series in order:
-        for p in np.flatnonzero(labels == series):
-            if np.isfinite(kappa[p]) and np.isfinite(mixing[p]):
-                table.add(panel, series, "point", kappa[p], mixing[p], n=1)
+    _add_points(table, panel, labels, order, kappa, mixing)
     table.add(panel, "kappa = 0 (modular iff kappa <= 0)", "reference", 0.0, 0.0)
     table.add(panel, "kappa = 0 (modular iff kappa <= 0)", "reference", 0.0, 1.0)
     table.notes.append(data.pooled_note(SETTING_SERIES) + " One marker per done point.")
@@ -666,20 +693,28 @@ FIGURES = (
                 "its delta t = 0 null. Aitken et al. 2022, Figs 3c, 4e and 5f,i."),
     Figure(
         name="gamma_vs_chance",
-        title="Drift in the variational space against its chance level",
-        needs=("/drift/fraction_in_variational_space", "/drift/fraction_chance", "/drift/null_fraction_in_variational_space"),
+        title="Drift in the variational space and the overlap of consecutive days' spaces against their chance levels",
+        needs=("/drift/fraction_in_variational_space", "/drift/fraction_chance", "/drift/null_fraction_in_variational_space",
+               "/drift/variational_overlap"),
         compute=compute_gamma_vs_chance,
-        columns=1,
+        columns=2,
         panels=(Panel("drift in the variational space vs chance", "chance level k/n",
-                      "gamma = |P d|^2 / |d|^2"),),
+                      "gamma = |P d|^2 / |d|^2"),
+                Panel(OVERLAP_PANEL, "chance level max(k, k')/n", "overlap Gamma (Eq 10)")),
         caption="One filled marker per done sweep point: gamma, the fraction of the squared drift between consecutive "
                 "days that lies in the earlier day's variational space (the first k = ceil(D) PCs; "
                 "/drift/fraction_in_variational_space, Eq 9), against its chance level k/n for a random direction "
                 "(/drift/fraction_chance), both averaged over consecutive day pairs and stimulus groups (the "
                 "report's gamma and chance columns). Hollow markers: the split-half null of gamma within one day "
                 "(/drift/null_fraction_in_variational_space, averaged over days and groups) at the same chance level. "
-                "Points above the dotted diagonal drift preferentially inside the variational space. Aitken et al. "
-                "2022, Figs 2h and 5c."),
+                "Points above the dotted diagonal drift preferentially inside the variational space. Right (archives "
+                "that store its chance level): the overlap Gamma of the variational spaces of consecutive days "
+                "(/drift/variational_overlap, Eq 10: the mean squared cosine between their principal directions, 1 = "
+                "the same space) against its chance level max(k, k')/n, the overlap of two random subspaces of those "
+                "dimensions (/drift/variational_overlap_chance), both averaged over consecutive day pairs and stimulus "
+                "groups (the report's overlap and ov_chance columns). Points above the diagonal keep more of their "
+                "variational space from one day to the next than chance. Aitken et al. 2022, Figs 2h and 5c (gamma) "
+                "and the overlap of Eq 10."),
     Figure(
         name="drift_vs_frequency",
         title="Drift per day against stimulus frequency",

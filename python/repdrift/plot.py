@@ -7,7 +7,8 @@ headline columns averaged over seeds (repdrift.summary). Figures whose data the 
 hold are skipped with a note (index and stderr). Also runnable as `python3 -m repdrift.plot`.
 
 Exit status: 0 when the index was written (skipped figures included), 2 for a path that is not a
-repdrift archive or a bad option (one line on stderr).
+valid repdrift archive (checked as every reader checks it, README "Integrity": also one whose points
+fail their checksums) or a bad option (one line on stderr).
 """
 import argparse
 import csv

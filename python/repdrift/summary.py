@@ -7,18 +7,18 @@ import math
 import numpy as np
 import xarray as xr
 
-from .archive import SWEEP_DIMS, STATUS_DONE, open_archive, sweep_axes
+from .archive import SWEEP_DIMS, STATUS_DONE, open_archive, open_file, sweep_axes
 from .stats import mean_se
 
-# The headline columns of the per-point report (src/report.c, RdPointSummary), in print order.
+# The headline columns of the per-point report (include/repdrift/report.h, src/report_summary.c), in print order.
 HEADLINE_COLUMNS = ("final_loss", "mean_drift_fraction", "mean_drift_fraction_chance", "mean_angle_to_pc1",
-                    "cross_accuracy_first_last")
+                    "cross_accuracy_first_last", "mean_overlap", "mean_overlap_chance")
 # The axes a summary row is keyed by: every sweep axis but the seed.
 SUMMARY_DIMS = SWEEP_DIMS[:-1]
 
 
 def point_summaries(path):
-    """The headline columns of every point (RdReportSummaries), as an xarray.Dataset over the six
+    """The headline columns of every point (RdHeadlinesRead), as an xarray.Dataset over the six
     sweep dimensions. With D the length of the `day` dimension (days + 1):
 
       final_loss                 /task/loss[p, D-1]
@@ -28,12 +28,19 @@ def point_summaries(path):
       mean_drift_fraction_chance mean of /drift/fraction_chance[p, d, d+1, k] over the same (d, k)
       mean_angle_to_pc1          mean of the finite /drift/angle_to_pc[p, d, k, 0], d = 1..D-1, all k
       cross_accuracy_first_last  /readout/classifier_accuracy[p, 0, D-1]
+      mean_overlap               mean of /drift/variational_overlap[p, d, d+1, k] (Gamma) over the (d, k),
+                                 d = 0..D-2 and every stimulus k, at which it is finite (NaN if none)
+      mean_overlap_chance        mean of /drift/variational_overlap_chance[p, d, d+1, k] (max(k, k')/n) over
+                                 the same (d, k) (NaN for an archive written before it was stored)
 
     Points not done (status != 1) are NaN; the coordinate `status` has every point's status.
     """
     task = open_archive(path, "task", ["loss"])
     loss = task.loss
-    drift = open_archive(path, "drift", ["fraction_in_variational_space", "fraction_chance", "angle_to_pc"])
+    with open_file(path) as f:
+        has_overlap_chance = "drift/variational_overlap_chance" in f
+    drift = open_archive(path, "drift", ["fraction_in_variational_space", "fraction_chance", "angle_to_pc",
+                                         "variational_overlap"] + (["variational_overlap_chance"] if has_overlap_chance else []))
     accuracy = open_archive(path, "readout", ["classifier_accuracy"]).classifier_accuracy
     days = loss.sizes["day"]
     gamma = drift.fraction_in_variational_space.values
@@ -47,6 +54,15 @@ def point_summaries(path):
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_gamma = np.where(both, consecutive_gamma, 0).sum(axis=(-2, -1)) / pairs
         mean_chance = np.where(both, consecutive_chance, 0).sum(axis=(-2, -1)) / pairs
+    consecutive_overlap = _consecutive(drift.variational_overlap.values, days)
+    overlap_chance = drift.variational_overlap_chance.values if has_overlap_chance else \
+        np.full(drift.variational_overlap.shape, np.nan)
+    consecutive_overlap_chance = _consecutive(overlap_chance, days)
+    finite_overlap = np.isfinite(consecutive_overlap)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_overlap = np.where(finite_overlap, consecutive_overlap, 0).sum(axis=(-2, -1)) / finite_overlap.sum(axis=(-2, -1))
+        mean_overlap_chance = np.where(finite_overlap, consecutive_overlap_chance, 0).sum(axis=(-2, -1)) / \
+            finite_overlap.sum(axis=(-2, -1))
     angle = drift.angle_to_pc.values[..., 1:, :, 0]  # [sweep..., day 1.., stimulus]
     finite_angle = np.isfinite(angle)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -57,6 +73,8 @@ def point_summaries(path):
         "mean_drift_fraction_chance": mean_chance,
         "mean_angle_to_pc1": mean_angle,
         "cross_accuracy_first_last": accuracy.values[..., 0, days - 1],
+        "mean_overlap": mean_overlap,
+        "mean_overlap_chance": mean_overlap_chance,
     }
     ds = xr.Dataset({name: (SWEEP_DIMS, values) for name, values in columns.items()},
                     coords={k: v for k, v in loss.coords.items() if set(v.dims) <= set(SWEEP_DIMS)}, attrs=dict(task.attrs))
@@ -67,13 +85,20 @@ def point_summaries(path):
     return ds
 
 
+def _consecutive(values, days):
+    """[sweep..., day, later_day, stimulus] -> [sweep..., pair d = 0..days-2, stimulus]: entries (d, d+1)."""
+    if days > 1:
+        return np.stack([values[..., d, d + 1, :] for d in range(days - 1)], axis=-2)
+    return np.full(values.shape[:-3] + (0, values.shape[-1]), np.nan)
+
+
 def summary(path):
     """The headline columns averaged over seeds, for every combination of the other axes.
 
     Definition (`repdrift-report ARCHIVE -summary` implements the same):
     - per point, the columns of `point_summaries` (the per-point report: final_loss,
       mean_drift_fraction (gamma), mean_drift_fraction_chance, mean_angle_to_pc1,
-      cross_accuracy_first_last);
+      cross_accuracy_first_last, mean_overlap (Gamma), mean_overlap_chance);
     - one row per combination c of (frequency, noise_type, noise_level, width, lr), in the sweep's
       order (C order of those five axes: lr fastest). Its points are the n_seeds replicates of c.
       n_points = n_seeds; n_not_done = the number of them with /sweep/status != 1 (pending,

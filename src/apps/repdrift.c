@@ -1,8 +1,10 @@
 /* repdrift: an MPI sweep of continual online learning, the geometry of its representational
  * drift (Aitken et al. 2022), and one collective HDF5 archive. main() is the table of contents. */
 #include <repdrift/archive.h>
+#include <repdrift/claim.h>
 #include <repdrift/config.h>
 #include <repdrift/errors.h>
+#include <repdrift/integrity.h>
 #include <repdrift/model.h>
 #include <repdrift/report.h>
 #include <repdrift/run.h>
@@ -11,6 +13,7 @@
 #include <repdrift/version.h>
 #include <slepcsys.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char help[] =
   "repdrift: representational drift under continual online learning.\n"
@@ -34,7 +37,7 @@ static const char help[] =
   "Errors the user can fix (options, input files, archives) print one line and exit with status 2.\n\n";
 
 /* Assembles the sweep description and provenance, then creates the archive (collective). */
-static PetscErrorCode CreateArchive(const RdConfig *cfg, const RdDims *dims, RdArchive *archive)
+static PetscErrorCode CreateArchive(const RdConfig *cfg, const RdDims *dims, const char *claim_note, RdArchive *archive)
 {
   double             *description[RD_NUM_FIELDS] = {NULL};
   RdArchiveProvenance provenance;
@@ -61,6 +64,7 @@ static PetscErrorCode CreateArchive(const RdConfig *cfg, const RdDims *dims, RdA
   provenance.command_line  = command_line;
   provenance.mpi_ranks     = size;
   PetscCall(RdRunArchiveSettings(cfg, &settings));
+  PetscCall(PetscStrncpy(settings.claim_note, claim_note, sizeof settings.claim_note));
   PetscCall(RdArchiveCreate(PETSC_COMM_WORLD, &settings, dims, (const double *const *)description, &provenance, archive));
   PetscCall(PetscFree(options_text));
   PetscCall(PetscFree(options_given));
@@ -96,17 +100,15 @@ static PetscErrorCode Report(const RdConfig *cfg)
 /* Unless resuming, every point of the slice is to do; with -resume only the unfinished ones. */
 static PetscErrorCode PointsToDo(const RdConfig *cfg, const RdDims *dims, PetscInt *n_todo, PetscInt **todo)
 {
-  PetscInt         *status = NULL;
-  char             *options_text;
-  RdArchiveSettings settings;
+  PetscInt            *status = NULL;
+  RdArchiveExpectation expect;
 
   PetscFunctionBeginUser;
-  if (cfg->resume) {
+  if (cfg->resume) { /* the archive must hold what this run's options imply (integrity.h) */
     PetscCall(PetscMalloc1(dims->size[RD_DIM_POINT], &status));
-    PetscCall(RdConfigOptionsText(cfg, &options_text));
-    PetscCall(RdRunArchiveSettings(cfg, &settings));
-    PetscCall(RdArchiveResumeCheck(PETSC_COMM_WORLD, &settings, options_text, dims, status));
-    PetscCall(PetscFree(options_text));
+    PetscCall(RdIntegrityExpectation(cfg, &expect));
+    PetscCall(RdArchiveResumeCheck(PETSC_COMM_WORLD, &expect, status));
+    PetscCall(RdIntegrityExpectationDestroy(&expect));
   }
   PetscCall(RdRunPointsToDo(cfg, status, n_todo, todo));
   PetscCall(PetscFree(status));
@@ -114,12 +116,13 @@ static PetscErrorCode PointsToDo(const RdConfig *cfg, const RdDims *dims, PetscI
 }
 
 /* -resume: the existing archive, reopened for writing. */
-static PetscErrorCode ReopenArchive(const RdConfig *cfg, const RdDims *dims, RdArchive *archive)
+static PetscErrorCode ReopenArchive(const RdConfig *cfg, const RdDims *dims, const char *claim_note, RdArchive *archive)
 {
   RdArchiveSettings settings;
 
   PetscFunctionBeginUser;
   PetscCall(RdRunArchiveSettings(cfg, &settings));
+  PetscCall(PetscStrncpy(settings.claim_note, claim_note, sizeof settings.claim_note));
   PetscCall(RdArchiveReopen(PETSC_COMM_WORLD, &settings, dims, archive));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -131,6 +134,8 @@ int main(int argc, char **argv)
   RdPlan    plan;
   RdDims    dims;
   RdArchive archive;
+  RdClaim   claim;
+  char      claim_note[512];
   PetscInt  n_todo, *todo;
   PetscBool interrupted;
 
@@ -138,6 +143,7 @@ int main(int argc, char **argv)
   RdMainCall(RdInitialize(&argc, &argv, "repdrift", help, PETSC_TRUE));
   RdMainCall(RdModelRegisterAll());
   RdSignalsInstall();
+  RdLauncherWatch();
   /* options and the model's inputs */
   RdMainCall(RdConfigFromOptions(PETSC_COMM_WORLD, &cfg));
   if (cfg.help) {
@@ -150,15 +156,24 @@ int main(int argc, char **argv)
   /* sweep plan */
   RdMainCall(RdRunDims(&cfg, &dims));
   RdMainCall(RdRunCheckMemory(PETSC_COMM_WORLD, &cfg, &dims));
+  /* one writer per archive, from before anything is read for -resume or written */
+  RdMainCall(RdClaimTake(PETSC_COMM_WORLD, cfg.output, "-output", cfg.break_lock, &claim, claim_note, sizeof claim_note));
   RdMainCall(PointsToDo(&cfg, &dims, &n_todo, &todo));
   RdMainCall(RdRunPlan(PETSC_COMM_WORLD, &cfg, n_todo, todo, &plan));
   /* archive schema */
-  if (cfg.resume) RdMainCall(ReopenArchive(&cfg, &dims, &archive));
-  else RdMainCall(CreateArchive(&cfg, &dims, &archive));
+  if (cfg.resume) RdMainCall(ReopenArchive(&cfg, &dims, claim_note, &archive));
+  else RdMainCall(CreateArchive(&cfg, &dims, claim_note, &archive));
   /* run owned points */
   PetscCall(RdRunOwnedPoints(PETSC_COMM_WORLD, &cfg, &dims, &plan, archive, &interrupted));
   PetscCall(RdArchiveFinish(&archive, interrupted ? "interrupted" : "complete"));
   if (interrupted) {
+    PetscCall(RdClaimGive(PETSC_COMM_WORLD, &claim));
+    if (RdLauncherGone()) {
+      /* mpirun (or srun's step) is gone: nobody waits for us, and MPI_Finalize could wait forever
+         for it; the archive is closed and the claim released, so just leave */
+      fprintf(stderr, "repdrift: the launcher of this run is gone (killed?): stopped after the current point; finished points are saved in %s. Continue with -resume.\n", cfg.output);
+      _exit(RD_EXIT_INTERRUPTED);
+    }
     PetscCall(PetscPrintf(PETSC_COMM_WORLD, "Interrupted by signal %d: finished points are saved in %s (status \"interrupted\"). Continue with the same command plus -resume.\n", RdSignalReceived(), cfg.output));
     PetscCall(RdPlanDestroy(&plan));
     PetscCall(PetscFree(todo));
@@ -166,6 +181,7 @@ int main(int argc, char **argv)
     RdFinalize();
     return RD_EXIT_INTERRUPTED;
   }
+  PetscCall(RdClaimGive(PETSC_COMM_WORLD, &claim));
   /* verify */
   PetscCall(VerifyArchive(&cfg, n_todo, todo));
   /* report */

@@ -1,6 +1,8 @@
 /* Classifier network (input -> hidden ReLU -> feature ReLU -> softmax readout) trained by minibatch
- * SGD with momentum: the batched training kernel (RdClassifierTrain), its one-example-at-a-time
- * reference, the loss gradient, the probe and the accuracy. Contract: include/repdrift/models/classifier.h.
+ * SGD with momentum: the mlp's batched training kernel (RdClassifierTrain), its one-example-at-a-
+ * time reference, the loss gradient, the probe and the accuracy, and the pieces both architectures
+ * share (classifier_impl.h); the lenet's convolutional trunk is in lenet.c. Contract:
+ * include/repdrift/models/classifier.h.
  *
  * Determinism: every sum below has an order fixed in the source (no -ffast-math, strict C11 so no
  * FMA contraction), so a run is bit-reproducible whatever vector width the compiler picks. The
@@ -8,8 +10,7 @@
  * forward pass and for back-propagation, over the examples of the batch ascending for the
  * gradients), so the two usually agree bit for bit; the tests allow rounding differences. */
 #include <repdrift/dense.h>
-#include <repdrift/models/classifier.h>
-#include <math.h>
+#include "classifier_impl.h"
 #include <string.h>
 
 /* Instruction-set dispatch as in src/models/linear.c: the kernel's C fixes every summation order
@@ -23,16 +24,46 @@
   #define RD_KERNEL_INLINE static inline
 #endif
 
-/* Parameter layout: W1 b1 W2 b2 W3 b3 in one block. */
-typedef struct {
-  size_t W1, b1, W2, b2, W3, b3, total;
-} ParamLayout;
+const char *const rd_classifier_architecture_names[RD_NUM_CLASSIFIER_ARCHITECTURES] = {"mlp", "lenet"};
 
-static ParamLayout Layout(PetscInt input_dim, PetscInt hidden_dim, PetscInt feature_dim, PetscInt num_classes)
+PetscErrorCode RdClassifierArchitectureFromName(const char *name, const char *option_name, RdClassifierArchitecture *architecture)
 {
-  const size_t n0 = (size_t)input_dim, n1 = (size_t)hidden_dim, n2 = (size_t)feature_dim, nc = (size_t)num_classes;
-  ParamLayout  p;
-  p.W1    = 0;
+  PetscBool match = PETSC_FALSE;
+
+  PetscFunctionBeginUser;
+  for (int a = 0; a < RD_NUM_CLASSIFIER_ARCHITECTURES && name && !match; a++) {
+    PetscCall(PetscStrcmp(name, rd_classifier_architecture_names[a], &match));
+    if (match) *architecture = (RdClassifierArchitecture)a;
+  }
+  PetscCheck(match, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s must be mlp or lenet (got \"%s\")", option_name, name ? name : "(null)");
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+RdLeNetShape RdLeNetShapeDefault(PetscInt channels, PetscInt height, PetscInt width)
+{
+  RdLeNetShape shape = {channels, height, width, RD_LENET_CONV1_CHANNELS, RD_LENET_CONV2_CHANNELS};
+  return shape;
+}
+
+void RdClassifierNoiseDetailsDefault(RdClassifierArchitecture architecture, RdClassifierHyper *hyper)
+{
+  const PetscBool paper = architecture == RD_CLASSIFIER_LENET ? PETSC_TRUE : PETSC_FALSE;
+  hyper->weight_mask    = paper ? RD_WEIGHT_MASK_PER_BATCH : RD_WEIGHT_MASK_PER_EXAMPLE;
+  hyper->gradient_on    = paper ? RD_GRADIENT_NOISE_WEIGHTS : RD_GRADIENT_NOISE_WEIGHTS_AND_BIAS;
+}
+
+RdClassifierLayout RdClassifierLayoutOf(const RdClassifierNet *net)
+{
+  const size_t       n0 = (size_t)net->flat_dim, n1 = (size_t)net->hidden_dim, n2 = (size_t)net->feature_dim, nc = (size_t)net->num_classes;
+  const size_t       K2 = RD_LENET_KERNEL * RD_LENET_KERNEL;
+  const PetscBool    lenet = net->architecture == RD_CLASSIFIER_LENET ? PETSC_TRUE : PETSC_FALSE;
+  const size_t       c0 = (size_t)net->image.channels, c1 = (size_t)net->image.conv1_channels, c2 = (size_t)net->image.conv2_channels;
+  RdClassifierLayout p;
+  p.Wc1   = 0;
+  p.bc1   = p.Wc1 + (lenet ? c1 * c0 * K2 : 0);
+  p.Wc2   = p.bc1 + (lenet ? c1 : 0);
+  p.bc2   = p.Wc2 + (lenet ? c2 * c1 * K2 : 0);
+  p.W1    = p.bc2 + (lenet ? c2 : 0);
   p.b1    = p.W1 + n1 * n0;
   p.W2    = p.b1 + n1;
   p.b2    = p.W2 + n2 * n1;
@@ -42,11 +73,11 @@ static ParamLayout Layout(PetscInt input_dim, PetscInt hidden_dim, PetscInt feat
   return p;
 }
 
-/* Views into net->work. Batched arrays are [examples][units] ("row per example") or, with a T,
- * [units][examples] with leading dimension = the batch in use: the transposed layout makes every
- * matrix product an axpy over contiguous rows (see MatMulAccumulate). The e_ vectors belong to the
- * one-example path (reference, loss gradient, probe, accuracy, and the weight-dropout layers of
- * the fast kernel). */
+/* Views into net->work (mlp). Batched arrays are [examples][units] ("row per example") or, with a
+ * T, [units][examples] with leading dimension = the batch in use: the transposed layout makes
+ * every matrix product an axpy over contiguous rows (see MatMulAccumulate). The e_ vectors belong
+ * to the one-example path (reference, loss gradient, probe, accuracy, and the weight-dropout
+ * layers of the fast kernel). */
 typedef struct {
   double *x, *xT;       /* [B][n0], [n0][B] gathered inputs */
   double *label;        /* [B] labels of the batch (as doubles: the work array is double) */
@@ -59,26 +90,61 @@ typedef struct {
   double *dh2T, *dh1T;  /* [n2][B], [n1][B] back-propagated, then times relu' (and noise factor) */
   double *grad;         /* [P] the fast kernel's gradient */
   double *ref_grad;     /* [P] the reference's gradient */
-  double *mask;         /* [n2][n1] weight-dropout mask of the current example */
-  double *e_z1, *e_h1, *e_z2, *e_h2, *e_factor, *e_offset, *e_logit, *e_delta3, *e_dh2, *e_dh1;
+  double *masked_W2;    /* [n2][n1] W2 . mask of a per-batch weight mask */
+  RdClassifierExampleScratch e;
 } ClassifierWork;
 
 /* Lays the regions out one after another from base; returns the length in doubles (base NULL:
  * count only). */
-static size_t ClassifierWorkCarve(PetscInt input_dim, PetscInt hidden_dim, PetscInt feature_dim, PetscInt num_classes, PetscInt max_batch, double *base, ClassifierWork *w)
+static size_t ClassifierWorkCarve(PetscInt input_dim, PetscInt hidden_dim, PetscInt feature_dim, PetscInt num_classes, PetscInt max_batch, size_t P, double *base, ClassifierWork *w)
 {
   const size_t n0 = (size_t)input_dim, n1 = (size_t)hidden_dim, n2 = (size_t)feature_dim, nc = (size_t)num_classes, B = (size_t)max_batch;
-  const size_t P        = Layout(input_dim, hidden_dim, feature_dim, num_classes).total;
-  double     **region[] = {&w->x, &w->xT, &w->label, &w->h1T, &w->h1, &w->h2T, &w->h2, &w->gateT, &w->factor, &w->offset, &w->logitT, &w->dh2T, &w->dh1T, &w->grad, &w->ref_grad, &w->mask, &w->e_z1, &w->e_h1, &w->e_z2, &w->e_h2, &w->e_factor, &w->e_offset, &w->e_logit, &w->e_delta3, &w->e_dh2, &w->e_dh1};
-  const size_t length[] = {B * n0, n0 * B, B, n1 * B, B * n1, n2 * B, B * n2, n2 * B, B * n2, B * n2, nc * B, n2 * B, n1 * B, P, P, n2 * n1, n1, n1, n2, n2, n2, n2, nc, nc, n2, n1};
+  double     **region[] = {&w->x, &w->xT, &w->label, &w->h1T, &w->h1, &w->h2T, &w->h2, &w->gateT, &w->factor, &w->offset, &w->logitT, &w->dh2T, &w->dh1T, &w->grad, &w->ref_grad, &w->masked_W2, &w->e.mask, &w->e.z1, &w->e.h1, &w->e.z2, &w->e.h2, &w->e.factor, &w->e.offset, &w->e.logit, &w->e.delta3, &w->e.dh2, &w->e.dh1};
+  const size_t length[] = {B * n0, n0 * B, B, n1 * B, B * n1, n2 * B, B * n2, n2 * B, B * n2, B * n2, nc * B, n2 * B, n1 * B, P, P, n2 * n1, n2 * n1, n1, n1, n2, n2, n2, n2, nc, nc, n2, n1};
   return RdCarve(base, region, length, sizeof(length) / sizeof(length[0]));
 }
 
 static ClassifierWork ClassifierWorkViews(const RdClassifierNet *net)
 {
   ClassifierWork w;
-  (void)ClassifierWorkCarve(net->input_dim, net->hidden_dim, net->feature_dim, net->num_classes, net->max_batch, net->work, &w);
+  (void)ClassifierWorkCarve(net->input_dim, net->hidden_dim, net->feature_dim, net->num_classes, net->max_batch, RdClassifierLayoutOf(net).total, net->work, &w);
   return w;
+}
+
+/* Checks of the sizes both architectures share. */
+static PetscErrorCode CheckSizes(PetscInt hidden_dim, PetscInt feature_dim, PetscInt num_classes, PetscInt max_batch)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(hidden_dim >= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "The classifier's hidden width must be at least 1 (got %" PetscInt_FMT ")", hidden_dim);
+  PetscCheck(feature_dim >= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Every -sweep_width value (the classifier's feature width) must be at least 1 (got %" PetscInt_FMT ")", feature_dim);
+  PetscCheck(num_classes >= 2, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "The classifier needs at least 2 classes (got %" PetscInt_FMT ")", num_classes);
+  PetscCheck(max_batch >= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "The classifier's batch size must be at least 1 (got %" PetscInt_FMT ")", max_batch);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Allocates the parameter block, velocity and work of a net whose sizes are set, and points the
+ * layer pointers into the block. */
+static PetscErrorCode AllocateNet(RdClassifierNet *net, size_t work_length)
+{
+  const RdClassifierLayout p = RdClassifierLayoutOf(net);
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscCalloc1(p.total, &net->params));
+  if (net->architecture == RD_CLASSIFIER_LENET) {
+    net->Wc1 = net->params + p.Wc1;
+    net->bc1 = net->params + p.bc1;
+    net->Wc2 = net->params + p.Wc2;
+    net->bc2 = net->params + p.bc2;
+  }
+  net->W1 = net->params + p.W1;
+  net->b1 = net->params + p.b1;
+  net->W2 = net->params + p.W2;
+  net->b2 = net->params + p.b2;
+  net->W3 = net->params + p.W3;
+  net->b3 = net->params + p.b3;
+  PetscCall(PetscCalloc1(p.total, &net->velocity));
+  PetscCall(PetscCalloc1(work_length, &net->work));
+  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode RdClassifierNetCreate(PetscInt input_dim, PetscInt hidden_dim, PetscInt feature_dim, PetscInt num_classes, PetscInt max_batch, RdClassifierNet *net)
@@ -87,54 +153,63 @@ PetscErrorCode RdClassifierNetCreate(PetscInt input_dim, PetscInt hidden_dim, Pe
 
   PetscFunctionBeginUser;
   PetscCheck(input_dim >= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "The classifier's input dimension must be at least 1 (got %" PetscInt_FMT ")", input_dim);
-  PetscCheck(hidden_dim >= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "The classifier's hidden width must be at least 1 (got %" PetscInt_FMT ")", hidden_dim);
-  PetscCheck(feature_dim >= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Every -sweep_width value (the classifier's feature width) must be at least 1 (got %" PetscInt_FMT ")", feature_dim);
-  PetscCheck(num_classes >= 2, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "The classifier needs at least 2 classes (got %" PetscInt_FMT ")", num_classes);
-  PetscCheck(max_batch >= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "The classifier's batch size must be at least 1 (got %" PetscInt_FMT ")", max_batch);
-  const ParamLayout p = Layout(input_dim, hidden_dim, feature_dim, num_classes);
-  net->input_dim      = input_dim;
-  net->hidden_dim     = hidden_dim;
-  net->feature_dim    = feature_dim;
-  net->num_classes    = num_classes;
-  net->max_batch      = max_batch;
-  PetscCall(PetscCalloc1(p.total, &net->W1));
-  net->b1 = net->W1 + p.b1;
-  net->W2 = net->W1 + p.W2;
-  net->b2 = net->W1 + p.b2;
-  net->W3 = net->W1 + p.W3;
-  net->b3 = net->W1 + p.b3;
-  PetscCall(PetscCalloc1(p.total, &net->velocity));
-  PetscCall(PetscCalloc1(ClassifierWorkCarve(input_dim, hidden_dim, feature_dim, num_classes, max_batch, NULL, &count_only), &net->work));
+  PetscCall(CheckSizes(hidden_dim, feature_dim, num_classes, max_batch));
+  PetscCall(PetscMemzero(net, sizeof(*net)));
+  net->architecture = RD_CLASSIFIER_MLP;
+  net->input_dim    = input_dim;
+  net->flat_dim     = input_dim;
+  net->hidden_dim   = hidden_dim;
+  net->feature_dim  = feature_dim;
+  net->num_classes  = num_classes;
+  net->max_batch    = max_batch;
+  PetscCall(AllocateNet(net, ClassifierWorkCarve(input_dim, hidden_dim, feature_dim, num_classes, max_batch, RdClassifierLayoutOf(net).total, NULL, &count_only)));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdClassifierNetCreateLeNet(const RdLeNetShape *shape, PetscInt hidden_dim, PetscInt feature_dim, PetscInt num_classes, PetscInt max_batch, RdClassifierNet *net)
+{
+  const PetscInt K = RD_LENET_KERNEL;
+
+  PetscFunctionBeginUser;
+  PetscCheck(shape->channels >= 1 && shape->conv1_channels >= 1 && shape->conv2_channels >= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "The lenet's channel counts must be at least 1 (input %" PetscInt_FMT ", conv1 %" PetscInt_FMT ", conv2 %" PetscInt_FMT ")", shape->channels, shape->conv1_channels, shape->conv2_channels);
+  PetscCheck(shape->height >= RD_LENET_MIN_SIDE && shape->width >= RD_LENET_MIN_SIDE, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "The lenet needs images of at least %d x %d pixels (two 5x5 convolutions and two 2x2 pools); got %" PetscInt_FMT " x %" PetscInt_FMT " (-input_shape C,H,W)", RD_LENET_MIN_SIDE, RD_LENET_MIN_SIDE, shape->height, shape->width);
+  PetscCheck(shape->height <= 4096 && shape->width <= 4096 && shape->channels <= 4096 && shape->conv1_channels <= 4096 && shape->conv2_channels <= 4096, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "The lenet's sizes must be at most 4096 (got input %" PetscInt_FMT " x %" PetscInt_FMT " x %" PetscInt_FMT ", conv %" PetscInt_FMT " and %" PetscInt_FMT ")", shape->channels, shape->height, shape->width, shape->conv1_channels, shape->conv2_channels);
+  PetscCall(CheckSizes(hidden_dim, feature_dim, num_classes, max_batch));
+  PetscCall(PetscMemzero(net, sizeof(*net)));
+  net->architecture = RD_CLASSIFIER_LENET;
+  net->image        = *shape;
+  net->input_dim    = shape->channels * shape->height * shape->width;
+  /* conv1 keeps H x W (padding 2), pool halves, conv2 takes 4 off, pool halves */
+  net->flat_dim    = shape->conv2_channels * ((shape->height / 2 - (K - 1)) / 2) * ((shape->width / 2 - (K - 1)) / 2);
+  net->hidden_dim  = hidden_dim;
+  net->feature_dim = feature_dim;
+  net->num_classes = num_classes;
+  net->max_batch   = max_batch;
+  PetscCall(AllocateNet(net, RdLeNetWorkSize_Internal(net)));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode RdClassifierNetDestroy(RdClassifierNet *net)
 {
   PetscFunctionBeginUser;
-  PetscCall(PetscFree(net->W1)); /* the one parameter block */
+  PetscCall(PetscFree(net->params)); /* the one parameter block */
   PetscCall(PetscFree(net->velocity));
   PetscCall(PetscFree(net->work));
-  net->b1 = net->W2 = net->b2 = net->W3 = net->b3 = NULL;
-  net->input_dim = net->hidden_dim = net->feature_dim = net->num_classes = net->max_batch = 0;
+  PetscCall(PetscMemzero(net, sizeof(*net)));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscInt RdClassifierNumParameters(const RdClassifierNet *net)
-{
-  return (PetscInt)Layout(net->input_dim, net->hidden_dim, net->feature_dim, net->num_classes).total;
-}
+PetscInt RdClassifierNumParameters(const RdClassifierNet *net) { return (PetscInt)RdClassifierLayoutOf(net).total; }
 
-PetscInt RdClassifierFeatureLayerOffset(const RdClassifierNet *net)
-{
-  return (PetscInt)Layout(net->input_dim, net->hidden_dim, net->feature_dim, net->num_classes).W2;
-}
+PetscInt RdClassifierFeatureLayerOffset(const RdClassifierNet *net) { return (PetscInt)RdClassifierLayoutOf(net).W2; }
 
 void RdClassifierNetInit(RdClassifierNet *net, RdStream *init)
 {
-  const ParamLayout p  = Layout(net->input_dim, net->hidden_dim, net->feature_dim, net->num_classes);
-  const size_t      n0 = (size_t)net->input_dim, n1 = (size_t)net->hidden_dim, n2 = (size_t)net->feature_dim, nc = (size_t)net->num_classes;
-  const double      sd1 = sqrt(2.0 / (double)n0), sd2 = sqrt(2.0 / (double)n1), sd3 = sqrt(2.0 / (double)n2);
-  for (size_t i = 0; i < p.total; i++) net->W1[i] = 0.0;
+  const RdClassifierLayout p = RdClassifierLayoutOf(net);
+  for (size_t i = 0; i < p.total; i++) net->params[i] = 0.0;
+  if (net->architecture == RD_CLASSIFIER_LENET) RdLeNetInit_Internal(net, init); /* the conv filters come first */
+  const size_t n0 = (size_t)net->flat_dim, n1 = (size_t)net->hidden_dim, n2 = (size_t)net->feature_dim, nc = (size_t)net->num_classes;
+  const double sd1 = sqrt(2.0 / (double)n0), sd2 = sqrt(2.0 / (double)n1), sd3 = sqrt(2.0 / (double)n2);
   for (size_t i = 0; i < n1 * n0; i++) net->W1[i] = sd1 * RdStreamNormal(init);
   for (size_t i = 0; i < n2 * n1; i++) net->W2[i] = sd2 * RdStreamNormal(init);
   for (size_t i = 0; i < nc * n2; i++) net->W3[i] = sd3 * RdStreamNormal(init);
@@ -149,6 +224,8 @@ PetscErrorCode RdClassifierHyperCheck(const RdClassifierNet *net, const RdClassi
   PetscCheck(hyper->l2 >= 0.0 && isfinite(hyper->l2), PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "The classifier's weight decay (-l2) must be finite and >= 0 (got %g)", hyper->l2);
   PetscCheck(hyper->batch >= 1 && hyper->batch <= net->max_batch, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "The classifier's batch size (-batch) must be in [1, %" PetscInt_FMT "], the size the network was created for (got %" PetscInt_FMT ")", net->max_batch, hyper->batch);
   PetscCall(RdNoiseCheck(&hyper->noise, "-noise_level"));
+  PetscCheck((int)hyper->weight_mask >= 0 && hyper->weight_mask < RD_NUM_WEIGHT_MASK_SCOPES, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Unknown weight-dropout mask scope %d (-weight_dropout_mask is per_example or per_batch)", (int)hyper->weight_mask);
+  PetscCheck((int)hyper->gradient_on >= 0 && hyper->gradient_on < RD_NUM_GRADIENT_NOISE_TARGETS, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "Unknown gradient-noise target %d (-gradient_noise_on is weights or weights_and_bias)", (int)hyper->gradient_on);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -192,219 +269,314 @@ PetscErrorCode RdClassifierClassIndex(const PetscInt *labels, PetscInt n_example
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+
 /* ------------------------------------------------------------------------------------------ */
 /* Pieces shared by every path.                                                                 */
 
-/* Example index of one draw (order in classifier.h); -1 when the drawn class has no member. */
-RD_KERNEL_INLINE PetscInt DrawExample(PetscInt n_examples, PetscInt num_classes, const double *class_cumulative, const PetscInt *class_offsets, const PetscInt *class_members, RdStream *sampling)
-{
-  if (!class_cumulative) return (PetscInt)RdStreamBelow(sampling, (uint32_t)n_examples);
-  const int      c    = RdStreamCategorical(sampling, class_cumulative, (int)num_classes);
-  const PetscInt size = class_offsets[c + 1] - class_offsets[c];
-  if (size <= 0) return -1; /* RdStreamBelow(0) would divide by zero */
-  return class_members[class_offsets[c] + (PetscInt)RdStreamBelow(sampling, (uint32_t)size)];
-}
-
-/* Softmax of C logits (stride apart) into prob (pstride apart; may be the logits themselves) and
- * the cross-entropy -log p[label] = logsumexp - logit[label], with the maximum subtracted so that
- * large logits do not overflow. A non-finite logit makes the result non-finite. */
-RD_KERNEL_INLINE double SoftmaxCrossEntropy(const double *logit, size_t stride, PetscInt C, PetscInt label, double *prob, size_t pstride)
-{
-  double top = logit[0], sum = 0.0;
-  for (PetscInt c = 1; c < C; c++) top = logit[c * stride] > top ? logit[c * stride] : top;
-  for (PetscInt c = 0; c < C; c++) sum += exp(logit[c * stride] - top);
-  const double ce = (top + log(sum)) - logit[label * stride];
-  for (PetscInt c = 0; c < C; c++) prob[c * pstride] = exp(logit[c * stride] - top) / sum;
-  return ce;
-}
-
-/* Sum of squared weights W1, W2, W3 (biases are not decayed), in parameter order. */
-RD_KERNEL_INLINE double WeightNorm2(const double *params, ParamLayout p)
+double RdClassifierWeightNorm2_Internal(const double *params, RdClassifierLayout p)
 {
   double sum = 0.0;
+  for (size_t i = p.Wc1; i < p.bc1; i++) sum += params[i] * params[i];
+  for (size_t i = p.Wc2; i < p.bc2; i++) sum += params[i] * params[i];
   for (size_t i = p.W1; i < p.b1; i++) sum += params[i] * params[i];
   for (size_t i = p.W2; i < p.b2; i++) sum += params[i] * params[i];
   for (size_t i = p.W3; i < p.b3; i++) sum += params[i] * params[i];
   return sum;
 }
 
-/* The data gradient is in grad: add l2 W to the weights' entries, then the gradient noise on
- * W2, b2 (drawn here, after the examples' draws). */
-RD_KERNEL_INLINE void FinishGradient(const double *params, ParamLayout p, const RdClassifierHyper *hyper, RdStream *noise, double *grad)
+void RdClassifierFinishGradient_Internal(const double *params, RdClassifierLayout p, const RdClassifierHyper *hyper, RdStream *noise, double *grad)
 {
   const double l2 = hyper->l2;
+  for (size_t i = p.Wc1; i < p.bc1; i++) grad[i] += l2 * params[i];
+  for (size_t i = p.Wc2; i < p.bc2; i++) grad[i] += l2 * params[i];
   for (size_t i = p.W1; i < p.b1; i++) grad[i] += l2 * params[i];
   for (size_t i = p.W2; i < p.b2; i++) grad[i] += l2 * params[i];
   for (size_t i = p.W3; i < p.b3; i++) grad[i] += l2 * params[i];
-  if (hyper->noise.type == RD_NOISE_GRADIENT) RdNoiseAddGradient(&hyper->noise, p.W3 - p.W2, noise, grad + p.W2);
-}
-
-/* velocity = momentum velocity - lr g; param += velocity. */
-RD_KERNEL_INLINE void MomentumUpdate(size_t count, double lr, double momentum, const double *restrict grad, double *restrict velocity, double *restrict params)
-{
-  for (size_t i = 0; i < count; i++) {
-    velocity[i] = momentum * velocity[i] - lr * grad[i];
-    params[i] += velocity[i];
-  }
+  if (hyper->noise.type == RD_NOISE_GRADIENT) RdNoiseAddGradient(&hyper->noise, RdNoiseGradientCount(hyper->gradient_on, p.b2 - p.W2, p.W3 - p.b2), noise, grad + p.W2);
 }
 
 /* ------------------------------------------------------------------------------------------ */
 /* One example at a time, naive loops: the reference, the loss gradient, the probe, the accuracy. */
 
-/* Forward pass of one example x with its noise drawn from stream (weight mask, then node noise,
- * as documented). Leaves z1, h1 (and the mask) for back-propagation, the noisy pre-activation z2',
- * the node-noise factor, h2 and the logits in the e_ vectors. */
-static void NaiveForward(const RdClassifierNet *net, const RdNoise *noise, const double *x, RdStream *stream, const ClassifierWork *w)
+void RdClassifierHeadForward_Internal(const RdClassifierNet *net, const RdNoise *noise, const double *mask, const double *x, RdStream *stream, const RdClassifierExampleScratch *s)
 {
-  const PetscInt  n0 = net->input_dim, n1 = net->hidden_dim, n2 = net->feature_dim, nc = net->num_classes;
-  const PetscBool weight_dropout = noise->type == RD_NOISE_WEIGHT_DROPOUT ? PETSC_TRUE : PETSC_FALSE;
+  const PetscInt n0 = net->flat_dim, n1 = net->hidden_dim, n2 = net->feature_dim, nc = net->num_classes;
 
   for (PetscInt i = 0; i < n1; i++) {
     double z = net->b1[i];
     for (PetscInt k = 0; k < n0; k++) z += net->W1[RD_IDX2(i, k, n0)] * x[k];
-    w->e_z1[i] = z;
-    w->e_h1[i] = z > 0.0 ? z : 0.0;
+    s->z1[i] = z;
+    s->h1[i] = z > 0.0 ? z : 0.0;
   }
-  if (weight_dropout) RdNoiseDrawWeightMask(noise, (size_t)n2 * (size_t)n1, stream, w->mask);
   for (PetscInt o = 0; o < n2; o++) {
     double z = net->b2[o];
     for (PetscInt i = 0; i < n1; i++) {
-      const double weight = weight_dropout ? net->W2[RD_IDX2(o, i, n1)] * w->mask[RD_IDX2(o, i, n1)] : net->W2[RD_IDX2(o, i, n1)];
-      z += weight * w->e_h1[i];
+      const double weight = mask ? net->W2[RD_IDX2(o, i, n1)] * mask[RD_IDX2(o, i, n1)] : net->W2[RD_IDX2(o, i, n1)];
+      z += weight * s->h1[i];
     }
-    w->e_z2[o] = z;
+    s->z2[o] = z;
   }
-  RdNoiseDrawNode(noise, n2, stream, w->e_factor, w->e_offset); /* draws nothing for other types */
+  RdNoiseDrawNode(noise, n2, stream, s->factor, s->offset); /* draws nothing for other types */
   for (PetscInt o = 0; o < n2; o++) {
-    w->e_z2[o] = w->e_factor[o] * w->e_z2[o] + w->e_offset[o];
-    w->e_h2[o] = w->e_z2[o] > 0.0 ? w->e_z2[o] : 0.0;
+    s->z2[o] = s->factor[o] * s->z2[o] + s->offset[o];
+    s->h2[o] = s->z2[o] > 0.0 ? s->z2[o] : 0.0;
   }
   for (PetscInt c = 0; c < nc; c++) {
     double logit = net->b3[c];
-    for (PetscInt j = 0; j < n2; j++) logit += net->W3[RD_IDX2(c, j, n2)] * w->e_h2[j];
-    w->e_logit[c] = logit;
+    for (PetscInt j = 0; j < n2; j++) logit += net->W3[RD_IDX2(c, j, n2)] * s->h2[j];
+    s->logit[c] = logit;
   }
 }
 
-/* Forward and backward pass of one example: adds weight * dCE/dparams to grad (layout as the
- * parameters) and returns its cross-entropy. */
-static double NaiveExampleGradient(const RdClassifierNet *net, const RdNoise *noise, const double *x, PetscInt label, double weight, RdStream *stream, const ClassifierWork *w, double *grad)
+double RdClassifierHeadGradient_Internal(const RdClassifierNet *net, const RdNoise *noise, const double *mask, const double *x, PetscInt label, double weight, RdStream *stream, const RdClassifierExampleScratch *s, double *grad, double *dx)
 {
-  const PetscInt    n0 = net->input_dim, n1 = net->hidden_dim, n2 = net->feature_dim, nc = net->num_classes;
-  const ParamLayout p  = Layout(n0, n1, n2, nc);
-  const PetscBool   weight_dropout = noise->type == RD_NOISE_WEIGHT_DROPOUT ? PETSC_TRUE : PETSC_FALSE;
-  double           *gW1 = grad + p.W1, *gb1 = grad + p.b1, *gW2 = grad + p.W2, *gb2 = grad + p.b2, *gW3 = grad + p.W3, *gb3 = grad + p.b3;
+  const PetscInt           n0 = net->flat_dim, n1 = net->hidden_dim, n2 = net->feature_dim, nc = net->num_classes;
+  const RdClassifierLayout p  = RdClassifierLayoutOf(net);
+  double                  *gW1 = grad + p.W1, *gb1 = grad + p.b1, *gW2 = grad + p.W2, *gb2 = grad + p.b2, *gW3 = grad + p.W3, *gb3 = grad + p.b3;
 
-  NaiveForward(net, noise, x, stream, w);
-  const double ce = SoftmaxCrossEntropy(w->e_logit, 1, nc, label, w->e_delta3, 1);
+  RdClassifierHeadForward_Internal(net, noise, mask, x, stream, s);
+  const double ce = RdClassifierSoftmaxCrossEntropy_Internal(s->logit, 1, nc, label, s->delta3, 1);
   /* dCE/dlogit = p - onehot(label) */
-  w->e_delta3[label] -= 1.0;
-  for (PetscInt c = 0; c < nc; c++) w->e_delta3[c] *= weight;
+  s->delta3[label] -= 1.0;
+  for (PetscInt c = 0; c < nc; c++) s->delta3[c] *= weight;
   for (PetscInt c = 0; c < nc; c++) {
-    for (PetscInt j = 0; j < n2; j++) gW3[RD_IDX2(c, j, n2)] += w->e_delta3[c] * w->e_h2[j];
-    gb3[c] += w->e_delta3[c];
+    for (PetscInt j = 0; j < n2; j++) gW3[RD_IDX2(c, j, n2)] += s->delta3[c] * s->h2[j];
+    gb3[c] += s->delta3[c];
   }
-  /* delta2 = W3^T delta3 . relu'(z2') . factor, in e_dh2 */
+  /* delta2 = W3^T delta3 . relu'(z2') . factor, in dh2 */
   for (PetscInt j = 0; j < n2; j++) {
     double back = 0.0;
-    for (PetscInt c = 0; c < nc; c++) back += net->W3[RD_IDX2(c, j, n2)] * w->e_delta3[c];
-    w->e_dh2[j] = back * (w->e_z2[j] > 0.0 ? w->e_factor[j] : 0.0);
+    for (PetscInt c = 0; c < nc; c++) back += net->W3[RD_IDX2(c, j, n2)] * s->delta3[c];
+    s->dh2[j] = back * (s->z2[j] > 0.0 ? s->factor[j] : 0.0);
   }
   for (PetscInt o = 0; o < n2; o++) {
     for (PetscInt i = 0; i < n1; i++) {
-      if (weight_dropout) gW2[RD_IDX2(o, i, n1)] += (w->e_dh2[o] * w->e_h1[i]) * w->mask[RD_IDX2(o, i, n1)];
-      else gW2[RD_IDX2(o, i, n1)] += w->e_dh2[o] * w->e_h1[i];
+      if (mask) gW2[RD_IDX2(o, i, n1)] += (s->dh2[o] * s->h1[i]) * mask[RD_IDX2(o, i, n1)];
+      else gW2[RD_IDX2(o, i, n1)] += s->dh2[o] * s->h1[i];
     }
-    gb2[o] += w->e_dh2[o];
+    gb2[o] += s->dh2[o];
   }
-  /* delta1 = (W2 . M)^T delta2 . relu'(z1), in e_dh1 */
+  /* delta1 = (W2 . M)^T delta2 . relu'(z1), in dh1 */
   for (PetscInt i = 0; i < n1; i++) {
     double back = 0.0;
     for (PetscInt o = 0; o < n2; o++) {
-      const double weight2 = weight_dropout ? net->W2[RD_IDX2(o, i, n1)] * w->mask[RD_IDX2(o, i, n1)] : net->W2[RD_IDX2(o, i, n1)];
-      back += weight2 * w->e_dh2[o];
+      const double weight2 = mask ? net->W2[RD_IDX2(o, i, n1)] * mask[RD_IDX2(o, i, n1)] : net->W2[RD_IDX2(o, i, n1)];
+      back += weight2 * s->dh2[o];
     }
-    w->e_dh1[i] = w->e_z1[i] > 0.0 ? back : 0.0;
+    s->dh1[i] = s->z1[i] > 0.0 ? back : 0.0;
   }
   for (PetscInt i = 0; i < n1; i++) {
-    for (PetscInt k = 0; k < n0; k++) gW1[RD_IDX2(i, k, n0)] += w->e_dh1[i] * x[k];
-    gb1[i] += w->e_dh1[i];
+    for (PetscInt k = 0; k < n0; k++) gW1[RD_IDX2(i, k, n0)] += s->dh1[i] * x[k];
+    gb1[i] += s->dh1[i];
+  }
+  if (dx) /* dCE/dx = W1^T delta1, the sum over i ascending */
+    for (PetscInt k = 0; k < n0; k++) {
+      double back = 0.0;
+      for (PetscInt i = 0; i < n1; i++) back += net->W1[RD_IDX2(i, k, n0)] * s->dh1[i];
+      dx[k] = back;
+    }
+  return ce;
+}
+
+double RdClassifierMaskedHeadGradient_Internal(const RdClassifierNet *net, const double *mask, const double *h1, PetscInt label, double weight, const RdClassifierExampleScratch *s, double *grad)
+{
+  const PetscInt           n1 = net->hidden_dim, n2 = net->feature_dim, nc = net->num_classes;
+  const RdClassifierLayout p  = RdClassifierLayoutOf(net);
+  const double *restrict   W2 = net->W2, *restrict W3 = net->W3;
+  double *restrict         z2 = s->z2, *restrict h2 = s->h2, *restrict logit = s->logit, *restrict d3 = s->delta3, *restrict d2 = s->dh2;
+
+  /* z2 = b2 + (W2 . M) h1, each sum over i ascending; four rows at a time so that four
+   * independent dependency chains hide the adder latency */
+  PetscInt o = 0;
+  for (; o + 4 <= n2; o += 4) {
+    const double *restrict r0 = W2 + RD_IDX2(o, 0, n1), *restrict r1 = r0 + n1, *restrict r2 = r1 + n1, *restrict r3 = r2 + n1;
+    const double *restrict m0 = mask + RD_IDX2(o, 0, n1), *restrict m1 = m0 + n1, *restrict m2 = m1 + n1, *restrict m3 = m2 + n1;
+    double s0 = net->b2[o], s1 = net->b2[o + 1], s2 = net->b2[o + 2], s3 = net->b2[o + 3];
+    for (PetscInt i = 0; i < n1; i++) {
+      const double hi = h1[i];
+      s0 += (r0[i] * m0[i]) * hi;
+      s1 += (r1[i] * m1[i]) * hi;
+      s2 += (r2[i] * m2[i]) * hi;
+      s3 += (r3[i] * m3[i]) * hi;
+    }
+    z2[o]     = s0;
+    z2[o + 1] = s1;
+    z2[o + 2] = s2;
+    z2[o + 3] = s3;
+  }
+  for (; o < n2; o++) {
+    const double *restrict row = W2 + RD_IDX2(o, 0, n1), *restrict mrow = mask + RD_IDX2(o, 0, n1);
+    double z = net->b2[o];
+    for (PetscInt i = 0; i < n1; i++) z += (row[i] * mrow[i]) * h1[i];
+    z2[o] = z;
+  }
+  for (o = 0; o < n2; o++) h2[o] = z2[o] > 0.0 ? z2[o] : 0.0;
+  for (PetscInt c = 0; c < nc; c++) {
+    const double *restrict row = W3 + RD_IDX2(c, 0, n2);
+    double logit_c = net->b3[c];
+    for (PetscInt j = 0; j < n2; j++) logit_c += row[j] * h2[j];
+    logit[c] = logit_c;
+  }
+  if (label < 0) return 0.0;
+  double *restrict gW2 = grad + p.W2, *restrict gb2 = grad + p.b2, *restrict gW3 = grad + p.W3, *restrict gb3 = grad + p.b3;
+  const double ce = RdClassifierSoftmaxCrossEntropy_Internal(logit, 1, nc, label, d3, 1);
+  d3[label] -= 1.0;
+  for (PetscInt c = 0; c < nc; c++) d3[c] *= weight;
+  for (PetscInt c = 0; c < nc; c++) {
+    double *restrict grow = gW3 + RD_IDX2(c, 0, n2);
+    for (PetscInt j = 0; j < n2; j++) grow[j] += d3[c] * h2[j];
+    gb3[c] += d3[c];
+  }
+  for (PetscInt j = 0; j < n2; j++) d2[j] = 0.0;
+  for (PetscInt c = 0; c < nc; c++) {
+    const double *restrict row = W3 + RD_IDX2(c, 0, n2);
+    for (PetscInt j = 0; j < n2; j++) d2[j] += row[j] * d3[c];
+  }
+  for (PetscInt j = 0; j < n2; j++) d2[j] = d2[j] * (z2[j] > 0.0 ? 1.0 : 0.0);
+  double *restrict dh1 = s->dh1;
+  for (PetscInt i = 0; i < n1; i++) dh1[i] = 0.0;
+  for (o = 0; o < n2; o++) {
+    const double *restrict row = W2 + RD_IDX2(o, 0, n1), *restrict mrow = mask + RD_IDX2(o, 0, n1);
+    double *restrict grow = gW2 + RD_IDX2(o, 0, n1);
+    const double d2o = d2[o];
+    for (PetscInt i = 0; i < n1; i++) {
+      grow[i] += (d2o * h1[i]) * mrow[i];
+      dh1[i] += (row[i] * mrow[i]) * d2o;
+    }
+    gb2[o] += d2o;
   }
   return ce;
 }
 
+/* The weight mask of the next example, or of the forward pass starting at example b of a pass of
+ * `pass` examples (per_batch: at b % pass == 0): NULL without weight dropout. */
+static const double *NextMask(const RdClassifierHyper *hyper, PetscInt b, PetscInt pass, size_t count, RdStream *stream, double *mask)
+{
+  if (RdClassifierMaskPerExample_Internal(hyper) || (RdClassifierMaskPerBatch_Internal(hyper) && b % pass == 0)) RdNoiseDrawWeightMask(&hyper->noise, count, stream, mask);
+  return hyper->noise.type == RD_NOISE_WEIGHT_DROPOUT ? mask : NULL;
+}
+
 double RdClassifierLossGradient(const RdClassifierNet *net, const RdClassifierHyper *hyper, const double *inputs, const PetscInt *labels, PetscInt n, RdStream *noise, double *gradient)
 {
-  const ParamLayout    p = Layout(net->input_dim, net->hidden_dim, net->feature_dim, net->num_classes);
-  const ClassifierWork w = ClassifierWorkViews(net);
-  double               ce_sum = 0.0;
+  if (net->architecture == RD_CLASSIFIER_LENET) return RdLeNetLossGradient_Internal(net, hyper, inputs, labels, n, noise, gradient);
+  const RdClassifierLayout p     = RdClassifierLayoutOf(net);
+  const ClassifierWork     w     = ClassifierWorkViews(net);
+  const size_t             count = (size_t)net->feature_dim * (size_t)net->hidden_dim;
+  double                   ce_sum = 0.0;
 
   for (size_t i = 0; i < p.total; i++) gradient[i] = 0.0;
-  for (PetscInt b = 0; b < n; b++) ce_sum += NaiveExampleGradient(net, &hyper->noise, inputs + RD_IDX2(b, 0, net->input_dim), labels[b], 1.0 / (double)n, noise, &w, gradient);
-  const double loss = ce_sum / (double)n + 0.5 * hyper->l2 * WeightNorm2(net->W1, p);
-  FinishGradient(net->W1, p, hyper, noise, gradient);
+  for (PetscInt b = 0; b < n; b++) {
+    const double *mask = NextMask(hyper, b, n, count, noise, w.e.mask); /* the n examples are one forward pass */
+    ce_sum += RdClassifierHeadGradient_Internal(net, &hyper->noise, mask, inputs + RD_IDX2(b, 0, net->input_dim), labels[b], 1.0 / (double)n, noise, &w.e, gradient, NULL);
+  }
+  const double loss = ce_sum / (double)n + 0.5 * hyper->l2 * RdClassifierWeightNorm2_Internal(net->params, p);
+  RdClassifierFinishGradient_Internal(net->params, p, hyper, noise, gradient);
   return loss;
 }
 
 PetscInt RdClassifierTrainReference(RdClassifierNet *net, const RdClassifierHyper *hyper, const double *inputs, const PetscInt *labels, PetscInt n_examples, const double *class_cumulative, const PetscInt *class_offsets, const PetscInt *class_members, PetscInt nsteps, RdStream *sampling, RdStream *noise)
 {
-  const ParamLayout    p = Layout(net->input_dim, net->hidden_dim, net->feature_dim, net->num_classes);
-  const ClassifierWork w = ClassifierWorkViews(net);
-  const PetscInt       batch = hyper->batch;
+  if (nsteps <= 0 || hyper->batch < 1 || hyper->batch > net->max_batch || n_examples < 1) return 0;
+  if (net->architecture == RD_CLASSIFIER_LENET) return RdLeNetTrainReference_Internal(net, hyper, inputs, labels, n_examples, class_cumulative, class_offsets, class_members, nsteps, sampling, noise);
+  const RdClassifierLayout p     = RdClassifierLayoutOf(net);
+  const ClassifierWork     w     = ClassifierWorkViews(net);
+  const PetscInt           batch = hyper->batch;
+  const size_t             count = (size_t)net->feature_dim * (size_t)net->hidden_dim;
 
-  if (nsteps <= 0 || batch < 1 || batch > net->max_batch || n_examples < 1) return 0;
   for (PetscInt step = 0; step < nsteps; step++) {
     double ce_sum = 0.0;
     for (size_t i = 0; i < p.total; i++) w.ref_grad[i] = 0.0;
     for (PetscInt b = 0; b < batch; b++) {
-      const PetscInt k = DrawExample(n_examples, net->num_classes, class_cumulative, class_offsets, class_members, sampling);
+      const PetscInt k = RdClassifierDrawExample_Internal(n_examples, net->num_classes, class_cumulative, class_offsets, class_members, sampling);
       if (k < 0) return step;
-      ce_sum += NaiveExampleGradient(net, &hyper->noise, inputs + RD_IDX2(k, 0, net->input_dim), labels[k], 1.0 / (double)batch, noise, &w, w.ref_grad);
+      const double *mask = NextMask(hyper, b, batch, count, noise, w.e.mask);
+      ce_sum += RdClassifierHeadGradient_Internal(net, &hyper->noise, mask, inputs + RD_IDX2(k, 0, net->input_dim), labels[k], 1.0 / (double)batch, noise, &w.e, w.ref_grad, NULL);
     }
-    const double loss = ce_sum / (double)batch + 0.5 * hyper->l2 * WeightNorm2(net->W1, p);
+    const double loss = ce_sum / (double)batch + 0.5 * hyper->l2 * RdClassifierWeightNorm2_Internal(net->params, p);
     if (!isfinite(loss)) return step;
-    FinishGradient(net->W1, p, hyper, noise, w.ref_grad);
+    RdClassifierFinishGradient_Internal(net->params, p, hyper, noise, w.ref_grad);
     for (size_t i = 0; i < p.total; i++) {
       net->velocity[i] = hyper->momentum * net->velocity[i] - hyper->lr * w.ref_grad[i];
-      net->W1[i] += net->velocity[i];
+      net->params[i] += net->velocity[i];
     }
   }
   return nsteps;
 }
 
+/* A forward pass is at most hyper->batch examples (at least 1). */
+static PetscInt ForwardPassLength(const RdClassifierHyper *hyper) { return PetscMax(hyper->batch, 1); }
+
 void RdClassifierProbe(const RdClassifierNet *net, const RdClassifierHyper *hyper, const double *inputs, PetscInt n, RdStream *noise, double *features)
 {
-  const ClassifierWork w = ClassifierWorkViews(net);
-  for (PetscInt b = 0; b < n; b++) {
-    NaiveForward(net, &hyper->noise, inputs + RD_IDX2(b, 0, net->input_dim), noise, &w);
-    memcpy(features + RD_IDX2(b, 0, net->feature_dim), w.e_h2, (size_t)net->feature_dim * sizeof(double));
+  if (net->architecture == RD_CLASSIFIER_LENET) {
+    RdLeNetForward_Internal(net, hyper, inputs, n, noise, features, NULL);
+    return;
   }
+  const ClassifierWork w     = ClassifierWorkViews(net);
+  const size_t         count = (size_t)net->feature_dim * (size_t)net->hidden_dim;
+  for (PetscInt b = 0; b < n; b++) {
+    const double *mask = NextMask(hyper, b, ForwardPassLength(hyper), count, noise, w.e.mask);
+    RdClassifierHeadForward_Internal(net, &hyper->noise, mask, inputs + RD_IDX2(b, 0, net->input_dim), noise, &w.e);
+    memcpy(features + RD_IDX2(b, 0, net->feature_dim), w.e.h2, (size_t)net->feature_dim * sizeof(double));
+  }
+}
+
+/* Whether the first maximal of C logits is the label (an example with a NaN logit counts as
+ * wrong) and, with ce, its cross-entropy (prob: [C] scratch). */
+static PetscBool ScoreExample(const double *logit, PetscInt nc, PetscInt label, double *prob, double *ce)
+{
+  PetscBool has_nan = PETSC_FALSE;
+  PetscInt  best    = 0;
+  for (PetscInt c = 0; c < nc; c++) {
+    if (isnan(logit[c])) has_nan = PETSC_TRUE;
+    if (logit[c] > logit[best]) best = c; /* strict: the first maximal logit wins */
+  }
+  if (ce) *ce = RdClassifierSoftmaxCrossEntropy_Internal(logit, 1, nc, label, prob, 1);
+  return !has_nan && best == label ? PETSC_TRUE : PETSC_FALSE;
+}
+
+/* Accuracy and mean cross-entropy of the lenet: one forward pass at a time (the same draws as one
+ * pass over all n), scored in order. */
+static double LeNetAccuracy(const RdClassifierNet *net, const RdClassifierHyper *hyper, const double *inputs, const PetscInt *labels, PetscInt n, RdStream *noise, double *mean_loss)
+{
+  const PetscInt nc = net->num_classes, pass = PetscMin(ForwardPassLength(hyper), net->max_batch);
+  double        *logits = RdLeNetScoreScratch_Internal(net), *prob = logits + (size_t)net->max_batch * (size_t)nc;
+  PetscInt       correct = 0;
+  double         ce_sum = 0.0, ce;
+
+  for (PetscInt b0 = 0; b0 < n; b0 += pass) {
+    const PetscInt m = PetscMin(pass, n - b0);
+    RdLeNetForward_Internal(net, hyper, inputs + RD_IDX2(b0, 0, net->input_dim), m, noise, NULL, logits);
+    for (PetscInt b = 0; b < m; b++) {
+      if (ScoreExample(logits + RD_IDX2(b, 0, nc), nc, labels[b0 + b], prob, mean_loss ? &ce : NULL)) correct++;
+      if (mean_loss) ce_sum += ce;
+    }
+  }
+  if (mean_loss) *mean_loss = n > 0 ? ce_sum / (double)n : RD_NAN;
+  return n > 0 ? (double)correct / (double)n : RD_NAN;
 }
 
 double RdClassifierNetAccuracy(const RdClassifierNet *net, const RdClassifierHyper *hyper, const double *inputs, const PetscInt *labels, PetscInt n, RdStream *noise, double *mean_loss)
 {
+  if (net->architecture == RD_CLASSIFIER_LENET) return LeNetAccuracy(net, hyper, inputs, labels, n, noise, mean_loss);
   const ClassifierWork w       = ClassifierWorkViews(net);
   const PetscInt       nc      = net->num_classes;
+  const size_t         count   = (size_t)net->feature_dim * (size_t)net->hidden_dim;
   PetscInt             correct = 0;
-  double               ce_sum  = 0.0;
+  double               ce_sum = 0.0, ce;
 
   for (PetscInt b = 0; b < n; b++) {
-    PetscBool has_nan = PETSC_FALSE;
-    PetscInt  best    = 0;
-    NaiveForward(net, &hyper->noise, inputs + RD_IDX2(b, 0, net->input_dim), noise, &w);
-    for (PetscInt c = 0; c < nc; c++) {
-      if (isnan(w.e_logit[c])) has_nan = PETSC_TRUE;
-      if (w.e_logit[c] > w.e_logit[best]) best = c; /* strict: the first maximal logit wins */
-    }
-    if (!has_nan && best == labels[b]) correct++;
-    if (mean_loss) ce_sum += SoftmaxCrossEntropy(w.e_logit, 1, nc, labels[b], w.e_delta3, 1);
+    const double *mask = NextMask(hyper, b, ForwardPassLength(hyper), count, noise, w.e.mask);
+    RdClassifierHeadForward_Internal(net, &hyper->noise, mask, inputs + RD_IDX2(b, 0, net->input_dim), noise, &w.e);
+    if (ScoreExample(w.e.logit, nc, labels[b], w.e.delta3, mean_loss ? &ce : NULL)) correct++;
+    if (mean_loss) ce_sum += ce;
   }
   if (mean_loss) *mean_loss = n > 0 ? ce_sum / (double)n : RD_NAN;
   return n > 0 ? (double)correct / (double)n : RD_NAN;
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Fast kernel.                                                                                 */
+/* Fast kernel (mlp).                                                                           */
 
 /* C[r][j] += sum_k A(r, k) Bm[k][j] for r < rows, j < cols, the sum over k ascending (the order of
  * the naive loops), with A(r, k) = A[r a_row + k a_inner] so a transposed A costs nothing. Every
@@ -526,96 +698,29 @@ RD_KERNEL_INLINE void RowSums(PetscInt rows, PetscInt cols, const double *restri
   }
 }
 
-/* Layers 2 and 3 of one example under weight dropout (the mask differs per example, so these
- * layers cannot share a matrix product across the batch): draws the mask, runs forward and
- * backward as NaiveExampleGradient does, adds this example's share to gW3, gb3, gW2, gb2 and
- * writes its delta of the hidden layer before relu' into dh1T[:, b]. Returns its cross-entropy. */
-RD_KERNEL_INLINE double WeightDropoutExample(const RdClassifierNet *net, const RdNoise *noise, PetscInt b, PetscInt batch, PetscInt label, double weight, RdStream *stream, const ClassifierWork *w, ParamLayout p)
-{
-  const PetscInt n1 = net->hidden_dim, n2 = net->feature_dim, nc = net->num_classes;
-  const double *restrict W2 = net->W2, *restrict W3 = net->W3, *restrict h1 = w->h1 + RD_IDX2(b, 0, n1);
-  double *restrict mask = w->mask, *restrict z2 = w->e_z2, *restrict h2 = w->e_h2, *restrict logit = w->e_logit, *restrict d3 = w->e_delta3, *restrict d2 = w->e_dh2;
-  double *restrict gW2 = w->grad + p.W2, *restrict gb2 = w->grad + p.b2, *restrict gW3 = w->grad + p.W3, *restrict gb3 = w->grad + p.b3;
-
-  RdNoiseDrawWeightMask(noise, (size_t)n2 * (size_t)n1, stream, mask);
-  /* z2 = b2 + (W2 . M) h1, each sum over i ascending; four rows at a time so that four
-   * independent dependency chains hide the adder latency */
-  PetscInt o = 0;
-  for (; o + 4 <= n2; o += 4) {
-    const double *restrict r0 = W2 + RD_IDX2(o, 0, n1), *restrict r1 = r0 + n1, *restrict r2 = r1 + n1, *restrict r3 = r2 + n1;
-    const double *restrict m0 = mask + RD_IDX2(o, 0, n1), *restrict m1 = m0 + n1, *restrict m2 = m1 + n1, *restrict m3 = m2 + n1;
-    double s0 = net->b2[o], s1 = net->b2[o + 1], s2 = net->b2[o + 2], s3 = net->b2[o + 3];
-    for (PetscInt i = 0; i < n1; i++) {
-      const double hi = h1[i];
-      s0 += (r0[i] * m0[i]) * hi;
-      s1 += (r1[i] * m1[i]) * hi;
-      s2 += (r2[i] * m2[i]) * hi;
-      s3 += (r3[i] * m3[i]) * hi;
-    }
-    z2[o]     = s0;
-    z2[o + 1] = s1;
-    z2[o + 2] = s2;
-    z2[o + 3] = s3;
-  }
-  for (; o < n2; o++) {
-    const double *restrict row = W2 + RD_IDX2(o, 0, n1), *restrict mrow = mask + RD_IDX2(o, 0, n1);
-    double z = net->b2[o];
-    for (PetscInt i = 0; i < n1; i++) z += (row[i] * mrow[i]) * h1[i];
-    z2[o] = z;
-  }
-  for (o = 0; o < n2; o++) h2[o] = z2[o] > 0.0 ? z2[o] : 0.0;
-  for (PetscInt c = 0; c < nc; c++) {
-    const double *restrict row = W3 + RD_IDX2(c, 0, n2);
-    double logit_c = net->b3[c];
-    for (PetscInt j = 0; j < n2; j++) logit_c += row[j] * h2[j];
-    logit[c] = logit_c;
-  }
-  const double ce = SoftmaxCrossEntropy(logit, 1, nc, label, d3, 1);
-  d3[label] -= 1.0;
-  for (PetscInt c = 0; c < nc; c++) d3[c] *= weight;
-  for (PetscInt c = 0; c < nc; c++) {
-    double *restrict grow = gW3 + RD_IDX2(c, 0, n2);
-    for (PetscInt j = 0; j < n2; j++) grow[j] += d3[c] * h2[j];
-    gb3[c] += d3[c];
-  }
-  for (PetscInt j = 0; j < n2; j++) d2[j] = 0.0;
-  for (PetscInt c = 0; c < nc; c++) {
-    const double *restrict row = W3 + RD_IDX2(c, 0, n2);
-    for (PetscInt j = 0; j < n2; j++) d2[j] += row[j] * d3[c];
-  }
-  for (PetscInt j = 0; j < n2; j++) d2[j] = d2[j] * (z2[j] > 0.0 ? 1.0 : 0.0);
-  double *restrict dh1 = w->e_dh1;
-  for (PetscInt i = 0; i < n1; i++) dh1[i] = 0.0;
-  for (o = 0; o < n2; o++) {
-    const double *restrict row = W2 + RD_IDX2(o, 0, n1), *restrict mrow = mask + RD_IDX2(o, 0, n1);
-    double *restrict grow = gW2 + RD_IDX2(o, 0, n1);
-    const double d2o = d2[o];
-    for (PetscInt i = 0; i < n1; i++) {
-      grow[i] += (d2o * h1[i]) * mrow[i];
-      dh1[i] += (row[i] * mrow[i]) * d2o;
-    }
-    gb2[o] += d2o;
-  }
-  for (PetscInt i = 0; i < n1; i++) w->dh1T[RD_IDX2(i, b, batch)] = dh1[i];
-  return ce;
-}
-
 RD_KERNEL_INLINE PetscInt TrainSteps(int wide, RdClassifierNet *net, const RdClassifierHyper *hyper, const double *inputs, const PetscInt *labels, PetscInt n_examples, const double *class_cumulative, const PetscInt *class_offsets, const PetscInt *class_members, PetscInt nsteps, RdStream *sampling, RdStream *noise)
 {
-  const PetscInt       n0 = net->input_dim, n1 = net->hidden_dim, n2 = net->feature_dim, nc = net->num_classes, B = hyper->batch;
-  const ParamLayout    p = Layout(n0, n1, n2, nc);
-  const ClassifierWork w = ClassifierWorkViews(net);
-  const RdNoise       *nz = &hyper->noise;
-  const PetscBool      weight_dropout = nz->type == RD_NOISE_WEIGHT_DROPOUT ? PETSC_TRUE : PETSC_FALSE;
-  const PetscBool      node_noise = nz->type == RD_NOISE_NODE_DROPOUT || nz->type == RD_NOISE_ADDITIVE || nz->type == RD_NOISE_MULTIPLICATIVE ? PETSC_TRUE : PETSC_FALSE;
-  const double         weight = 1.0 / (double)B;
-  double *restrict     params = net->W1, *restrict grad = w.grad;
+  const PetscInt           n0 = net->input_dim, n1 = net->hidden_dim, n2 = net->feature_dim, nc = net->num_classes, B = hyper->batch;
+  const RdClassifierLayout p = RdClassifierLayoutOf(net);
+  const ClassifierWork     w = ClassifierWorkViews(net);
+  const RdNoise           *nz = &hyper->noise;
+  const PetscBool          weight_dropout = RdClassifierMaskPerExample_Internal(hyper); /* per example: layers 2 and 3 one example at a time */
+  const PetscBool          batch_mask     = RdClassifierMaskPerBatch_Internal(hyper);   /* one mask: W2 . M shared by the batch */
+  const PetscBool          node_noise = nz->type == RD_NOISE_NODE_DROPOUT || nz->type == RD_NOISE_ADDITIVE || nz->type == RD_NOISE_MULTIPLICATIVE ? PETSC_TRUE : PETSC_FALSE;
+  const double             weight = 1.0 / (double)B;
+  const size_t             count2 = (size_t)n2 * (size_t)n1;
+  double *restrict         params = net->params, *restrict grad = w.grad;
+  const double            *W2 = batch_mask ? w.masked_W2 : net->W2;
 
   for (PetscInt step = 0; step < nsteps; step++) {
     double ce_sum = 0.0;
+    if (batch_mask) {
+      RdNoiseDrawWeightMask(nz, count2, noise, w.e.mask);
+      for (size_t i = 0; i < count2; i++) w.masked_W2[i] = net->W2[i] * w.e.mask[i];
+    }
     /* gather the batch; the sampling stream is consumed example by example */
     for (PetscInt b = 0; b < B; b++) {
-      const PetscInt k = DrawExample(n_examples, nc, class_cumulative, class_offsets, class_members, sampling);
+      const PetscInt k = RdClassifierDrawExample_Internal(n_examples, nc, class_cumulative, class_offsets, class_members, sampling);
       if (k < 0) return step;
       memcpy(w.x + RD_IDX2(b, 0, n0), inputs + RD_IDX2(k, 0, n0), (size_t)n0 * sizeof(double));
       w.label[b] = (double)labels[k];
@@ -629,11 +734,15 @@ RD_KERNEL_INLINE PetscInt TrainSteps(int wide, RdClassifierNet *net, const RdCla
 
     if (weight_dropout) {
       for (size_t i = p.W2; i < p.total; i++) grad[i] = 0.0; /* W2 b2 W3 b3 accumulate per example */
-      for (PetscInt b = 0; b < B; b++) ce_sum += WeightDropoutExample(net, nz, b, B, (PetscInt)w.label[b], weight, noise, &w, p);
+      for (PetscInt b = 0; b < B; b++) {
+        RdNoiseDrawWeightMask(nz, count2, noise, w.e.mask);
+        ce_sum += RdClassifierMaskedHeadGradient_Internal(net, w.e.mask, w.h1 + RD_IDX2(b, 0, n1), (PetscInt)w.label[b], weight, &w.e, grad);
+        for (PetscInt i = 0; i < n1; i++) w.dh1T[RD_IDX2(i, b, B)] = w.e.dh1[i];
+      }
     } else {
       /* layer 2 with the node noise of each example: z2' = factor z2 + offset, h2 = relu(z2') */
       FillRows(n2, B, net->b2, w.h2T);
-      MatMulAccumulate(wide, n2, B, n1, net->W2, (size_t)n1, 1, w.h1T, (size_t)B, w.h2T, (size_t)B);
+      MatMulAccumulate(wide, n2, B, n1, W2, (size_t)n1, 1, w.h1T, (size_t)B, w.h2T, (size_t)B);
       if (node_noise) {
         for (PetscInt b = 0; b < B; b++) RdNoiseDrawNode(nz, n2, noise, w.factor + RD_IDX2(b, 0, n2), w.offset + RD_IDX2(b, 0, n2));
         for (PetscInt o = 0; o < n2; o++)
@@ -656,12 +765,12 @@ RD_KERNEL_INLINE PetscInt TrainSteps(int wide, RdClassifierNet *net, const RdCla
       for (PetscInt b = 0; b < B; b++) {
         const PetscInt label = (PetscInt)w.label[b];
         double        *column = w.logitT + b;
-        ce_sum += SoftmaxCrossEntropy(column, (size_t)B, nc, label, column, (size_t)B);
+        ce_sum += RdClassifierSoftmaxCrossEntropy_Internal(column, (size_t)B, nc, label, column, (size_t)B);
         column[(size_t)label * (size_t)B] -= 1.0;
         for (PetscInt c = 0; c < nc; c++) column[(size_t)c * (size_t)B] *= weight;
       }
     }
-    const double loss = ce_sum / (double)B + 0.5 * hyper->l2 * WeightNorm2(params, p);
+    const double loss = ce_sum / (double)B + 0.5 * hyper->l2 * RdClassifierWeightNorm2_Internal(params, p);
     if (!isfinite(loss)) return step;
 
     if (!weight_dropout) {
@@ -674,9 +783,11 @@ RD_KERNEL_INLINE PetscInt TrainSteps(int wide, RdClassifierNet *net, const RdCla
       for (size_t i = 0; i < (size_t)n2 * (size_t)B; i++) w.dh2T[i] *= w.gateT[i];
       FillRows(n2, n1, NULL, grad + p.W2);
       MatMulAccumulate(wide, n2, n1, B, w.dh2T, (size_t)B, 1, w.h1, (size_t)n1, grad + p.W2, (size_t)n1);
+      if (batch_mask) /* d(loss)/dW2 = d(loss)/d(W2 . M) . M */
+        for (size_t i = 0; i < count2; i++) grad[p.W2 + i] *= w.e.mask[i];
       RowSums(n2, B, w.dh2T, grad + p.b2);
       FillRows(n1, B, NULL, w.dh1T);
-      MatMulAccumulate(wide, n1, B, n2, net->W2, 1, (size_t)n1, w.dh2T, (size_t)B, w.dh1T, (size_t)B);
+      MatMulAccumulate(wide, n1, B, n2, W2, 1, (size_t)n1, w.dh2T, (size_t)B, w.dh1T, (size_t)B);
     }
     /* delta1 = dh1 . relu'(z1) (h1 > 0 iff z1 > 0); gW1 = delta1 x, gb1 */
     for (size_t i = 0; i < (size_t)n1 * (size_t)B; i++) w.dh1T[i] = w.h1T[i] > 0.0 ? w.dh1T[i] : 0.0;
@@ -684,8 +795,8 @@ RD_KERNEL_INLINE PetscInt TrainSteps(int wide, RdClassifierNet *net, const RdCla
     MatMulAccumulate(wide, n1, n0, B, w.dh1T, (size_t)B, 1, w.x, (size_t)n0, grad + p.W1, (size_t)n0);
     RowSums(n1, B, w.dh1T, grad + p.b1);
 
-    FinishGradient(params, p, hyper, noise, grad);
-    MomentumUpdate(p.total, hyper->lr, hyper->momentum, grad, net->velocity, params);
+    RdClassifierFinishGradient_Internal(params, p, hyper, noise, grad);
+    RdClassifierMomentumUpdate_Internal(p.total, hyper->lr, hyper->momentum, grad, net->velocity, params);
   }
   return nsteps;
 }
@@ -705,6 +816,7 @@ __attribute__((target("avx2"))) static PetscInt TrainAVX2(RdClassifierNet *net, 
 PetscInt RdClassifierTrain(RdClassifierNet *net, const RdClassifierHyper *hyper, const double *inputs, const PetscInt *labels, PetscInt n_examples, const double *class_cumulative, const PetscInt *class_offsets, const PetscInt *class_members, PetscInt nsteps, RdStream *sampling, RdStream *noise)
 {
   if (nsteps <= 0 || hyper->batch < 1 || hyper->batch > net->max_batch || n_examples < 1) return 0; /* and draw nothing */
+  if (net->architecture == RD_CLASSIFIER_LENET) return RdLeNetTrain_Internal(net, hyper, inputs, labels, n_examples, class_cumulative, class_offsets, class_members, nsteps, sampling, noise);
 #if RD_KERNEL_AVX2_DISPATCH
   if (__builtin_cpu_supports("avx2")) return TrainAVX2(net, hyper, inputs, labels, n_examples, class_cumulative, class_offsets, class_members, nsteps, sampling, noise);
 #endif

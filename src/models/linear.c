@@ -4,59 +4,75 @@
  * Determinism: every reduction below has an order fixed in the source (no -ffast-math, strict
  * C11 so no FMA contraction), hence results do not depend on the vector width the compiler picks
  * and a run is bit-reproducible. The fast kernel and the reference sum in different orders, so
- * they agree to rounding only. */
+ * they agree to rounding only.
+ *
+ * The fast online kernel (batch 1) works on a packed copy of the weights, eight hidden units per
+ * block: block b holds W1[8b..8b+7][j] for every input j, then W2[r][8b..8b+7] for every output r,
+ * each as one 8-double vector (GNU C vector extension; one AVX-512 register, two AVX2 registers,
+ * four SSE2 registers). In that layout one sweep per step does everything -- W2's backward pass and
+ * update, W1's update, the next presentation's hidden vector h = W1 x and its output sums W2 hd --
+ * so each weight is read and written once per step, every lane of a vector is an independent hidden
+ * unit, and every sum keeps the order of the plain loops it replaces (documented at each). */
+#include "../kernel_dispatch.h" /* first: no FMA contraction in anything below */
 #include <repdrift/models/linear.h>
 #include <repdrift/dense.h>
 #include <math.h>
+#include <string.h>
 
-/* Instruction-set dispatch of the training kernel. The kernel's C fixes the order of every sum
- * and strict C11 keeps contraction into FMA off, so every instruction set computes bit-identical
- * results; only the speed differs. With GCC or Clang on x86-64 the kernel is compiled twice, for
- * the baseline ISA (SSE2) and for AVX2, and RdLinearTrain picks at run time: AVX2 is ~1.5x faster
- * per step on the development machine, and the project's portable build flags stop at SSE2.
- * Define REPDRIFT_PORTABLE_KERNEL to compile the baseline path only. */
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(REPDRIFT_PORTABLE_KERNEL)
-  #define RD_KERNEL_AVX2_DISPATCH 1
-  /* every helper of the kernel must be inlined into each ISA's copy of the loop */
-  #define RD_KERNEL_INLINE static inline __attribute__((always_inline))
-#else
-  #define RD_KERNEL_AVX2_DISPATCH 0
-  #define RD_KERNEL_INLINE static inline
-#endif
+/* Hidden units per packed block: the lanes of one AVX-512 vector, and the eight partial sums of
+ * the output dot product (OutputDot), which the packed kernel keeps one lane per column j mod 8. */
+#define LANES 8
+/* The instruction sets' native vectors of doubles (GNU C vector extension; loads and stores by
+ * memcpy, which compiles to single unaligned moves). */
+typedef double RdVec2 __attribute__((vector_size(2 * sizeof(double))));
+typedef double RdVec4 __attribute__((vector_size(4 * sizeof(double))));
+typedef double RdVec8 __attribute__((vector_size(8 * sizeof(double))));
 
 /* Views into net->work. The fast kernel, the reference, the per-sample gradient and the
  * population loss each use their own region, so the reference may call RdLinearSampleGradient
- * while its presented input and dropout scales still live in the work array. */
+ * while its presented input and dropout scales still live in the work array. Every region starts
+ * on a 64-byte boundary; [mp] regions are padded to whole blocks (mp = 8 ceil(m / 8)). */
 typedef struct {
-  double *x;       /* [n] presented (noisy) input */
-  double *x_next;  /* [n] the next presentation's input, drawn before this step's W1 update */
-  double *keep;    /* [m] dropout scale keep_j / (1 - q) */
-  double *h;       /* [m] W1 x */
-  double *hd;      /* [m] hidden after dropout */
-  double *e;       /* [d] y - W2 hd */
-  double *back;    /* [m] W2^T e, then the W1 row coefficients */
-  double *acc_W1;  /* [m][n] batch sums of the W1 update (fast) / gradient (reference) */
-  double *acc_W2;  /* [d][m] */
-  double *grad_W1; /* [m][n] reference: one presentation's gradient */
-  double *grad_W2; /* [d][m] */
+  double *x, *x_next;        /* [n] presented (noisy) input, this step's and the next one's */
+  double *keep, *keep_next;  /* [mp] dropout scale keep_j / (1 - q), this step's and the next one's */
+  double *h;                 /* [mp] W1 x */
+  double *hd, *hd_next;      /* [mp] hidden after dropout, this step's and the next one's */
+  double *e, *e_next;        /* [d] y - W2 hd, this step's and the next one's */
+  double *gain;              /* [d] lr e */
+  double *back;              /* [m] batch path: W2^T e, then the W1 row coefficients */
+  double *acc_W1;            /* [m][n] batch sums of the W1 update (fast) / gradient (reference) */
+  double *acc_W2;            /* [d][m] */
+  double *grad_W1;           /* [m][n] reference: one presentation's gradient */
+  double *grad_W2;           /* [d][m] */
+  double *packed;            /* [mp / 8][n + d][8] the packed weights of the online kernel */
+  double *output_sums;       /* [d][8] the eight partial sums of each output row's dot product */
   double *sg_h, *sg_hd, *sg_e, *sg_back; /* RdLinearSampleGradient: [m], [m], [d], [m] */
   double *pl_A, *pl_col, *pl_row;        /* RdLinearPopulationLoss: [d][n], [m], [m] */
 } LinearWork;
+
+static size_t RoundUpToLanes(size_t count)
+{
+  return (count + LANES - 1) / LANES * LANES;
+}
 
 /* Lays the regions of LinearWork out one after another from base and returns the total length
  * in doubles; with base NULL it only counts (RdLinearNetCreate sizes net->work with it). */
 static size_t LinearWorkCarve(PetscInt input_dim, PetscInt width, PetscInt output_dim, double *base, LinearWork *w)
 {
-  const size_t n = (size_t)input_dim, m = (size_t)width, d = (size_t)output_dim;
-  double     **region[] = {&w->x, &w->x_next, &w->keep, &w->h, &w->hd, &w->e, &w->back, &w->acc_W1, &w->acc_W2, &w->grad_W1, &w->grad_W2, &w->sg_h, &w->sg_hd, &w->sg_e, &w->sg_back, &w->pl_A, &w->pl_col, &w->pl_row};
-  const size_t length[] = {n, n, m, m, m, d, m, m * n, d * m, m * n, d * m, m, m, d, m, d * n, m, m};
-  return RdCarve(base, region, length, sizeof(length) / sizeof(length[0]));
+  const size_t n = (size_t)input_dim, m = (size_t)width, d = (size_t)output_dim, mp = RoundUpToLanes(m);
+  double     **region[] = {&w->x, &w->x_next, &w->keep, &w->keep_next, &w->h, &w->hd, &w->hd_next, &w->e, &w->e_next, &w->gain, &w->back, &w->acc_W1, &w->acc_W2, &w->grad_W1, &w->grad_W2, &w->packed, &w->output_sums, &w->sg_h, &w->sg_hd, &w->sg_e, &w->sg_back, &w->pl_A, &w->pl_col, &w->pl_row};
+  size_t       length[] = {n, n, mp, mp, mp, mp, mp, d, d, d, m, m * n, d * m, m * n, d * m, mp * (n + d), d * LANES, m, m, d, m, d * n, m, m};
+  const size_t count    = sizeof(length) / sizeof(length[0]);
+  for (size_t r = 0; r < count; r++) length[r] = RoundUpToLanes(length[r]); /* 64-byte starts */
+  return RdCarve(base, region, length, count);
 }
 
 static LinearWork LinearWorkViews(const RdLinearNet *net)
 {
   LinearWork w;
-  (void)LinearWorkCarve(net->input_dim, net->width, net->output_dim, net->work, &w);
+  /* net->work has LANES doubles more than the regions need: room to start on a 64-byte boundary */
+  double *base = net->work + (LANES - ((uintptr_t)net->work / sizeof(double)) % LANES) % LANES;
+  (void)LinearWorkCarve(net->input_dim, net->width, net->output_dim, base, &w);
   return w;
 }
 
@@ -72,7 +88,7 @@ PetscErrorCode RdLinearNetCreate(PetscInt input_dim, PetscInt width, PetscInt ou
   PetscCall(PetscCalloc1((size_t)width * (size_t)input_dim, &net->W1));
   PetscCall(PetscCalloc1((size_t)output_dim * (size_t)width, &net->W2));
   LinearWork count_only;
-  PetscCall(PetscCalloc1(LinearWorkCarve(input_dim, width, output_dim, NULL, &count_only), &net->work));
+  PetscCall(PetscCalloc1(LinearWorkCarve(input_dim, width, output_dim, NULL, &count_only) + LANES, &net->work));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -95,12 +111,12 @@ void RdLinearNetInit(RdLinearNet *net, double scale, RdStream *init)
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Draws shared by training, reference and probe, in the order documented in linear.h.        */
+/* Draws, in the order documented in linear.h.                                                  */
 
-/* Input noise and dropout of one presentation of stimulus xk. Returns the presented input: xk
- * itself when there is no input noise (nothing to copy), else x_buf = xk + noise. keep_buf is
- * filled only when use_dropout. */
-RD_KERNEL_INLINE const double *DrawPresentationNoise(const double *xk, PetscInt n, PetscInt m, double input_noise, double dropout, PetscBool use_dropout, RdStream *noise, double *restrict x_buf, double *restrict keep_buf)
+/* Input noise and dropout of one presentation of stimulus xk, one draw at a time (the reference).
+ * Returns the presented input: xk itself when there is no input noise (nothing to copy), else
+ * x_buf = xk + noise. keep_buf is filled only when use_dropout. */
+static const double *DrawPresentationNoise(const double *xk, PetscInt n, PetscInt m, double input_noise, double dropout, PetscBool use_dropout, RdStream *noise, double *restrict x_buf, double *restrict keep_buf)
 {
   const double *x = xk;
   if (input_noise > 0.0) {
@@ -114,9 +130,9 @@ RD_KERNEL_INLINE const double *DrawPresentationNoise(const double *xk, PetscInt 
   return x;
 }
 
-/* One training presentation: stimulus k from the sampling stream, then its input noise and
- * dropout mask from the noise stream. Returns the presented input; *y is the target. */
-RD_KERNEL_INLINE const double *DrawPresentation(const RdLinearHyper *hyper, const RdTask *task, PetscInt m, PetscBool use_dropout, RdStream *sampling, RdStream *noise, double *x_buf, double *keep_buf, const double **y)
+/* One training presentation, one draw at a time: stimulus k from the sampling stream, then its
+ * input noise and dropout mask from the noise stream. Returns the presented input; *y is the target. */
+static const double *DrawPresentation(const RdLinearHyper *hyper, const RdTask *task, PetscInt m, PetscBool use_dropout, RdStream *sampling, RdStream *noise, double *x_buf, double *keep_buf, const double **y)
 {
   const PetscInt n = task->input_dim;
   const int      k = RdStreamCategorical(sampling, task->cumulative, (int)task->num_stimuli);
@@ -124,11 +140,49 @@ RD_KERNEL_INLINE const double *DrawPresentation(const RdLinearHyper *hyper, cons
   return DrawPresentationNoise(task->stimuli + RD_IDX2(k, 0, n), n, m, hyper->input_noise, hyper->dropout, use_dropout, noise, x_buf, keep_buf);
 }
 
+/* The same draws by block (RdStreamFillNormal / RdStreamFillKeep return exactly the scalar draws):
+ * the fast kernels and the probe. */
+typedef struct {
+  double    input_noise, kept_scale;
+  uint64_t  keep_threshold; /* RdUniformThreshold(dropout) */
+  PetscBool use_dropout;
+} NoiseDraws;
+
+static NoiseDraws NoiseDrawsOf(double input_noise, double dropout, PetscBool use_dropout)
+{
+  NoiseDraws draws = {.input_noise = input_noise, .kept_scale = 0.0, .keep_threshold = 0, .use_dropout = use_dropout};
+  if (use_dropout) {
+    draws.kept_scale     = 1.0 / (1.0 - dropout);
+    draws.keep_threshold = RdUniformThreshold(dropout);
+  }
+  return draws;
+}
+
+static const double *DrawNoiseBlock(const NoiseDraws *draws, const double *xk, PetscInt n, PetscInt m, RdStream *noise, double *restrict x_buf, double *restrict keep_buf)
+{
+  const double *x = xk;
+  if (draws->input_noise > 0.0) {
+    RdStreamFillNormal(noise, x_buf, (size_t)n);
+    for (PetscInt i = 0; i < n; i++) x_buf[i] = xk[i] + draws->input_noise * x_buf[i];
+    x = x_buf;
+  }
+  if (draws->use_dropout) RdStreamFillKeep(noise, draws->keep_threshold, draws->kept_scale, keep_buf, (size_t)m);
+  return x;
+}
+
+static const double *DrawPresentationBlock(const NoiseDraws *draws, const RdTask *task, PetscInt m, RdStream *sampling, RdStream *noise, double *x_buf, double *keep_buf, const double **y)
+{
+  const PetscInt n = task->input_dim;
+  const int      k = RdStreamCategorical(sampling, task->cumulative, (int)task->num_stimuli);
+  *y               = task->targets + RD_IDX2(k, 0, task->output_dim);
+  return DrawNoiseBlock(draws, task->stimuli + RD_IDX2(k, 0, n), n, m, noise, x_buf, keep_buf);
+}
+
 /* ------------------------------------------------------------------------------------------ */
-/* Fast kernel.                                                                                 */
+/* Fast kernel, batch > 1, on the plain layout.                                                 */
 
 /* h = W1 x, each row summed in RdDot's order (four partial sums over j mod 4, then
- * (s0 + s1) + (s2 + s3)); W1UpdateForward reproduces that order exactly. */
+ * (s0 + s1) + (s2 + s3)); PackedHidden and the packed step reproduce that order exactly. */
 RD_KERNEL_INLINE void HiddenForward(PetscInt n, PetscInt m, const double *restrict W1, const double *restrict x, double *restrict h)
 {
   for (PetscInt i = 0; i < m; i++) h[i] = RdDot(W1 + RD_IDX2(i, 0, n), x, n);
@@ -136,7 +190,8 @@ RD_KERNEL_INLINE void HiddenForward(PetscInt n, PetscInt m, const double *restri
 
 /* Dot product of one output row with the hidden vector: eight partial sums over the columns
  * j mod 8 (a tail of fewer than eight columns goes to the first), combined by a fixed tree. The
- * output rows are long (width m), so eight independent chains keep the adders busy. */
+ * output rows are long (width m), so eight independent chains keep the adders busy; the packed
+ * step keeps the eight sums as the lanes of one vector (OutputSumsTree combines them). */
 RD_KERNEL_INLINE double OutputDot(const double *restrict a, const double *restrict v, PetscInt len)
 {
   double   s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, s4 = 0.0, s5 = 0.0, s6 = 0.0, s7 = 0.0;
@@ -155,6 +210,12 @@ RD_KERNEL_INLINE double OutputDot(const double *restrict a, const double *restri
   return ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7));
 }
 
+/* OutputDot's combination of its eight partial sums s[0..7]. */
+RD_KERNEL_INLINE double OutputSumsTree(const double *s)
+{
+  return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+}
+
 /* Output side of the forward pass: hd = keep . h, e = y - W2 hd. Returns the data part of the
  * presented loss, 1/2 |e|^2, and the hidden vector actually used (h or hd). */
 RD_KERNEL_INLINE double OutputError(PetscInt m, PetscInt d, const double *restrict W2, const double *restrict h, const double *restrict y, const double *restrict keep, double *restrict hd, double *restrict e, const double **hidden)
@@ -169,91 +230,6 @@ RD_KERNEL_INLINE double OutputError(PetscInt m, PetscInt d, const double *restri
     half_sq += e[r] * e[r];
   }
   return 0.5 * half_sq;
-}
-
-/* One pass over W2 that both reads it for back = W2^T e (with the weights before this step) and
- * writes W2 <- decay W2 + lr e hd^T. back_j is summed over r in increasing order, as a plain loop
- * would; rows are taken four at a time so that the running sum stays in a register across them
- * and back is loaded and stored once per four rows. Rows are walked contiguously: column blocks
- * would stride by the row length, a power of two for the usual widths, and thrash the L1 sets. */
-RD_KERNEL_INLINE void W2BackwardUpdate(PetscInt m, PetscInt d, double decay, double lr, const double *restrict e, const double *restrict hd, double *restrict W2, double *restrict back)
-{
-  PetscInt r = 0;
-  for (PetscInt j = 0; j < m; j++) back[j] = 0.0;
-  for (; r + 4 <= d; r += 4) {
-    double *restrict w0 = W2 + RD_IDX2(r, 0, m), *restrict w1 = w0 + m, *restrict w2 = w1 + m, *restrict w3 = w2 + m;
-    const double e0 = e[r], e1 = e[r + 1], e2 = e[r + 2], e3 = e[r + 3];
-    const double g0 = lr * e0, g1 = lr * e1, g2 = lr * e2, g3 = lr * e3;
-    for (PetscInt j = 0; j < m; j++) {
-      const double o0 = w0[j], o1 = w1[j], o2 = w2[j], o3 = w3[j], hj = hd[j];
-      back[j] = (((back[j] + o0 * e0) + o1 * e1) + o2 * e2) + o3 * e3;
-      w0[j]   = decay * o0 + g0 * hj;
-      w1[j]   = decay * o1 + g1 * hj;
-      w2[j]   = decay * o2 + g2 * hj;
-      w3[j]   = decay * o3 + g3 * hj;
-    }
-  }
-  for (; r < d; r++) {
-    double *restrict w0 = W2 + RD_IDX2(r, 0, m);
-    const double e0 = e[r], g0 = lr * e0;
-    for (PetscInt j = 0; j < m; j++) {
-      const double o0 = w0[j];
-      back[j] += o0 * e0;
-      w0[j] = decay * o0 + g0 * hd[j];
-    }
-  }
-}
-
-/* W1 <- decay W1 + coef x^T, one pass, two rows at a time so they share the loads of x. */
-RD_KERNEL_INLINE void W1Update(PetscInt n, PetscInt m, double decay, const double *restrict coef, const double *restrict x, double *restrict W1)
-{
-  PetscInt i = 0;
-  for (; i + 2 <= m; i += 2) {
-    double *restrict a = W1 + RD_IDX2(i, 0, n), *restrict b = a + n;
-    const double ca = coef[i], cb = coef[i + 1];
-    for (PetscInt j = 0; j < n; j++) {
-      a[j] = decay * a[j] + ca * x[j];
-      b[j] = decay * b[j] + cb * x[j];
-    }
-  }
-  for (; i < m; i++) {
-    double *restrict a = W1 + RD_IDX2(i, 0, n);
-    const double ca = coef[i];
-    for (PetscInt j = 0; j < n; j++) a[j] = decay * a[j] + ca * x[j];
-  }
-}
-
-/* W1 <- decay W1 + coef x^T fused with the next presentation's forward pass h_next = W1 x_next:
- * each updated row is dotted with x_next while it is still in registers, so W1 is read once per
- * step instead of twice. The dot has exactly RdDot's order, so h_next is bit-identical to
- * HiddenForward(W1, x_next) after the update (test_linear checks it: a run split over two calls
- * recomputes h with HiddenForward and must match one call bit for bit). */
-RD_KERNEL_INLINE void W1UpdateForward(PetscInt n, PetscInt m, double decay, const double *restrict coef, const double *restrict x, const double *restrict x_next, double *restrict W1, double *restrict h_next)
-{
-  for (PetscInt i = 0; i < m; i++) {
-    double *restrict a = W1 + RD_IDX2(i, 0, n);
-    const double ca = coef[i];
-    double       s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-    PetscInt     j = 0;
-    for (; j + 4 <= n; j += 4) {
-      const double u0 = decay * a[j] + ca * x[j], u1 = decay * a[j + 1] + ca * x[j + 1];
-      const double u2 = decay * a[j + 2] + ca * x[j + 2], u3 = decay * a[j + 3] + ca * x[j + 3];
-      a[j]     = u0;
-      a[j + 1] = u1;
-      a[j + 2] = u2;
-      a[j + 3] = u3;
-      s0 += u0 * x_next[j];
-      s1 += u1 * x_next[j + 1];
-      s2 += u2 * x_next[j + 2];
-      s3 += u3 * x_next[j + 3];
-    }
-    for (; j < n; j++) {
-      const double u = decay * a[j] + ca * x[j];
-      a[j]           = u;
-      s0 += u * x_next[j];
-    }
-    h_next[i] = (s0 + s1) + (s2 + s3);
-  }
 }
 
 /* Batch accumulation (batch > 1): back = W2^T e from the current W2 and acc_W2 (=|+=) e hd^T,
@@ -287,63 +263,13 @@ RD_KERNEL_INLINE void ApplyBatch(size_t count, double decay, double scale, const
   for (size_t i = 0; i < count; i++) W[i] = decay * W[i] + scale * acc[i];
 }
 
-/* Work per SGD step (batch 1, no dropout, no input noise), with n = input_dim, m = width,
- * d = output_dim and a multiply and an add counted as one flop each (no FMA):
- *   e = y - W2 hd                   2dm + d   reads W2             8dm bytes
- *   back = W2^T e, W2 update        5dm       reads+writes W2     16dm
- *   coef = lr back                  m
- *   W1 update fused with the next   3mn + 2mn reads+writes W1     16mn
- *   step's h = W1 x
- *   total                           5mn + 7dm + m + d flops, 8dm + 16(mn + dm) bytes of weights.
- * Dropout adds m multiplies in the forward and m in coef, and m uniform draws.
- *
- * Batch 1, pipelined: the next presentation is drawn before this step's W1 update so that the
- * update and the next forward pass share one sweep over W1 (W1UpdateForward). The streams are
- * consumed in the documented order all the same, and nothing is drawn past the last step, so a
- * run split over several calls equals one call bit for bit. Needs nsteps >= 1. */
-RD_KERNEL_INLINE PetscInt TrainOnline(RdLinearNet *net, const RdLinearHyper *hyper, const RdTask *task, PetscInt nsteps, RdStream *sampling, RdStream *noise)
-{
-  const PetscInt   n = net->input_dim, m = net->width, d = net->output_dim;
-  const double     lr = hyper->lr, decay = 1.0 - hyper->lr * hyper->weight_decay;
-  const PetscBool  use_dropout = hyper->dropout > 0.0 ? PETSC_TRUE : PETSC_FALSE;
-  const LinearWork w           = LinearWorkViews(net);
-  const double    *keep        = use_dropout ? w.keep : NULL;
-  double *restrict W1 = net->W1, *restrict W2 = net->W2;
-  double          *x_buf[2]    = {w.x, w.x_next};
-  int              cur         = 0;
-  const double    *y, *x;
-
-  x = DrawPresentation(hyper, task, m, use_dropout, sampling, noise, x_buf[cur], w.keep, &y);
-  HiddenForward(n, m, W1, x, w.h);
-  for (PetscInt step = 0; step < nsteps; step++) {
-    const double *hidden;
-    const double  loss = OutputError(m, d, W2, w.h, y, keep, w.hd, w.e, &hidden);
-    /* A non-finite weight always reaches e (inf times anything, or 0 times inf, is not finite),
-     * so the data term alone detects a non-finite presented loss. */
-    if (!isfinite(loss)) return step;
-    W2BackwardUpdate(m, d, decay, lr, w.e, hidden, W2, w.back);
-    /* W1's gradient rows: dl/dh = -keep . W2^T e; the mask is free to be redrawn after this */
-    if (keep)
-      for (PetscInt i = 0; i < m; i++) w.back[i] = lr * (keep[i] * w.back[i]);
-    else
-      for (PetscInt i = 0; i < m; i++) w.back[i] = lr * w.back[i];
-    if (step + 1 < nsteps) {
-      const double *x_next;
-      cur    = 1 - cur;
-      x_next = DrawPresentation(hyper, task, m, use_dropout, sampling, noise, x_buf[cur], w.keep, &y);
-      W1UpdateForward(n, m, decay, w.back, x, x_next, W1, w.h);
-      x = x_next;
-    } else W1Update(n, m, decay, w.back, x, W1);
-  }
-  return nsteps;
-}
-
 /* Batch > 1: per presentation accumulate e hd^T and (keep . W2^T e) x^T, then one update. */
 RD_KERNEL_INLINE PetscInt TrainBatch(RdLinearNet *net, const RdLinearHyper *hyper, const RdTask *task, PetscInt nsteps, RdStream *sampling, RdStream *noise)
 {
   const PetscInt   n = net->input_dim, m = net->width, d = net->output_dim, batch = hyper->batch;
   const double     decay = 1.0 - hyper->lr * hyper->weight_decay, scale = hyper->lr / (double)batch;
   const PetscBool  use_dropout = hyper->dropout > 0.0 ? PETSC_TRUE : PETSC_FALSE;
+  const NoiseDraws draws       = NoiseDrawsOf(hyper->input_noise, hyper->dropout, use_dropout);
   const LinearWork w           = LinearWorkViews(net);
   const double    *keep        = use_dropout ? w.keep : NULL;
   double *restrict W1 = net->W1, *restrict W2 = net->W2;
@@ -351,7 +277,7 @@ RD_KERNEL_INLINE PetscInt TrainBatch(RdLinearNet *net, const RdLinearHyper *hype
   for (PetscInt step = 0; step < nsteps; step++) {
     for (PetscInt b = 0; b < batch; b++) {
       const double *y, *hidden;
-      const double *x = DrawPresentation(hyper, task, m, use_dropout, sampling, noise, w.x, w.keep, &y);
+      const double *x = DrawPresentationBlock(&draws, task, m, sampling, noise, w.x, w.keep, &y);
       HiddenForward(n, m, W1, x, w.h);
       if (!isfinite(OutputError(m, d, W2, w.h, y, keep, w.hd, w.e, &hidden))) return step;
       AccumulateBatch(n, m, d, b == 0 ? PETSC_TRUE : PETSC_FALSE, w.e, hidden, W2, w.back, keep, x, w.acc_W1, w.acc_W2);
@@ -362,25 +288,126 @@ RD_KERNEL_INLINE PetscInt TrainBatch(RdLinearNet *net, const RdLinearHyper *hype
   return nsteps;
 }
 
-static PetscInt TrainBaseline(RdLinearNet *net, const RdLinearHyper *hyper, const RdTask *task, PetscInt nsteps, RdStream *sampling, RdStream *noise)
+/* ------------------------------------------------------------------------------------------ */
+/* Fast kernel, batch 1, on the packed layout.                                                  */
+
+/* Block b of the packed weights: W1's n vectors, then W2's d vectors. */
+RD_KERNEL_INLINE double *PackedW1(double *packed, PetscInt n, PetscInt d, PetscInt b)
 {
-  return hyper->batch > 1 ? TrainBatch(net, hyper, task, nsteps, sampling, noise) : TrainOnline(net, hyper, task, nsteps, sampling, noise);
+  return packed + (size_t)b * (size_t)(n + d) * LANES;
+}
+RD_KERNEL_INLINE double *PackedW2(double *packed, PetscInt n, PetscInt d, PetscInt b)
+{
+  return PackedW1(packed, n, d, b) + (size_t)n * LANES;
 }
 
-#if RD_KERNEL_AVX2_DISPATCH
-__attribute__((target("avx2"))) static PetscInt TrainAVX2(RdLinearNet *net, const RdLinearHyper *hyper, const RdTask *task, PetscInt nsteps, RdStream *sampling, RdStream *noise)
+/* Plain -> packed (pack = 1) or packed -> plain (pack = 0); the lanes past m are zero. */
+static void PackWeights(int pack, PetscInt n, PetscInt m, PetscInt d, double *W1, double *W2, double *packed)
 {
-  return hyper->batch > 1 ? TrainBatch(net, hyper, task, nsteps, sampling, noise) : TrainOnline(net, hyper, task, nsteps, sampling, noise);
+  for (PetscInt b = 0; b < (m + LANES - 1) / LANES; b++) {
+    double *p1 = PackedW1(packed, n, d, b), *p2 = PackedW2(packed, n, d, b);
+    for (PetscInt l = 0; l < LANES; l++) {
+      const PetscInt i = b * LANES + l;
+      for (PetscInt j = 0; j < n; j++) {
+        if (!pack) {
+          if (i < m) W1[RD_IDX2(i, j, n)] = p1[j * LANES + l];
+        } else p1[j * LANES + l] = i < m ? W1[RD_IDX2(i, j, n)] : 0.0;
+      }
+      for (PetscInt r = 0; r < d; r++) {
+        if (!pack) {
+          if (i < m) W2[RD_IDX2(r, i, m)] = p2[r * LANES + l];
+        } else p2[r * LANES + l] = i < m ? W2[RD_IDX2(r, i, m)] : 0.0;
+      }
+    }
+  }
+}
+
+/* e = y - W2 hidden in OutputDot's order from the output sums: lane l of output_sums[r] holds
+ * the partial sum of the full blocks' columns j = l mod 8 (AccumulateOutputSums); the columns of a
+ * partial last block go one by one into the first sum, as OutputDot's tail. Returns 1/2 |e|^2. */
+RD_KERNEL_INLINE double OutputErrorOfSums(PetscInt n, PetscInt m, PetscInt d, const double *restrict packed, const double *restrict hidden, const double *restrict y, double *restrict output_sums, double *restrict e)
+{
+  const PetscInt full = m / LANES;
+  double         half_sq = 0.0;
+  if (m % LANES) {
+    const double *p2 = PackedW2((double *)packed, n, d, full);
+    for (PetscInt r = 0; r < d; r++)
+      for (PetscInt l = 0; l < m % LANES; l++) output_sums[r * LANES] += p2[r * LANES + l] * hidden[full * LANES + l];
+  }
+  for (PetscInt r = 0; r < d; r++) {
+    e[r] = y[r] - OutputSumsTree(output_sums + r * LANES);
+    half_sq += e[r] * e[r];
+  }
+  return 0.5 * half_sq;
+}
+
+/* Work per SGD step (batch 1, no dropout, no input noise), with n = input_dim, m = width,
+ * d = output_dim and a multiply and an add counted as one flop each (no FMA):
+ *   back = W2^T e, W2 update        5dm       reads+writes W2
+ *   coef = lr back                  m
+ *   W1 update fused with the next   3mn + 2mn reads+writes W1
+ *   step's h = W1 x
+ *   e = y - W2 hd                   2dm + d   W2 again, from the L1 cache (the block just updated)
+ *   total                           5mn + 7dm + m + d flops; 16(mn + dm) bytes of weights move
+ *                                   through the caches (each weight read and written once).
+ * Dropout adds m multiplies in the forward and m in coef, and m uniform draws.
+ *
+ * Pipelined: the next presentation is drawn before this step's update so that the update and the
+ * next forward pass share one sweep (PackedStep in linear_packed.h). The streams are consumed in
+ * the documented order all the same, and nothing is drawn past the last step, so a run split over
+ * several calls equals one call bit for bit. Needs nsteps >= 1. */
+#define PACKED_VEC RdVec2
+#define PACKED_WIDTH 2
+#define PACKED_GROUP 1
+#define PACKED_TARGET
+#define PACKED_NAME(f) f##Baseline
+#include "linear_packed.h"
+
+#if RD_KERNEL_DISPATCH
+  #define PACKED_VEC RdVec4
+  #define PACKED_WIDTH 4
+  #define PACKED_GROUP 1
+  #define PACKED_TARGET RD_KERNEL_TARGET_AVX2
+  #define PACKED_NAME(f) f##AVX2
+  #include "linear_packed.h"
+
+  #define PACKED_VEC RdVec8
+  #define PACKED_WIDTH 8
+  #define PACKED_GROUP 4
+  #define PACKED_TARGET RD_KERNEL_TARGET_AVX512
+  #define PACKED_NAME(f) f##AVX512
+  #include "linear_packed.h"
+#endif
+
+static PetscInt TrainBaseline(RdLinearNet *net, const RdLinearHyper *hyper, const RdTask *task, PetscInt nsteps, RdStream *sampling, RdStream *noise)
+{
+  return hyper->batch > 1 ? TrainBatch(net, hyper, task, nsteps, sampling, noise) : TrainOnlineBaseline(net, hyper, task, nsteps, sampling, noise);
+}
+
+#if RD_KERNEL_DISPATCH
+RD_KERNEL_TARGET_AVX2 static PetscInt TrainAVX2(RdLinearNet *net, const RdLinearHyper *hyper, const RdTask *task, PetscInt nsteps, RdStream *sampling, RdStream *noise)
+{
+  return hyper->batch > 1 ? TrainBatch(net, hyper, task, nsteps, sampling, noise) : TrainOnlineAVX2(net, hyper, task, nsteps, sampling, noise);
+}
+RD_KERNEL_TARGET_AVX512 static PetscInt TrainAVX512(RdLinearNet *net, const RdLinearHyper *hyper, const RdTask *task, PetscInt nsteps, RdStream *sampling, RdStream *noise)
+{
+  return hyper->batch > 1 ? TrainBatch(net, hyper, task, nsteps, sampling, noise) : TrainOnlineAVX512(net, hyper, task, nsteps, sampling, noise);
 }
 #endif
 
 PetscInt RdLinearTrain(RdLinearNet *net, const RdLinearHyper *hyper, const RdTask *task, PetscInt nsteps, RdStream *sampling, RdStream *noise)
 {
   if (nsteps <= 0) return 0; /* and draw nothing */
-#if RD_KERNEL_AVX2_DISPATCH
-  if (__builtin_cpu_supports("avx2")) return TrainAVX2(net, hyper, task, nsteps, sampling, noise);
+  switch (RdKernelIsaActive()) {
+#if RD_KERNEL_DISPATCH
+  case RD_KERNEL_ISA_AVX512:
+    return TrainAVX512(net, hyper, task, nsteps, sampling, noise);
+  case RD_KERNEL_ISA_AVX2:
+    return TrainAVX2(net, hyper, task, nsteps, sampling, noise);
 #endif
-  return TrainBaseline(net, hyper, task, nsteps, sampling, noise);
+  default:
+    return TrainBaseline(net, hyper, task, nsteps, sampling, noise);
+  }
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -499,18 +526,17 @@ double RdLinearPopulationLoss(const RdLinearNet *net, const RdLinearHyper *hyper
 
 void RdLinearProbe(const RdLinearNet *net, const RdLinearHyper *hyper, const RdTask *task, PetscInt stimulus, PetscInt nsamples, PetscBool dropout_on, RdStream *probe, double *responses)
 {
-  const PetscInt   n = net->input_dim, m = net->width;
-  const PetscBool  use_dropout = dropout_on && hyper->dropout > 0.0 ? PETSC_TRUE : PETSC_FALSE;
-  const LinearWork w           = LinearWorkViews(net);
-  const double    *xk          = task->stimuli + RD_IDX2(stimulus, 0, n);
-
-  for (PetscInt t = 0; t < nsamples; t++) {
-    const double *x   = DrawPresentationNoise(xk, n, m, hyper->input_noise, hyper->dropout, use_dropout, probe, w.x, w.keep);
-    double       *row = responses + RD_IDX2(t, 0, m);
-    /* the same dot product as the training forward pass, so a probe without noise or dropout
-     * reproduces the hidden vector training saw */
-    HiddenForward(n, m, net->W1, x, row);
-    if (use_dropout)
-      for (PetscInt i = 0; i < m; i++) row[i] *= w.keep[i];
+  const PetscBool use_dropout = dropout_on && hyper->dropout > 0.0 ? PETSC_TRUE : PETSC_FALSE;
+  switch (RdKernelIsaActive()) {
+#if RD_KERNEL_DISPATCH
+  case RD_KERNEL_ISA_AVX512:
+    ProbeSamplesAVX512(net, hyper, task, stimulus, nsamples, use_dropout, probe, responses);
+    return;
+  case RD_KERNEL_ISA_AVX2:
+    ProbeSamplesAVX2(net, hyper, task, stimulus, nsamples, use_dropout, probe, responses);
+    return;
+#endif
+  default:
+    ProbeSamplesBaseline(net, hyper, task, stimulus, nsamples, use_dropout, probe, responses);
   }
 }

@@ -5,13 +5,16 @@ Usage:
     archive_checksums.py ARCHIVE.h5                 prints one line per dataset
     archive_checksums.py ARCHIVE.h5 --check LIST    compares with a list printed earlier
     archive_checksums.py ARCHIVE.h5 --options TEXT  /config/options must equal TEXT byte for byte
+    archive_checksums.py ARCHIVE.h5 --check LIST --allow-new PATH...   datasets added since LIST
 
 A line is `SHA256  PATH SHAPE DTYPE` for every dataset outside /config (which records the command
 line) except /sweep/wall_seconds (timings); the digest is taken over the dataset's raw bytes in C
 order, so NaN payloads, padding and the sign of zero count. A stored list made from the archives of
 one revision (tests/golden/make_checksums.sh) lets a later revision prove that its archives are
 bit-identical without keeping the archives themselves. --check prints `ok`/`FAIL` per dataset and
-exits 0 only when the archive has exactly the listed datasets with the listed digests. --options
+exits 0 only when the archive has exactly the listed datasets with the listed digests, except the
+datasets named by --allow-new, which a later revision added (e.g. /sweep/checksum: a list made
+before it cannot have it; every dataset the list has must still be there, unchanged). --options
 checks the one part of /config that must not change either: the effective options, which -resume
 compares and which serve as an -options_file (tests/golden/<name>.options, written by main).
 """
@@ -51,6 +54,8 @@ def main():
     parser.add_argument("archive")
     parser.add_argument("--check", metavar="LIST", help="stored checksum list to compare with")
     parser.add_argument("--options", metavar="TEXT", help="file holding the expected /config/options")
+    parser.add_argument("--allow-new", nargs="+", default=[], metavar="PATH",
+                        help="datasets the archive may have beyond the list (added after it was made)")
     args = parser.parse_args()
     if args.options:
         with h5py.File(args.archive, "r") as archive:
@@ -75,6 +80,9 @@ def main():
         stored = {line.split()[1]: line.strip() for line in stored_file if line.strip() and not line.startswith("#")}
     passed, failed = 0, 0
     for path in sorted(set(stored) | set(actual)):
+        if path in actual and path not in stored and path in args.allow_new:
+            print(f"new  {path}: added after the list was made (--allow-new)")
+            continue
         if path not in actual or path not in stored:
             print(f"FAIL {path}: only in {'the archive' if path in actual else 'the stored list'}")
             failed += 1

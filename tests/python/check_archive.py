@@ -16,7 +16,7 @@ What is checked (every failure is printed as `FAIL <check>: <why>`; passes as `o
      number of PCs (pc axis) is NaN and the valid part finite; drift pairs with from >= to are NaN;
      per-PC drift at day 0 is NaN; /sweep/* matches the sweep grid of /config/options; a complete
      archive has /sweep/status all 1; pending points hold only NaN / -1; internal consistency
-     (explained = eigenvalues / sum, D, k, k/n, /responses/mean = mean of /responses/probe).
+     (explained = eigenvalues / sum, D, k, k/n, max(k, k')/n, /responses/mean = mean of /responses/probe).
   4. Independent recomputation (numpy, straight from shared/science/drift-geometry.md and the
      conventions of include/repdrift/geometry.h; a plain eigendecomposition of the covariance, no
      Gram trick) for the chosen point (default: the last one) from /responses/probe: means, spectra,
@@ -340,8 +340,8 @@ def check_semantics(results, archive, sizes):
         "/sweep/wall_seconds", "/task/loss", "/responses/mean", "/geometry/eigenvalues", "/geometry/explained_variance_ratio",
         "/geometry/participation_ratio", "/geometry/variational_dimension", "/drift/angle_between_means",
         "/drift/relative_magnitude", "/drift/fraction_in_variational_space", "/drift/fraction_chance",
-        "/drift/variational_overlap", "/drift/along_pc", "/drift/angle_to_pc", "/drift/variance_flow",
-        "/drift/angle_slope", "/drift/angle_r", "/drift/null_fraction_in_variational_space",
+        "/drift/variational_overlap", "/drift/variational_overlap_chance", "/drift/along_pc", "/drift/angle_to_pc",
+        "/drift/variance_flow", "/drift/angle_slope", "/drift/angle_r", "/drift/null_fraction_in_variational_space",
         "/readout/classifier_accuracy", "/readout/classifier_angle")}
     probe = archive.get("/responses/probe")
     earlier_before_later = np.less.outer(np.arange(n_days), np.arange(n_days))  # [day, later_day]
@@ -364,7 +364,9 @@ def check_semantics(results, archive, sizes):
         if not np.all(data["/geometry/variational_dimension"][p] >= 1):
             padding.append(f"{where} /geometry/variational_dimension has entries < 1")
         for path in ("/drift/angle_between_means", "/drift/relative_magnitude", "/drift/fraction_in_variational_space",
-                     "/drift/fraction_chance", "/drift/variational_overlap"):
+                     "/drift/fraction_chance", "/drift/variational_overlap", "/drift/variational_overlap_chance"):
+            if data[path] is None:
+                continue  # an archive written before the overlap's chance level was stored
             valid = np.broadcast_to(earlier_before_later[:, :, None], data[path][p].shape)
             padding += padded_problems(data[path][p], valid, f"{where} {path} (valid iff day < later_day)")
         # per-PC drift of the pair (day-1 -> day): defined for day-1's PCs of positive eigenvalue
@@ -409,13 +411,18 @@ def check_semantics(results, archive, sizes):
         expected_chance = np.broadcast_to((dimension / width)[:, None, :], chance.shape)
         if not np.array_equal(chance[earlier_before_later], expected_chance[earlier_before_later]):
             consistency.append(f"{where} fraction_chance != k(earlier day) / width")
+        overlap_chance = data["/drift/variational_overlap_chance"]
+        if overlap_chance is not None:  # [day, later_day, stimulus] = max(k(day), k(later_day)) / width
+            expected_overlap_chance = np.maximum(dimension[:, None, :], dimension[None, :, :]) / width
+            if not np.array_equal(overlap_chance[p][earlier_before_later], expected_overlap_chance[earlier_before_later]):
+                consistency.append(f"{where} variational_overlap_chance != max(k(day), k(later day)) / width")
         if probe is not None:
             probe_mean = probe[p][..., :width].mean(axis=2)
             if not np.allclose(data["/responses/mean"][p][..., :width], probe_mean, rtol=1e-12, atol=1e-12 * np.abs(probe_mean).max()):
                 consistency.append(f"{where} /responses/mean != mean of /responses/probe")
     results.check_all("padding: NaN beyond width / n_pcs, at from >= to, at day 0; valid entries finite",
                       padding, f"{len(done)} points")
-    results.check_all("internal consistency (spectrum, D, k, k/n, mean of probes)", consistency, f"{len(done)} points")
+    results.check_all("internal consistency (spectrum, D, k, k/n, max(k, k')/n, mean of probes)", consistency, f"{len(done)} points")
 
 
 def check_pending_points(results, archive, schema):
@@ -586,7 +593,7 @@ def recompute_point(results, archive, point, readout_l2):
     stored = {path: archive[path][point] for path in (
         "/responses/mean", "/geometry/eigenvalues", "/geometry/explained_variance_ratio", "/geometry/participation_ratio",
         "/geometry/variational_dimension", "/drift/angle_between_means", "/drift/relative_magnitude",
-        "/drift/fraction_in_variational_space", "/drift/fraction_chance", "/drift/variational_overlap",
+        "/drift/fraction_in_variational_space", "/drift/fraction_chance", "/drift/variational_overlap", "/drift/variational_overlap_chance",
         "/drift/along_pc", "/drift/angle_to_pc", "/drift/variance_flow", "/drift/angle_slope", "/drift/angle_r",
         "/drift/null_fraction_in_variational_space", "/readout/classifier_accuracy", "/readout/classifier_angle")}
     print(f"---- recomputing point {point}: width {width}, {n_days} days, {n_stimuli} stimuli, {n_samples} samples")
@@ -598,7 +605,7 @@ def recompute_point(results, archive, point, readout_l2):
         ("mean responses", 1e-12 * scale), ("eigenvalues", EIGENVALUE_ATOL * largest),
         ("explained variance ratio", UNIT_ATOL), ("participation ratio", 0.0), ("variational dimension k", 0.0),
         ("angle between means", DEGREE_ATOL), ("relative magnitude", UNIT_ATOL), ("gamma (fraction in variational space)", UNIT_ATOL),
-        ("chance k/n", 0.0), ("overlap Gamma", UNIT_ATOL), ("along_pc", UNIT_ATOL), ("angle_to_pc", DEGREE_ATOL),
+        ("chance k/n", 0.0), ("overlap Gamma", UNIT_ATOL), ("overlap chance max(k, k')/n", 0.0), ("along_pc", UNIT_ATOL), ("angle_to_pc", DEGREE_ATOL),
         ("variance_flow", UNIT_ATOL), ("angle_slope", DEGREE_ATOL), ("angle_r", UNIT_ATOL), ("split-half null gamma", UNIT_ATOL),
         ("classifier accuracy", 0.0), ("classifier angle", DEGREE_ATOL))}
 
@@ -635,10 +642,13 @@ def recompute_point(results, archive, point, readout_l2):
                 c["relative magnitude"].add(here, stored["/drift/relative_magnitude"][pair],
                                             np.linalg.norm(drift) / np.linalg.norm(earlier.mean))
                 if earlier.k_ambiguous or after.k_ambiguous:
-                    for name in ("gamma (fraction in variational space)", "chance k/n", "overlap Gamma"):
+                    for name in ("gamma (fraction in variational space)", "chance k/n", "overlap Gamma", "overlap chance max(k, k')/n"):
                         c[name].skip("k ambiguous")
                     continue
                 c["chance k/n"].add(here, stored["/drift/fraction_chance"][pair], earlier.k / width)
+                # the overlap of two random subspaces of dimensions k, k' of R^n: E Gamma = k k' / (n min(k, k'))
+                c["overlap chance max(k, k')/n"].add(here, stored["/drift/variational_overlap_chance"][pair],
+                                                     earlier.k * after.k / (width * min(earlier.k, after.k)))
                 if earlier.subspace_determined(earlier.k):
                     c["gamma (fraction in variational space)"].add(here, stored["/drift/fraction_in_variational_space"][pair],
                                                                    fraction_in_subspace(earlier.pcs, earlier.k, drift))

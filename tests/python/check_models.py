@@ -4,6 +4,7 @@
 Usage:
     check_models.py signature ARCHIVE.h5 [--acceptance]
     check_models.py modularity ARCHIVE.h5 [--acceptance]
+    check_models.py report REPDRIFT_REPORT ARCHIVE.h5
 
 signature (-model classifier): every point done; /sweep/noise_level is each type's paper level when
 the run used the per-type default; every /signature scalar of a point finite; the per-snapshot
@@ -19,9 +20,15 @@ the archive's exact 2-D value within 1e-6 of max e^2); per-day metrics finite fo
 With --acceptance: the uniform (full grid) points end modular (mixing_max < 0.1) in every seed and
 the cut-corner points (frequency 0, width >= 3) end mixed (mixing_max > 0.1) in most seeds.
 
+report (-model classifier): the signature table of repdrift-report against the archive: the share of
+the variance in the variational space (var_in_k) per noise type next to the paper's 0.82, the
+end-to-end readout rotation at 5 epochs (rot_5ep) next to the paper's 2.6 and 18.6 deg, or
+"n/a (< 5 epochs)" for a shorter run.
+
 Prints `ok` / `FAIL` lines and a closing count; exit status 1 on any failure.
 """
 import math
+import re
 import sys
 
 import h5py
@@ -155,7 +162,71 @@ def modularity(path, acceptance):
         check(cut_points and mixed > len(cut_points) / 2, f"cut corner, width >= 3: {mixed} of {len(cut_points)} seeds end mixed: {[round(float(mixing[p]), 3) for p in cut_points]}")
 
 
+# A row of the classifier's signature table: the noise type first; gamma/chance is the one token
+# with a '/', var_in_k the next; the table ends with svc_ang and rot_5ep (a number or the n/a note).
+SIGNATURE_ROW = re.compile(r"^(?P<noise>\S+(?: \(\S+\))?)\s.*?\s(?P<gamma>[-\d.nai]+/[-\d.nai]+|> chance)\s+(?P<var_in_k>\S+)\s.*?"
+                           r"(?P<rot>n/a \(< 5 epochs\)|\S+)$")
+
+
+def report(report_program, path):
+    """The classifier's signature table of `repdrift-report ARCHIVE` against the archive: var_in_k is the
+    mean /signature/variance_in_variational_space over each noise type's done points, next to the
+    paper's 0.82 (a share of variance, not gamma); rot_5ep the mean end-to-end readout rotation at 5
+    epochs, /signature/readout_rotation[p, 5 x snapshots_per_epoch], next to the paper's 2.6 (node
+    dropout) and 18.6 (gradient noise), or 'n/a (< 5 epochs)' for a shorter run."""
+    import subprocess
+    f = h5py.File(path, "r")
+    opts = options(f)
+    status = f["/sweep/status"][:]
+    types = f["/sweep/noise_type"][:]
+    share = f["/signature/variance_in_variational_space"][:]
+    rotation = f["/signature/readout_rotation"][:]
+    five = 5 * int(opts["snapshots_per_epoch"])
+    run = subprocess.run([report_program, path], capture_output=True, text=True)
+    check(run.returncode == 0, f"repdrift-report {path} runs")
+    lines = run.stdout.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("noise ") and "var_in_k" in line and line.rstrip().endswith("rot_5ep")), None)
+    check(start is not None, "the signature table has the columns var_in_k and rot_5ep")
+    if start is None:
+        return
+    rows, gradient_paper = {}, None
+    for line in lines[start + 1:]:
+        if line.startswith("paper (gradient)"):  # only level, accuracy, gamma and the rotation filled in
+            gradient_paper = line.split()
+            continue
+        m = SIGNATURE_ROW.match(line)
+        if not m:
+            break
+        rows[m["noise"]] = m
+    for t, name in enumerate(NOISE):
+        ps = np.flatnonzero((types == t) & (status == 1))
+        if not len(ps):
+            check(name not in rows, f"{name}: no done point, no row")
+            continue
+        m = rows.get(name)
+        check(m is not None, f"{name}: a row")
+        if m is None:
+            continue
+        want = float(np.mean(share[ps]))
+        check(abs(float(m["var_in_k"]) - want) <= 5e-4, f"{name}: var_in_k {m['var_in_k']} = mean share of the variance in the variational space {want:.4f}")
+        if five < rotation.shape[1]:
+            want = float(np.mean(rotation[ps, five]))
+            check(m["rot"] != "n/a (< 5 epochs)" and abs(float(m["rot"]) - want) <= 5e-3,
+                  f"{name}: rot_5ep {m['rot']} = mean readout rotation after 5 epochs (snapshot {five}) {want:.3f}")
+        else:
+            check(m["rot"] == "n/a (< 5 epochs)", f"{name}: rot_5ep is 'n/a (< 5 epochs)' in a run of {(rotation.shape[1] - 1) / (five / 5):g} epochs (got {m['rot']!r})")
+    node = rows.get("paper (node)")
+    check(node is not None and node["var_in_k"] == "0.82" and node["gamma"] == "> chance" and node["rot"] == "2.6",
+          "paper (node): 0.82 under var_in_k (not gamma, which is '> chance'), 2.6 deg under rot_5ep")
+    check(gradient_paper is not None and gradient_paper[-1] == "18.6" and "18.6" not in gradient_paper[:-1],
+          "paper (gradient): 18.6 deg under rot_5ep (the last column)")
+
+
 if __name__ == "__main__":
+    if len(sys.argv) >= 4 and sys.argv[1] == "report":
+        report(sys.argv[2], sys.argv[3])
+        print(f"check_models: {passed} passed, {failed} failed")
+        sys.exit(1 if failed else 0)
     if len(sys.argv) < 3 or sys.argv[1] not in ("signature", "modularity"):
         print(__doc__)
         sys.exit(2)

@@ -2,7 +2,7 @@
 """Checks the Python package (python/repdrift) and repdrift-plot against the archive itself.
 
 Usage:
-    check_postproc.py figures PLOT ARCHIVE WORKDIR --expect NAME,... [--format png,svg,pdf]
+    check_postproc.py figures PLOT ARCHIVE WORKDIR --expect NAME,... [--format png,svg,pdf] [--report REPORT]
     check_postproc.py sweep REPDRIFT MERGE REPORT PLOT WORKDIR
     check_postproc.py errors PLOT ARCHIVE WORKDIR
     check_postproc.py stats
@@ -21,12 +21,20 @@ figures: runs `PLOT ARCHIVE -o WORKDIR --format FORMATS` (default png), then
   - repdrift.open_archive of every group: dimensions in the sweep's order, coordinate values from
     /config/options (parsed here), every value equal to the archive's at the point the README's
     flattening formula gives, NaN where the point is not done, `status` the archive's;
-  - summary.csv (days protocol) equals the independent per-point headline columns averaged here.
+  - summary.csv (days protocol) equals the independent per-point headline columns averaged here;
+  - /drift/variational_overlap_chance equals max(k, k')/width recomputed from the stored k, NaN
+    exactly where the overlap is (the overlap panel plots the stored value; its CSV is compared
+    with this recomputation);
+  - with --report: repdrift-report -summary -csv, -csv and -summary of the archive, as in `sweep`.
 sweep: a linear sweep with 3 seeds and two learning rates, the larger of which diverges at some
   points (status 2), run as 3 slices (-sweep_slice) merged with repdrift-merge:
   - open_archive on a slice (other points pending) and on the merged archive, every group;
-  - repdrift.summary() agrees with an independent numpy aggregation (points not done left out and
-    counted), and repdrift-report -summary -csv too when it prints that table;
+  - repdrift.summary() and repdrift-report -summary -csv agree with an independent numpy
+    aggregation (points not done left out and counted) and with each other (floats to 1e-12),
+    their floats in python's shortest repr; a missing or different header fails; the same on a copy
+    in which one done point is marked failed (3) and one pending (0) with their data left in place;
+  - repdrift-report -csv: every point's headline columns recomputed, NaN where not done; the text
+    -summary counts the points left out;
   - the figures of the merged archive, as in `figures`.
 errors: a text file, an HDF5 file that is not a repdrift archive, a directory, a missing path, an
   archive whose /sweep is not the Cartesian product of its options, an unknown --only / --format,
@@ -52,12 +60,18 @@ from scipy import stats
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_archive import Results, as_text, parse_options  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integrity"))
+import reference_checksum  # noqa: E402
+
 SWEEP = ("frequency", "noise_type", "noise_level", "width", "lr", "seed")
 NOISE = ("none", "node_dropout", "weight_dropout", "additive", "multiplicative", "gradient")
 ALL_FIGURES = ("angle_to_pc", "variance_flow", "gamma_vs_chance", "drift_vs_frequency", "drift_predicted", "cross_day_accuracy", "task_loss",
                "variance_curve", "theory_ratio", "signature", "classifier_snapshots", "mixing_vs_kappa", "modularity_days")
 RTOL = 1e-9
 NAN = math.nan
+# The report's headline columns (include/repdrift/report.h), recomputed by point_headlines.
+HEADLINES = ("final_loss", "mean_drift_fraction", "mean_drift_fraction_chance", "mean_angle_to_pc1",
+             "cross_accuracy_first_last", "mean_overlap", "mean_overlap_chance")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -258,9 +272,10 @@ def point_headlines(a):
     angle = a.get("/drift/angle_to_pc")
     accuracy = a.get("/readout/classifier_accuracy")
     null = a.get("/drift/null_fraction_in_variational_space")
+    overlap = a.get("/drift/variational_overlap")
+    overlap_chance = overlap_chance_recomputed(a)
     days = loss.shape[1]
-    out = {k: np.full(a.n, NAN) for k in ("final_loss", "mean_drift_fraction", "mean_drift_fraction_chance",
-                                           "mean_angle_to_pc1", "cross_accuracy_first_last", "null")}
+    out = {k: np.full(a.n, NAN) for k in HEADLINES + ("null",)}
     for p in range(a.n):
         if not a.done[p]:
             continue
@@ -272,13 +287,47 @@ def point_headlines(a):
                     c.append(chance[p, d, d + 1, k])
         angles = [angle[p, d, k, 0] for d in range(1, days) for k in range(angle.shape[2]) if np.isfinite(angle[p, d, k, 0])]
         nulls = [x for x in null[p].ravel() if np.isfinite(x)]
+        o = [(overlap[p, d, d + 1, k], overlap_chance[p, d, d + 1, k]) for d in range(days - 1)
+             for k in range(overlap.shape[3]) if np.isfinite(overlap[p, d, d + 1, k])]
         out["final_loss"][p] = loss[p, days - 1]
         out["mean_drift_fraction"][p] = np.mean(g) if g else NAN
         out["mean_drift_fraction_chance"][p] = np.mean(c) if c else NAN
         out["mean_angle_to_pc1"][p] = np.mean(angles) if angles else NAN
         out["cross_accuracy_first_last"][p] = accuracy[p, 0, days - 1]
         out["null"][p] = np.mean(nulls) if nulls else NAN
+        out["mean_overlap"][p] = np.mean([x for x, _ in o]) if o else NAN
+        out["mean_overlap_chance"][p] = np.mean([c for _, c in o]) if o else NAN
     return out
+
+
+def overlap_chance_recomputed(a):
+    """The chance level of the overlap Gamma of days (d, later), recomputed from the variational
+    dimensions k (/geometry/variational_dimension) and the width: max(k_d, k_later) / width for
+    d < later when both spaces are non-empty, NaN elsewhere; NaN at points not done."""
+    k = a.get("/geometry/variational_dimension")
+    days, stimuli = k.shape[1], k.shape[2]
+    out = np.full((a.n, days, days, stimuli), NAN)
+    for p in np.flatnonzero(a.done):
+        width = int(a.sweep["width"][p])
+        for d in range(days):
+            for later in range(d + 1, days):
+                for s in range(stimuli):
+                    if min(k[p, d, s], k[p, later, s]) >= 1:
+                        out[p, d, later, s] = max(int(k[p, d, s]), int(k[p, later, s])) / width
+    return out
+
+
+def check_overlap_chance(results, a):
+    """/drift/variational_overlap_chance equals max(k, k')/n recomputed, and is NaN exactly where the overlap is."""
+    stored = a.get("/drift/variational_overlap_chance")
+    want = overlap_chance_recomputed(a)
+    overlap = a.get("/drift/variational_overlap")
+    same = np.array_equal(stored, want, equal_nan=True)
+    paired = np.array_equal(np.isnan(stored), np.isnan(overlap))
+    results.check(same and paired, "/drift/variational_overlap_chance = max(k, k')/width recomputed from "
+                  "/geometry/variational_dimension, NaN exactly where the overlap is",
+                  f"{int(np.isfinite(want).sum())} pairs" if same and paired else
+                  f"equal {same}, NaN pattern of the overlap {paired}")
 
 
 def expect_gamma_vs_chance(a):
@@ -294,6 +343,14 @@ def expect_gamma_vs_chance(a):
             rows.append(row(panel, labels[p] + " (split-half null)", "null", c, nl, n=1))
     rows += [row(panel, "gamma = chance (random direction)", "reference", 0, 0),
              row(panel, "gamma = chance (random direction)", "reference", 1, 1)]
+    if a.has("/drift/variational_overlap_chance"):
+        panel = "overlap of the variational spaces vs chance"
+        for p in range(a.n):
+            o, c = h["mean_overlap"][p], h["mean_overlap_chance"][p]
+            if np.isfinite(o) and np.isfinite(c):
+                rows.append(row(panel, labels[p], "point", c, o, n=1))
+        rows += [row(panel, "Gamma = chance (random subspaces)", "reference", 0, 0),
+                 row(panel, "Gamma = chance (random subspaces)", "reference", 1, 1)]
     return rows
 
 
@@ -673,18 +730,24 @@ def independent_summary(a):
     out = {}
     for key, points in groups.items():
         columns = {}
-        for name in ("final_loss", "mean_drift_fraction", "mean_drift_fraction_chance", "mean_angle_to_pc1",
-                     "cross_accuracy_first_last"):
+        for name in HEADLINES:
             v = np.array([h[name][p] for p in points if a.done[p] and np.isfinite(h[name][p])])
             columns[name] = (v.mean() if len(v) else NAN, v.std(ddof=1) / math.sqrt(len(v)) if len(v) > 1 else NAN, len(v))
         out[key] = (len(points), sum(1 for p in points if not a.done[p]), columns)
     return out
 
 
+SUMMARY_HEADER = ["frequency", "noise_type", "noise_level", "width", "lr", "n_points", "n_not_done"] + \
+    [f"{name}_{what}" for name in HEADLINES for what in ("mean", "se", "n")]
+
+
 def compare_summary_csv(results, tag, text, a):
     """A summary table (CSV text, comment lines '#') against the independent aggregation."""
     want = independent_summary(a)
     lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    header_ok = bool(lines) and lines[0] == ",".join(SUMMARY_HEADER)
+    results.check(header_ok, f"{tag}: the header names the axes and mean, se, n of every headline column",
+                  "" if header_ok else (lines[0] if lines else "no lines"))
     reader = csv.DictReader(lines)
     problems, seen = [], 0
     for r in reader:
@@ -710,7 +773,7 @@ def compare_summary_csv(results, tag, text, a):
 # ----------------------------------------------------------------------------------------------
 # The commands
 
-def run_figures(results, plot, archive, workdir, expect, formats="png"):
+def run_figures(results, plot, archive, workdir, expect, formats="png", report=None):
     a = Archive(archive)
     shutil.rmtree(workdir, ignore_errors=True)
     run = subprocess.run([plot, archive, "-o", workdir, "--format", formats], capture_output=True, text=True)
@@ -749,9 +812,16 @@ def run_figures(results, plot, archive, workdir, expect, formats="png"):
                       bool(caption) and ("Pashakhanloo" in caption.group(1) or "Dorrell" in caption.group(1)),
                       f"{name}: a caption of a paragraph naming its paper")
     check_open_archive(results, a, os.path.basename(archive))
+    if a.has("/drift/variational_overlap_chance"):
+        check_overlap_chance(results, a)
     if a.protocol == "days":
         with open(os.path.join(workdir, "summary.csv"), encoding="utf-8") as f:
             compare_summary_csv(results, "summary.csv", f.read(), a)
+    if report:
+        import repdrift
+        ds = repdrift.summary(archive)
+        text = "\n".join(",".join(r) for r in [repdrift.summary_csv_header()] + repdrift.summary_csv_rows(ds))
+        run_report_summary(results, report, archive, a, text)
 
 
 def run_sweep(results, repdrift, merge, report, plot, workdir):
@@ -794,15 +864,107 @@ def run_sweep(results, repdrift, merge, report, plot, workdir):
             if not close(m, columns[name][0]):
                 problems.append(f"{key}: {m} != {columns[name][0]}")
         results.check_all(f"summary().{name}_mean.sel(...) by coordinates", problems)
-    run = subprocess.run([report, merged, "-summary", "-csv"], capture_output=True, text=True)
-    first = next((line for line in run.stdout.splitlines() if line and not line.startswith("#")), "")
-    if run.returncode == 0 and first == ",".join(repdrift.summary_csv_header()):
-        compare_summary_csv(results, "repdrift-report -summary -csv", run.stdout, a)
-    else:
-        Results.note("repdrift-report -summary -csv does not print the summary table (yet): not compared")
+    run_report_summary(results, report, merged, a, text)
+    # the same sweep with one done point marked failed (status 3) and one pending (status 0), their
+    # data left in place: both must be left out of every column and counted as not done
+    doctored = os.path.join(workdir, "merged_failed.h5")
+    shutil.copy(merged, doctored)
+    with h5py.File(doctored, "r+") as f:
+        status = f["sweep/status"]
+        done = np.flatnonzero(status[()] == 1)
+        status[done[0]] = 3
+        status[done[-1]] = 0
+        # the status is checksummed: re-stamp the edited point by the independent reference (SipHash-2-4
+        # over the stored bytes) so that the loader's verification accepts this deliberate edit
+        schema = subprocess.run([report, "-schema"], capture_output=True, text=True, check=True).stdout
+        checksum = f["sweep/checksum"]
+        for point, value in reference_checksum.point_checksums(f, schema).items():
+            checksum[point] = value
+    b = Archive(doctored)
+    results.check((b.status == 3).sum() == 1 and (b.status == 0).sum() == 1 and (b.status == 2).any(),
+                  "a copy with a failed, a pending and diverged points", f"status {b.status.tolist()}")
+    ds_b = repdrift.summary(doctored)
+    text_b = "\n".join(",".join(r) for r in [repdrift.summary_csv_header()] + repdrift.summary_csv_rows(ds_b))
+    compare_summary_csv(results, "repdrift.summary() with a failed and a pending point", text_b, b)
+    run_report_summary(results, report, doctored, b, text_b)
     expect = ["angle_to_pc", "variance_flow", "gamma_vs_chance", "drift_vs_frequency", "drift_predicted", "cross_day_accuracy",
               "task_loss"]
     run_figures(results, plot, merged, os.path.join(workdir, "figures"), expect)
+
+
+def check_shortest(results, tag, text):
+    """Every float cell of a CSV is the shortest text that reads back as its double (python's repr)."""
+    bad = []
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        for cell in line.split(","):
+            try:
+                value = float(cell)
+            except ValueError:
+                continue  # a name, a header
+            if re.fullmatch(r"-?\d+", cell):
+                continue  # an integer column
+            if repr(value) != cell:
+                bad.append(f"{cell} (repr {value!r})")
+    results.check_all(f"{tag}: floats in the shortest form that reads back (python's repr)", bad)
+
+
+def run_report_summary(results, report, path, a, python_csv):
+    """repdrift-report PATH -summary -csv / -csv / -summary against the independent aggregation and
+    against repdrift.summary() (PYTHON_CSV: its rows as CSV text)."""
+    tag = f"repdrift-report {os.path.basename(path)}"
+    run = subprocess.run([report, path, "-summary", "-csv"], capture_output=True, text=True)
+    lines = [line for line in run.stdout.splitlines() if line and not line.startswith("#")]
+    import repdrift
+    header_ok = run.returncode == 0 and bool(lines) and lines[0] == ",".join(repdrift.summary_csv_header())
+    results.check(header_ok, f"{tag} -summary -csv prints the summary table headed by repdrift.summary_csv_header()",
+                  "" if header_ok else
+                  f"exit {run.returncode}, first line {lines[0] if lines else None!r}, stderr {run.stderr.strip()[-300:]!r}")
+    compare_summary_csv(results, f"{tag} -summary -csv", run.stdout, a)
+    check_shortest(results, f"{tag} -summary -csv", run.stdout)
+    # C and python, row by row: the same axes and counts, floats to 1e-12 (both sum in their own order)
+    python_rows = [r.split(",") for r in python_csv.splitlines()]
+    problems = []
+    if len(python_rows) != len(lines):
+        problems.append(f"{len(lines)} lines, python {len(python_rows)}")
+    for c_row, p_row in zip([r.split(",") for r in lines], python_rows):
+        for x, y in zip(c_row, p_row):
+            try:
+                same = x == y or abs(float(x) - float(y)) <= 1e-12 * max(abs(float(x)), abs(float(y)))
+            except ValueError:
+                same = False
+            if not same:
+                problems.append(f"{x} != python {y} in row {c_row[:7]}")
+    results.check_all(f"{tag} -summary -csv equals repdrift.summary() (floats to 1e-12)", problems)
+    # the per-point table
+    run = subprocess.run([report, path, "-csv"], capture_output=True, text=True)
+    lines = [line for line in run.stdout.splitlines() if line and not line.startswith("#")]
+    header = ["point", "frequency", "noise_type", "noise_level", "width", "lr", "seed", "status"] + list(HEADLINES)
+    header_ok = run.returncode == 0 and bool(lines) and lines[0] == ",".join(header)
+    results.check(header_ok, f"{tag} -csv: the per-point header",
+                  "" if header_ok else (lines[0] if lines else run.stderr.strip()))
+    check_shortest(results, f"{tag} -csv", run.stdout)
+    h = point_headlines(a)
+    problems = []
+    for r in csv.DictReader(lines):
+        p = int(r["point"])
+        if r["status"] != ("pending", "done", "diverged", "failed")[a.status[p]] or int(r["seed"]) != a.sweep["seed"][p] or \
+                int(r["width"]) != a.sweep["width"][p] or r["noise_type"] != NOISE[a.sweep["noise_type"][p]] or \
+                float(r["frequency"]) != a.sweep["frequency"][p] or float(r["lr"]) != a.sweep["lr"][p]:
+            problems.append(f"point {p}: sweep coordinates or status {dict(list(r.items())[:8])}")
+        for name in HEADLINES:
+            if not close(float(r[name]), h[name][p]):
+                problems.append(f"point {p} {name}: {r[name]} != {h[name][p]!r}")
+    if len(lines) != a.n + 1:
+        problems.append(f"{len(lines) - 1} rows for {a.n} points")
+    results.check_all(f"{tag} -csv: every point's headline columns equal the independent recomputation (NaN where not done)", problems)
+    # the text table counts the points left out
+    run = subprocess.run([report, path, "-summary"], capture_output=True, text=True)
+    counts = [int((a.status == s).sum()) for s in range(4)]
+    want = f"{a.n - counts[1]} of {a.n} points not done, left out (pending {counts[0]}, diverged {counts[2]}, failed {counts[3]})"
+    results.check(run.returncode == 0 and want in run.stdout, f"{tag} -summary counts the points left out: {want}",
+                  "" if want in run.stdout else run.stdout[-400:])
 
 
 def run_errors(results, plot, archive, workdir):
@@ -889,6 +1051,7 @@ def main():
     p.add_argument("workdir")
     p.add_argument("--expect", required=True)
     p.add_argument("--format", default="png")
+    p.add_argument("--report", help="repdrift-report: also check its -summary/-csv tables of the archive")
     p = sub.add_parser("sweep")
     for name in ("repdrift", "merge", "report", "plot", "workdir"):
         p.add_argument(name)
@@ -899,7 +1062,8 @@ def main():
     args = parser.parse_args()
     results = Results()
     if args.command == "figures":
-        run_figures(results, args.plot, args.archive, args.workdir, [n for n in args.expect.split(",") if n], args.format)
+        run_figures(results, args.plot, args.archive, args.workdir, [n for n in args.expect.split(",") if n], args.format,
+                    args.report)
     elif args.command == "sweep":
         run_sweep(results, args.repdrift, args.merge, args.report, args.plot, args.workdir)
     elif args.command == "errors":

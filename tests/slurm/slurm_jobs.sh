@@ -63,6 +63,9 @@ until job_finished || [ "$(date +%s)" -gt $deadline ]; do sleep 1; done
 grep -q "requeued" "$work/requeue.out" || { echo "FAIL the interrupted job was not requeued"; tail -n 20 "$work/requeue.out"; failed=1; }
 grep -q "This run computes" "$work/requeue.out" || { echo "FAIL the requeued job did not resume"; failed=1; }
 same_as "$work/requeue_reference.h5" "$work/requeue.h5"
+# the interrupted attempt released its claim and the requeued one took its own (no -break_lock)
+[ ! -e "$work/requeue.h5.lock" ] || { echo "FAIL the requeued job left its claim $work/requeue.h5.lock"; failed=1; }
+grep -q "stale claim" "$work/requeue.out" && { echo "FAIL the requeued job met a stale claim"; failed=1; }
 
 if [ $failed -eq 0 ]; then echo "slurm_jobs: 3 passed, 0 failed"; else echo "slurm_jobs: 0 passed, 1 failed"; fi
 exit $failed

@@ -179,10 +179,12 @@ static PetscErrorCode TestGradient(void)
 }
 
 typedef struct {
-  PetscInt    n0, n1, n2, C, per_class, batch;
-  PetscBool   class_weighted;
-  RdNoiseType type;
-  double      level;
+  PetscInt              n0, n1, n2, C, per_class, batch;
+  PetscBool             class_weighted;
+  RdNoiseType           type;
+  double                level;
+  RdWeightMaskScope     scope;
+  RdGradientNoiseTarget target;
 } KernelCase;
 
 /* Fast vs reference over 200 steps: same trajectory to rounding, same stream consumption; a run
@@ -190,7 +192,7 @@ typedef struct {
 static PetscErrorCode TestFastMatchesReference(KernelCase c)
 {
   const PetscInt          nsteps = 200, n_examples = c.C * c.per_class;
-  const RdClassifierHyper hyper  = {.lr = 0.05, .momentum = 0.9, .l2 = 1e-3, .batch = c.batch, .noise = {c.type, c.level}};
+  const RdClassifierHyper hyper  = {.lr = 0.05, .momentum = 0.9, .l2 = 1e-3, .batch = c.batch, .noise = {c.type, c.level}, .weight_mask = c.scope, .gradient_on = c.target};
   RdClassifierNet         net[4];
   RdStream                sampling[4], noise[4];
   double                 *inputs, *start;
@@ -199,7 +201,7 @@ static PetscErrorCode TestFastMatchesReference(KernelCase c)
   char                    what[160];
 
   PetscFunctionBeginUser;
-  PetscCall(PetscSNPrintf(what, sizeof(what), "%s %g (n0=%d n1=%d n2=%d C=%d batch=%d%s)", rd_noise_type_names[c.type], c.level, (int)c.n0, (int)c.n1, (int)c.n2, (int)c.C, (int)c.batch, c.class_weighted ? ", class-weighted" : ""));
+  PetscCall(PetscSNPrintf(what, sizeof(what), "%s %g %s %s (n0=%d n1=%d n2=%d C=%d batch=%d%s)", rd_noise_type_names[c.type], c.level, rd_weight_mask_scope_names[c.scope], rd_gradient_noise_target_names[c.target], (int)c.n0, (int)c.n1, (int)c.n2, (int)c.C, (int)c.batch, c.class_weighted ? ", class-weighted" : ""));
   PetscCall(PetscMalloc4((size_t)n_examples * c.n0, &inputs, n_examples, &labels, c.C + 1, &offsets, n_examples, &members));
   MakeClusters(c.C, c.per_class, c.n0, 1.0, 0.7, 77, inputs, labels);
   PetscCall(RdClassifierClassIndex(labels, n_examples, c.C, offsets, members));
@@ -489,6 +491,21 @@ static PetscErrorCode TestChecks(void)
   bad             = good;
   bad.noise.level = 1.0;
   RD_CHECK(RdClassifierHyperCheck(&net, &bad) != 0, "dropout 1 rejected");
+  bad             = good;
+  bad.weight_mask = (RdWeightMaskScope)RD_NUM_WEIGHT_MASK_SCOPES;
+  RD_CHECK(RdClassifierHyperCheck(&net, &bad) == PETSC_ERR_USER_INPUT, "unknown weight-mask scope rejected");
+  bad             = good;
+  bad.gradient_on = (RdGradientNoiseTarget)-1;
+  RD_CHECK(RdClassifierHyperCheck(&net, &bad) == PETSC_ERR_USER_INPUT, "unknown gradient-noise target rejected");
+  {
+    RdClassifierArchitecture a;
+    RD_CHECK(RdClassifierArchitectureFromName("lenet", "-architecture", &a) == 0 && a == RD_CLASSIFIER_LENET, "-architecture lenet");
+    RD_CHECK(RdClassifierArchitectureFromName("mlp", "-architecture", &a) == 0 && a == RD_CLASSIFIER_MLP, "-architecture mlp");
+    RD_CHECK(RdClassifierArchitectureFromName("cnn", "-architecture", &a) == PETSC_ERR_USER_INPUT, "-architecture cnn rejected");
+    RdClassifierHyper h = good;
+    RdClassifierNoiseDetailsDefault(RD_CLASSIFIER_MLP, &h);
+    RD_CHECK(h.weight_mask == RD_WEIGHT_MASK_PER_EXAMPLE && h.gradient_on == RD_GRADIENT_NOISE_WEIGHTS_AND_BIAS, "mlp defaults: a mask per example, gradient noise on weights and bias (the zero values)");
+  }
   {
     RdClassifierNet unused;
     RD_CHECK(RdClassifierNetCreate(2, 3, 0, C, 8, &unused) != 0, "feature width 0 rejected");
@@ -512,15 +529,23 @@ int main(int argc, char **argv)
 {
   /* sizes off the kernel's tiles (4 rows x 8 columns) exercise every remainder path */
   const KernelCase shapes[2] = {
-    {11, 19, 13, 5, 12, 12, PETSC_FALSE, RD_NOISE_NONE, 0.0},
-    {8, 16, 24, 3, 20, 16, PETSC_TRUE, RD_NOISE_NONE, 0.0},
+    {11, 19, 13, 5, 12, 12, PETSC_FALSE, RD_NOISE_NONE, 0.0, RD_WEIGHT_MASK_PER_EXAMPLE, RD_GRADIENT_NOISE_WEIGHTS_AND_BIAS},
+    {8, 16, 24, 3, 20, 16, PETSC_TRUE, RD_NOISE_NONE, 0.0, RD_WEIGHT_MASK_PER_EXAMPLE, RD_GRADIENT_NOISE_WEIGHTS_AND_BIAS},
   };
   const struct {
-    RdNoiseType type;
-    double      level;
+    RdNoiseType           type;
+    double                level;
+    RdWeightMaskScope     scope;
+    RdGradientNoiseTarget target;
   } noises[] = {
-    {RD_NOISE_NONE, 0.0},   {RD_NOISE_NODE_DROPOUT, 0.3},   {RD_NOISE_WEIGHT_DROPOUT, 0.3},
-    {RD_NOISE_ADDITIVE, 0.5}, {RD_NOISE_MULTIPLICATIVE, 0.5}, {RD_NOISE_GRADIENT, 0.1},
+    {RD_NOISE_NONE, 0.0, RD_WEIGHT_MASK_PER_EXAMPLE, RD_GRADIENT_NOISE_WEIGHTS_AND_BIAS},
+    {RD_NOISE_NODE_DROPOUT, 0.3, RD_WEIGHT_MASK_PER_EXAMPLE, RD_GRADIENT_NOISE_WEIGHTS_AND_BIAS},
+    {RD_NOISE_WEIGHT_DROPOUT, 0.3, RD_WEIGHT_MASK_PER_EXAMPLE, RD_GRADIENT_NOISE_WEIGHTS_AND_BIAS},
+    {RD_NOISE_WEIGHT_DROPOUT, 0.3, RD_WEIGHT_MASK_PER_BATCH, RD_GRADIENT_NOISE_WEIGHTS_AND_BIAS},
+    {RD_NOISE_ADDITIVE, 0.5, RD_WEIGHT_MASK_PER_EXAMPLE, RD_GRADIENT_NOISE_WEIGHTS_AND_BIAS},
+    {RD_NOISE_MULTIPLICATIVE, 0.5, RD_WEIGHT_MASK_PER_EXAMPLE, RD_GRADIENT_NOISE_WEIGHTS_AND_BIAS},
+    {RD_NOISE_GRADIENT, 0.1, RD_WEIGHT_MASK_PER_EXAMPLE, RD_GRADIENT_NOISE_WEIGHTS_AND_BIAS},
+    {RD_NOISE_GRADIENT, 0.1, RD_WEIGHT_MASK_PER_EXAMPLE, RD_GRADIENT_NOISE_WEIGHTS},
   };
 
   PetscCall(SlepcInitialize(&argc, &argv, NULL, NULL));
@@ -531,6 +556,8 @@ int main(int argc, char **argv)
       KernelCase c = shapes[s];
       c.type       = noises[t].type;
       c.level      = noises[t].level;
+      c.scope      = noises[t].scope;
+      c.target     = noises[t].target;
       PetscCall(TestFastMatchesReference(c));
     }
   PetscCall(TestLevelZero());

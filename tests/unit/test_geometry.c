@@ -194,6 +194,7 @@ static PetscErrorCode TestDriftAlongPC1(void)
   RD_CHECK_CLOSE(c.pair.relative_magnitude, 2.0 / sqrt(7.0), 1e-14, "drift: |d| / |mean|");
   RD_CHECK_CLOSE(c.pair.angle_between_means, RD_DEGREES(acos(9.0 / sqrt(105.0))), 1e-9, "drift: angle between (1,1,1,2,0,0) and (3,1,1,2,0,0)");
   RD_CHECK_CLOSE(c.pair.variational_overlap, 1.0, 1e-12, "drift: overlap of identical variational spaces");
+  RD_CHECK(c.pair.variational_overlap_chance == 2.0 / 6.0, "drift: overlap chance max(k, k')/n = 2/6 (got %.17g)", c.pair.variational_overlap_chance);
   for (PetscInt i = 0; i < 5; i++) RD_CHECK_CLOSE(c.flow[i], flow[i], 1e-12, "drift: variance flow with unchanged spread");
   /* angle (0, 90, 90) vs explained (9, 4, 1)/14, the two zero-variance PCs left out of the fit */
   RD_CHECK_CLOSE(c.pair.angle_slope, -1170.0 / 7.0, 1e-4, "drift: slope of angle vs explained");
@@ -265,8 +266,79 @@ static PetscErrorCode TestOrthogonalSpaces(void)
   PetscFunctionBeginUser;
   PetscCall(DriftCaseRun(&c, spreads, 3, NULL));
   RD_CHECK_CLOSE(c.pair.variational_overlap, 0.0, 1e-12, "orthogonal spaces: overlap");
+  RD_CHECK(c.pair.variational_overlap_chance == 2.0 / 6.0, "orthogonal spaces: overlap chance 2/6 (got %.17g)", c.pair.variational_overlap_chance);
   for (PetscInt i = 0; i < 3; i++) RD_CHECK_CLOSE(c.flow[i], 0.0, 1e-12, "orthogonal spaces: all later variance flowed out of the earlier space");
   PetscCall(DriftCaseDestroy(&c));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Later day with equal spreads on e_0, e_1, e_2 (D = 3, k' = 3) against the earlier k = 2: the
+ * earlier space lies inside the later one, Gamma = (1/2) (1 + 1) = 1, chance max(2, 3)/6 = 1/2. */
+static PetscErrorCode TestOverlapOfUnequalDimensions(void)
+{
+  const double spreads[3] = {1.0, 1.0, 1.0};
+  DriftCase    c;
+
+  PetscFunctionBeginUser;
+  PetscCall(DriftCaseRun(&c, spreads, 0, NULL));
+  RD_CHECK(c.earlier.k_variational == 2 && c.later.k_variational == 3, "unequal dimensions: k = %" PetscInt_FMT ", k' = %" PetscInt_FMT " expected 2, 3", c.earlier.k_variational, c.later.k_variational);
+  RD_CHECK_CLOSE(c.pair.variational_overlap, 1.0, 1e-12, "unequal dimensions: the smaller space inside the larger, Gamma = 1");
+  RD_CHECK(c.pair.variational_overlap_chance == 0.5, "unequal dimensions: overlap chance max(2, 3)/6 = 0.5 (got %.17g)", c.pair.variational_overlap_chance);
+  PetscCall(DriftCaseDestroy(&c));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Fills the first k rows of pca->pcs with an orthonormal basis of a uniformly random k-dimensional
+ * subspace (Gram-Schmidt on Gaussian vectors) and sets k_variational = k. */
+static void RandomSubspace(RdPCA *pca, PetscInt k)
+{
+  const PetscInt n = pca->n_units;
+  for (PetscInt i = 0; i < k; i++) {
+    double *row = pca->pcs + i * n;
+    for (PetscInt j = 0; j < n; j++) row[j] = RdTestNormal();
+    for (PetscInt pass = 0; pass < 2; pass++) /* twice: orthogonal to rounding */
+      for (PetscInt previous = 0; previous < i; previous++) {
+        const double projection = Dot(row, pca->pcs + previous * n, n);
+        for (PetscInt j = 0; j < n; j++) row[j] -= projection * pca->pcs[previous * n + j];
+      }
+    const double norm = sqrt(Dot(row, row, n));
+    for (PetscInt j = 0; j < n; j++) row[j] /= norm;
+  }
+  pca->k_variational = k;
+}
+
+/* The chance level is what it claims: the mean Gamma of random subspaces of dimensions k and k' of
+ * R^n is max(k, k')/n (within 4 standard errors of a Monte Carlo mean over 4000 pairs). */
+static PetscErrorCode TestOverlapChanceIsRandomSubspaceMean(void)
+{
+  const PetscInt n = 12, cases[3][2] = {{2, 5}, {4, 4}, {7, 1}}, trials = 4000;
+  RdPCA          earlier, later;
+
+  PetscFunctionBeginUser;
+  PetscCall(RdPCACreate(n, n + 1, &earlier));
+  PetscCall(RdPCACreate(n, n + 1, &later));
+  for (PetscInt j = 0; j < n; j++) earlier.mean[j] = later.mean[j] = 1.0;
+  for (PetscInt c = 0; c < 3; c++) {
+    double sum = 0, squares = 0, chance = RD_NAN;
+    for (PetscInt t = 0; t < trials; t++) {
+      RdDriftPair pair = {0};
+      RandomSubspace(&earlier, cases[c][0]);
+      RandomSubspace(&later, cases[c][1]);
+      PetscCall(RdDriftCompute(&earlier, &later, NULL, 0, &pair));
+      sum += pair.variational_overlap;
+      squares += pair.variational_overlap * pair.variational_overlap;
+      chance = pair.variational_overlap_chance;
+    }
+    const double mean = sum / trials, se = sqrt((squares / trials - mean * mean) / (trials - 1));
+    RD_CHECK(chance == (double)PetscMax(cases[c][0], cases[c][1]) / n, "k = %" PetscInt_FMT ", k' = %" PetscInt_FMT ": chance %.17g = max(k, k')/n", cases[c][0], cases[c][1], chance);
+    RD_CHECK(fabs(mean - chance) < 4 * se, "k = %" PetscInt_FMT ", k' = %" PetscInt_FMT ": mean Gamma of random subspaces %.4f +- %.4f vs chance %.4f", cases[c][0], cases[c][1], mean, se, chance);
+  }
+  earlier.k_variational = 0; /* an empty space: no overlap, no chance */
+  RdDriftPair pair = {0};
+  PetscCall(RdDriftCompute(&earlier, &later, NULL, 0, &pair));
+  RD_CHECK(isnan(pair.variational_overlap) && isnan(pair.variational_overlap_chance), "empty variational space: overlap and its chance NaN");
+  PetscCall(RdPCADestroy(&earlier));
+  PetscCall(RdPCADestroy(&later));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -469,7 +541,7 @@ static PetscErrorCode TestScalarsOnlyPair(void)
   PetscCall(RdPCACompute(later_samples, samples, &later));
   PetscCall(RdDriftCompute(&earlier, &later, later_samples, samples, &full));
   PetscCall(RdDriftCompute(&earlier, &later, later_samples, samples, &scalars));
-  RD_CHECK(scalars.angle_between_means == full.angle_between_means && scalars.relative_magnitude == full.relative_magnitude && scalars.fraction_in_variational_space == full.fraction_in_variational_space && scalars.fraction_chance == full.fraction_chance && scalars.variational_overlap == full.variational_overlap, "scalars-only pair: the same scalars as the full call");
+  RD_CHECK(scalars.angle_between_means == full.angle_between_means && scalars.relative_magnitude == full.relative_magnitude && scalars.fraction_in_variational_space == full.fraction_in_variational_space && scalars.fraction_chance == full.fraction_chance && scalars.variational_overlap == full.variational_overlap && scalars.variational_overlap_chance == full.variational_overlap_chance, "scalars-only pair: the same scalars as the full call");
   RD_CHECK(isfinite(full.angle_slope) && isnan(scalars.angle_slope) && isnan(scalars.angle_r), "scalars-only pair: no angle fit (full call: slope %g)", full.angle_slope);
   PetscCall(RdPCADestroy(&earlier));
   PetscCall(RdPCADestroy(&later));
@@ -502,6 +574,8 @@ int main(int argc, char **argv)
   PetscCall(TestDriftOutsideVariationalSpace());
   PetscCall(TestZeroDriftReversedSpread());
   PetscCall(TestOrthogonalSpaces());
+  PetscCall(TestOverlapOfUnequalDimensions());
+  PetscCall(TestOverlapChanceIsRandomSubspaceMean());
   PetscCall(TestSplitHalf());
   PetscCall(TestScalarsOnlyPair());
   TestLinearFitAndAngle();

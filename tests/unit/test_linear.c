@@ -1,8 +1,12 @@
-/* Linear network: analytic gradient vs finite differences, fast kernel vs reference, closed-form
- * population loss vs a hand value and vs Monte Carlo, pure weight-decay dynamics, divergence
- * detection, and the probe's expectation and draw order. */
+/* Linear network: analytic gradient vs finite differences, fast kernel vs reference, the fast
+ * kernel vs plain loops in its documented summation order (bit for bit) on every instruction-set
+ * path, closed-form population loss vs a hand value and vs Monte Carlo, pure weight-decay
+ * dynamics, divergence detection, and the probe's expectation and draw order. */
 #include <repdrift/models/linear.h>
+#include <repdrift/kernel_isa.h>
+#include <repdrift/dense.h>
 #include "testing.h"
+#include <string.h>
 
 static PetscErrorCode CreateRandomNet(PetscInt n, PetscInt m, PetscInt d, uint64_t seed, RdLinearNet *net)
 {
@@ -105,6 +109,140 @@ static PetscErrorCode TestFastMatchesReference(KernelCase c)
   PetscCall(RdLinearNetDestroy(&ref));
   PetscCall(RdLinearNetDestroy(&chunked));
   PetscCall(RdTaskDestroy(&task));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Online SGD written as plain loops in the summation orders linear.h and linear.c document, one
+ * scalar draw at a time: h_i = RdDot(W1[i], x); e_r = y_r - (W2[r] . hd) with eight partial sums
+ * over the columns j mod 8 (the tail into the first) combined ((s0 + s4) + (s2 + s6)) + ((s1 + s5)
+ * + (s3 + s7)); back_j summed over r in increasing order from 0; then the updates. The fast kernel
+ * (packed, vectorised, fused, block draws) must reproduce it bit for bit: the archives rely on it. */
+static PetscInt PlainOrderTrain(RdLinearNet *net, const RdLinearHyper *hyper, const RdTask *task, PetscInt nsteps, RdStream *sampling, RdStream *noise)
+{
+  const PetscInt n = net->input_dim, m = net->width, d = net->output_dim;
+  const double   lr = hyper->lr, decay = 1.0 - hyper->lr * hyper->weight_decay, q = hyper->dropout;
+  double         x[64], keep[300], h[300], hd[300], e[32], back[300];
+
+  for (PetscInt step = 0; step < nsteps; step++) {
+    const int     k  = RdStreamCategorical(sampling, task->cumulative, (int)task->num_stimuli);
+    const double *xk = task->stimuli + k * n, *y = task->targets + k * d;
+    double        half_sq = 0.0;
+    for (PetscInt i = 0; i < n; i++) x[i] = hyper->input_noise > 0.0 ? xk[i] + hyper->input_noise * RdStreamNormal(noise) : xk[i];
+    for (PetscInt j = 0; j < m; j++) keep[j] = q > 0.0 ? (RdStreamUniform(noise) >= q ? 1.0 / (1.0 - q) : 0.0) : 1.0;
+    for (PetscInt i = 0; i < m; i++) {
+      h[i]  = RdDot(net->W1 + i * n, x, n);
+      hd[i] = q > 0.0 ? keep[i] * h[i] : h[i];
+    }
+    for (PetscInt r = 0; r < d; r++) {
+      double   s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      PetscInt j    = 0;
+      for (; j + 8 <= m; j += 8)
+        for (int l = 0; l < 8; l++) s[l] += net->W2[r * m + j + l] * hd[j + l];
+      for (; j < m; j++) s[0] += net->W2[r * m + j] * hd[j];
+      e[r] = y[r] - (((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7])));
+      half_sq += e[r] * e[r];
+    }
+    if (!isfinite(0.5 * half_sq)) return step;
+    for (PetscInt j = 0; j < m; j++) back[j] = 0.0;
+    for (PetscInt r = 0; r < d; r++)
+      for (PetscInt j = 0; j < m; j++) {
+        const double old = net->W2[r * m + j];
+        back[j] += old * e[r];
+        net->W2[r * m + j] = decay * old + (lr * e[r]) * hd[j];
+      }
+    for (PetscInt i = 0; i < m; i++) {
+      const double coef = q > 0.0 ? lr * (keep[i] * back[i]) : lr * back[i];
+      for (PetscInt j = 0; j < n; j++) net->W1[i * n + j] = decay * net->W1[i * n + j] + coef * x[j];
+    }
+  }
+  return nsteps;
+}
+
+static int SameBits(const double *a, const double *b, size_t count)
+{
+  return memcmp(a, b, count * sizeof(double)) == 0;
+}
+
+/* Two streams in the same state: the same next words and the same spare normal. */
+static int SameStream(const RdStream *a, const RdStream *b)
+{
+  RdStream x = *a, y = *b;
+  int      same = x.has_spare_normal == y.has_spare_normal && (!x.has_spare_normal || x.spare_normal == y.spare_normal);
+  for (int i = 0; i < 6; i++) same &= RdStreamUInt32(&x) == RdStreamUInt32(&y);
+  return same;
+}
+
+/* Every instruction-set path this machine runs: RdLinearTrain gives the same weights, step count
+ * and stream states bit for bit; for batch 1 they equal PlainOrderTrain's; the probe's responses
+ * are identical too. Sizes around the 8-unit blocks, the groups of 4 blocks of the AVX-512 sweep
+ * and the 4-input groups of the dot products; a diverging run. */
+static PetscErrorCode TestPathsBitIdentical(void)
+{
+  const struct {
+    PetscInt n, m, d, batch;
+    double   dropout, input_noise, lr;
+  } cases[] = {
+    {16, 64, 16, 1, 0.0, 0.0, 0.05}, {16, 64, 16, 1, 0.5, 0.1, 0.05}, {5, 13, 3, 1, 0.3, 0.2, 0.05}, {9, 8, 17, 1, 0.0, 0.3, 0.05}, {3, 7, 2, 1, 0.2, 0.0, 0.05},
+    {16, 40, 8, 1, 0.2, 0.1, 0.05}, {6, 56, 9, 1, 0.3, 0.1, 0.05}, {7, 259, 5, 1, 0.5, 0.1, 0.02}, {1, 1, 1, 1, 0.1, 0.1, 0.05}, {16, 33, 7, 4, 0.5, 0.1, 0.05}, {4, 8, 4, 1, 0.1, 0.1, 50.0},
+  };
+  const PetscInt    nsteps    = 300;
+  const RdKernelIsa supported = RdKernelIsaSupported();
+
+  PetscFunctionBeginUser;
+  for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+    const RdLinearHyper hyper = {.lr = cases[c].lr, .weight_decay = 0.01, .dropout = cases[c].dropout, .input_noise = cases[c].input_noise, .batch = cases[c].batch};
+    const PetscInt      n = cases[c].n, m = cases[c].m, d = cases[c].d;
+    const size_t        size1 = (size_t)m * n, size2 = (size_t)d * m;
+    RdTask              task;
+    RdLinearNet         first, net;
+    RdStream            s0, n0, s, z;
+    PetscInt            done0 = -1;
+    double             *probe0, *probe;
+    char                what[160];
+
+    PetscCall(PetscSNPrintf(what, sizeof(what), "n=%d m=%d d=%d batch=%d q=%g s=%g lr=%g", (int)n, (int)m, (int)d, (int)cases[c].batch, cases[c].dropout, cases[c].input_noise, cases[c].lr));
+    PetscCall(RdTaskCreateRandom(4, n, d, 0.4, 3, 1, &task));
+    PetscCall(PetscMalloc2(30 * m, &probe0, 30 * m, &probe));
+    PetscCall(CreateRandomNet(n, m, d, 17, &first));
+    for (int isa = (int)supported; isa >= RD_KERNEL_ISA_BASELINE; isa--) {
+      const RdKernelIsa previous = RdKernelIsaLimit((RdKernelIsa)isa);
+      RdStream          probe_stream;
+      PetscCall(CreateRandomNet(n, m, d, 17, &net));
+      RdStreamInit(&s, 23, 5, RD_PURPOSE_SGD_SAMPLING);
+      RdStreamInit(&z, 23, 5, RD_PURPOSE_TRAIN_NOISE);
+      const PetscInt done = RdLinearTrain(&net, &hyper, &task, nsteps, &s, &z);
+      RdStreamInit(&probe_stream, 23, 5, RD_PURPOSE(RD_PURPOSE_PROBE, 1));
+      RdLinearProbe(&net, &hyper, &task, 2, 30, PETSC_TRUE, &probe_stream, probe);
+      if (isa == (int)supported) {
+        PetscCall(PetscArraycpy(first.W1, net.W1, size1));
+        PetscCall(PetscArraycpy(first.W2, net.W2, size2));
+        PetscCall(PetscArraycpy(probe0, probe, 30 * m));
+        done0 = done, s0 = s, n0 = z;
+        if (cases[c].batch == 1) {
+          RdLinearNet plain;
+          RdStream    ps, pz;
+          PetscCall(CreateRandomNet(n, m, d, 17, &plain));
+          RdStreamInit(&ps, 23, 5, RD_PURPOSE_SGD_SAMPLING);
+          RdStreamInit(&pz, 23, 5, RD_PURPOSE_TRAIN_NOISE);
+          const PetscInt done_plain = PlainOrderTrain(&plain, &hyper, &task, nsteps, &ps, &pz);
+          RD_CHECK(done == done_plain && SameBits(net.W1, plain.W1, size1) && SameBits(net.W2, plain.W2, size2), "%s: %s fast kernel = plain loops in the documented order, bit for bit (%d vs %d steps)", what, RdKernelIsaName((RdKernelIsa)isa), (int)done, (int)done_plain);
+          RD_CHECK(SameStream(&ps, &s0) && SameStream(&pz, &n0), "%s: streams left where the plain loops leave them", what);
+          PetscCall(RdLinearNetDestroy(&plain));
+        }
+        if (cases[c].lr > 1.0) RD_CHECK(done > 0 && done < nsteps, "%s: the diverging case stops early (%d of %d steps)", what, (int)done, (int)nsteps);
+      } else {
+        const int same = done == done0 && SameBits(net.W1, first.W1, size1) && SameBits(net.W2, first.W2, size2);
+        RD_CHECK(same, "%s: %s path = %s path, weights and step count bit for bit", what, RdKernelIsaName((RdKernelIsa)isa), RdKernelIsaName(supported));
+        RD_CHECK(SameStream(&s, &s0) && SameStream(&z, &n0), "%s: %s path leaves the streams in the same state", what, RdKernelIsaName((RdKernelIsa)isa));
+        RD_CHECK(SameBits(probe, probe0, 30 * (size_t)m), "%s: %s path probe responses bit for bit", what, RdKernelIsaName((RdKernelIsa)isa));
+      }
+      PetscCall(RdLinearNetDestroy(&net));
+      (void)RdKernelIsaLimit(previous);
+    }
+    PetscCall(PetscFree2(probe0, probe));
+    PetscCall(RdLinearNetDestroy(&first));
+    PetscCall(RdTaskDestroy(&task));
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -364,6 +502,7 @@ int main(int argc, char **argv)
   PetscCall(TestGradient(NULL, "no dropout"));
   PetscCall(TestGradient(keep_scale, "dropout scale vector"));
   for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) PetscCall(TestFastMatchesReference(cases[c]));
+  PetscCall(TestPathsBitIdentical());
   PetscCall(TestPopulationLossByHand());
   PetscCall(TestPopulationLossMonteCarlo());
   PetscCall(TestWeightDecayOnly(1, PETSC_FALSE));

@@ -95,6 +95,30 @@ static PetscErrorCode TestCheckAndNames(void)
   PetscErrorCode ierr = RdNoiseTypeFromName("dropout", "-noise_type", &type);
   PetscCall(PetscPopErrorHandler());
   RD_CHECK(ierr == PETSC_ERR_USER_INPUT, "unknown name rejected");
+  for (int k = 0; k < RD_NUM_WEIGHT_MASK_SCOPES; k++) {
+    RdWeightMaskScope scope;
+    PetscCall(RdWeightMaskScopeFromName(rd_weight_mask_scope_names[k], "-weight_dropout_mask", &scope));
+    RD_CHECK(scope == (RdWeightMaskScope)k, "name %s round-trips", rd_weight_mask_scope_names[k]);
+  }
+  for (int k = 0; k < RD_NUM_GRADIENT_NOISE_TARGETS; k++) {
+    RdGradientNoiseTarget target;
+    PetscCall(RdGradientNoiseTargetFromName(rd_gradient_noise_target_names[k], "-gradient_noise_on", &target));
+    RD_CHECK(target == (RdGradientNoiseTarget)k, "name %s round-trips", rd_gradient_noise_target_names[k]);
+  }
+  RD_CHECK(!strcmp(rd_weight_mask_scope_names[RD_WEIGHT_MASK_PER_EXAMPLE], "per_example") && !strcmp(rd_weight_mask_scope_names[RD_WEIGHT_MASK_PER_BATCH], "per_batch") && !strcmp(rd_gradient_noise_target_names[RD_GRADIENT_NOISE_WEIGHTS], "weights") && !strcmp(rd_gradient_noise_target_names[RD_GRADIENT_NOISE_WEIGHTS_AND_BIAS], "weights_and_bias"), "option values per_example, per_batch, weights, weights_and_bias");
+  {
+    RdWeightMaskScope     scope;
+    RdGradientNoiseTarget target;
+    char                 *specific = NULL;
+    const char           *generic;
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    PetscErrorCode e1 = RdWeightMaskScopeFromName("per_step", "-weight_dropout_mask", &scope);
+    PetscErrorCode e2 = RdGradientNoiseTargetFromName("bias", "-gradient_noise_on", &target);
+    PetscCall(PetscPopErrorHandler());
+    PetscCall(PetscErrorMessage(e2, &generic, &specific));
+    RD_CHECK(e1 == PETSC_ERR_USER_INPUT && e2 == PETSC_ERR_USER_INPUT && specific && strstr(specific, "-gradient_noise_on") && strstr(specific, "weights_and_bias"), "unknown detail names rejected, naming the option and the choices");
+  }
+  RD_CHECK(RdNoiseGradientCount(RD_GRADIENT_NOISE_WEIGHTS, 12, 3) == 12 && RdNoiseGradientCount(RD_GRADIENT_NOISE_WEIGHTS_AND_BIAS, 12, 3) == 15, "gradient-noise counts: weights 12, weights and bias 15");
   RD_CHECK(RdNoiseInForwardPass(RD_NOISE_NODE_DROPOUT) && RdNoiseInForwardPass(RD_NOISE_WEIGHT_DROPOUT) && RdNoiseInForwardPass(RD_NOISE_ADDITIVE) && RdNoiseInForwardPass(RD_NOISE_MULTIPLICATIVE) && !RdNoiseInForwardPass(RD_NOISE_NONE) && !RdNoiseInForwardPass(RD_NOISE_GRADIENT), "forward-pass types");
   RD_CHECK(RdNoiseDropThreshold(0.0) == 0 && RdNoiseDropThreshold(0.5) == 2147483648u && RdNoiseDropThreshold(0.25) == 1073741824u && RdNoiseDropThreshold(1.0 - 1e-12) == UINT32_MAX, "drop thresholds round(p 2^32)");
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -388,12 +412,14 @@ static PetscErrorCode TestProbeStatistics(void)
 }
 
 /* Gradient noise through one training step (momentum 0, l2 0, the same batch): the noisy step minus
- * the clean step is -lr s e on W2 and b2, and exactly 0 on W1, b1, W3, b3. */
-static PetscErrorCode TestGradientNoiseStep(void)
+ * the clean step is -lr s e on W2 and b2 (W2 only for target weights), and exactly 0 on every other
+ * parameter. */
+static PetscErrorCode TestGradientNoiseStep(RdGradientNoiseTarget target)
 {
   enum { n0 = 6, n1 = 64, n2 = 48, C = 3, N = 30, repeats = 40 };
   const double      lr = 0.1, s = 0.5;
-  RdClassifierHyper hyper = {.lr = lr, .momentum = 0.0, .l2 = 0.0, .batch = 8, .noise = {RD_NOISE_NONE, 0.0}};
+  RdClassifierHyper hyper = {.lr = lr, .momentum = 0.0, .l2 = 0.0, .batch = 8, .noise = {RD_NOISE_NONE, 0.0}, .gradient_on = target};
+  const char       *on    = rd_gradient_noise_target_names[target];
   RdClassifierNet   clean, noisy;
   RdStream          init, sampling, sampling_copy, noise;
   double            inputs[N * n0];
@@ -407,7 +433,7 @@ static PetscErrorCode TestGradientNoiseStep(void)
   for (PetscInt e = 0; e < N; e++) labels[e] = e % C;
   PetscCall(RdClassifierNetCreate(n0, n1, n2, C, 8, &clean));
   PetscCall(RdClassifierNetCreate(n0, n1, n2, C, 8, &noisy));
-  const PetscInt P = RdClassifierNumParameters(&clean), begin = RdClassifierFeatureLayerOffset(&clean), end = begin + n2 * n1 + n2;
+  const PetscInt P = RdClassifierNumParameters(&clean), begin = RdClassifierFeatureLayerOffset(&clean), end = begin + n2 * n1 + (target == RD_GRADIENT_NOISE_WEIGHTS ? 0 : n2);
   for (PetscInt r = 0; r < repeats; r++) {
     RdStreamInit(&init, 4, 0, RD_PURPOSE_INIT);
     RdClassifierNetInit(&clean, &init);
@@ -425,10 +451,10 @@ static PetscErrorCode TestGradientNoiseStep(void)
       else others_equal &= noisy.W1[i] == clean.W1[i];
     }
   }
-  RD_CHECK(diff.count >= 100000, "gradient noise: %d draws", (int)diff.count);
-  CHECK_MEAN(diff, 0.0, "gradient noise: noisy - clean step on W2, b2");
-  CHECK_NORMAL_VARIANCE(diff, (lr * s) * (lr * s), "gradient noise: noisy - clean step on W2, b2");
-  RD_CHECK(others_equal, "gradient noise: W1, b1, W3, b3 steps identical to the clean step");
+  RD_CHECK(diff.count >= 100000, "gradient noise on %s: %d draws", on, (int)diff.count);
+  CHECK_MEAN(diff, 0.0, on);
+  CHECK_NORMAL_VARIANCE(diff, (lr * s) * (lr * s), on);
+  RD_CHECK(others_equal, "gradient noise on %s: every other parameter's step identical to the clean step", on);
   PetscCall(RdClassifierNetDestroy(&clean));
   PetscCall(RdClassifierNetDestroy(&noisy));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -441,7 +467,8 @@ int main(int argc, char **argv)
   PetscCall(TestDrawOrder());
   PetscCall(TestPrimitiveStatistics());
   PetscCall(TestProbeStatistics());
-  PetscCall(TestGradientNoiseStep());
+  PetscCall(TestGradientNoiseStep(RD_GRADIENT_NOISE_WEIGHTS_AND_BIAS));
+  PetscCall(TestGradientNoiseStep(RD_GRADIENT_NOISE_WEIGHTS));
   int code = RdTestSummary("test_noise");
   PetscCall(SlepcFinalize());
   return code;

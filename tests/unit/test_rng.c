@@ -1,7 +1,10 @@
-/* Philox known-answer vectors, stream statistics, and the property the sweep relies on: a point's
- * numbers do not depend on how points are distributed over ranks or in which order they run. */
+/* Philox known-answer vectors, stream statistics, the property the sweep relies on (a point's
+ * numbers do not depend on how points are distributed over ranks or in which order they run), and
+ * the block draws: every instruction-set path returns exactly the scalar draws. */
 #include <repdrift/rng.h>
+#include <repdrift/kernel_isa.h>
 #include "testing.h"
+#include <string.h>
 
 static void TestKnownAnswers(void)
 {
@@ -102,6 +105,156 @@ static void TestIndependentOfRankCount(void)
   }
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Block draws vs scalar draws.                                                                 */
+
+/* Counts around every vector and chunk boundary: 4 words per block, 8 / 16 blocks per vector
+ * iteration (AVX2 / AVX-512), 512 words per chunk. */
+static const size_t fill_counts[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 255, 256, 257, 511, 512, 513, 1000, 1024, 1031, 4099};
+#define N_FILL_COUNTS (sizeof(fill_counts) / sizeof(fill_counts[0]))
+#define MAX_FILL 4099
+
+/* Streams of every purpose, with sub-indices and seeds that use the high key word. */
+static void FillStreamCase(int c, RdStream *s)
+{
+  const uint64_t seeds[4]    = {1, 12345, 0xfedcba9876543210ULL, 0xffffffffffffffffULL};
+  const uint32_t sub         = (uint32_t)(c % 3 == 0 ? 0 : 7 * c + 1);
+  const uint32_t purpose     = RD_PURPOSE(1 + c % RD_PURPOSE_EVALUATION, sub);
+  RdStreamInit(s, seeds[c % 4], (uint32_t)(3 * c), purpose);
+}
+#define N_STREAM_CASES 20
+
+/* The stream advanced by `offset` words (and, for odd cases, one normal, leaving a spare). */
+static void Advance(RdStream *s, int offset, int with_spare)
+{
+  for (int i = 0; i < offset; i++) (void)RdStreamUInt32(s);
+  if (with_spare) (void)RdStreamNormal(s);
+}
+
+/* The stream states agree: same next words, same spare. */
+static int SameState(const RdStream *a, const RdStream *b)
+{
+  RdStream x = *a, y = *b;
+  int      same = x.has_spare_normal == y.has_spare_normal && (!x.has_spare_normal || x.spare_normal == y.spare_normal);
+  for (int i = 0; i < 9; i++) same &= RdStreamUInt32(&x) == RdStreamUInt32(&y);
+  return same;
+}
+
+typedef enum { FILL_UINT32, FILL_UNIFORM, FILL_NORMAL, FILL_KEEP, N_FILL_KINDS } FillKind;
+static const char *const fill_names[N_FILL_KINDS] = {"RdStreamFillUInt32", "RdStreamFillUniform", "RdStreamFillNormal", "RdStreamFillKeep"};
+
+/* One comparison: `count` draws of `kind` by the block call and by the scalar calls, from copies of
+ * one stream; returns 1 when values (bit for bit) and the stream states after agree. */
+static int FillMatchesScalar(FillKind kind, const RdStream *start, size_t count, double p, double *block, double *scalar)
+{
+  static uint32_t block_words[MAX_FILL], scalar_words[MAX_FILL];
+  RdStream        a = *start, b = *start;
+  int             same = 1;
+  switch (kind) {
+  case FILL_UINT32:
+    RdStreamFillUInt32(&a, block_words, count);
+    for (size_t i = 0; i < count; i++) scalar_words[i] = RdStreamUInt32(&b);
+    for (size_t i = 0; i < count; i++) same &= block_words[i] == scalar_words[i];
+    break;
+  case FILL_UNIFORM:
+    RdStreamFillUniform(&a, block, count);
+    for (size_t i = 0; i < count; i++) scalar[i] = RdStreamUniform(&b);
+    break;
+  case FILL_NORMAL:
+    RdStreamFillNormal(&a, block, count);
+    for (size_t i = 0; i < count; i++) scalar[i] = RdStreamNormal(&b);
+    break;
+  case FILL_KEEP:
+    RdStreamFillKeep(&a, RdUniformThreshold(p), 2.5, block, count);
+    for (size_t i = 0; i < count; i++) scalar[i] = RdStreamUniform(&b) >= p ? 2.5 : 0.0;
+    break;
+  default:
+    break;
+  }
+  if (kind != FILL_UINT32)
+    for (size_t i = 0; i < count; i++) same &= memcmp(&block[i], &scalar[i], sizeof(double)) == 0;
+  return same && SameState(&a, &b);
+}
+
+/* Every kind, stream, starting offset (0-5 words, spare or not) and count, on one ISA path. */
+static PetscErrorCode TestFillsOnPath(RdKernelIsa isa)
+{
+  const double dropouts[] = {0.0, 0.1, 0.2, 0.3, 0.5, 0.9, 1.0};
+  double      *block, *scalar;
+  RdStream     base;
+  int          failures[N_FILL_KINDS] = {0}, compared[N_FILL_KINDS] = {0};
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc2(MAX_FILL, &block, MAX_FILL, &scalar));
+  for (int c = 0; c < N_STREAM_CASES; c++)
+    for (int offset = 0; offset < 6; offset++)
+      for (size_t k = 0; k < N_FILL_COUNTS; k++) {
+        FillStreamCase(c, &base);
+        Advance(&base, offset, (c + offset) % 2);
+        for (int kind = 0; kind < N_FILL_KINDS; kind++) {
+          const double p = dropouts[(c + offset + k) % (sizeof(dropouts) / sizeof(dropouts[0]))];
+          compared[kind]++;
+          if (!FillMatchesScalar((FillKind)kind, &base, fill_counts[k], p, block, scalar)) {
+            if (failures[kind]++ < 3) printf("  %s path: %s differs (stream case %d, offset %d, count %zu, p %g)\n", RdKernelIsaName(isa), fill_names[kind], c, offset, fill_counts[k], p);
+          }
+        }
+      }
+  for (int kind = 0; kind < N_FILL_KINDS; kind++) RD_CHECK(failures[kind] == 0, "%s path: %s = the scalar draws bit for bit, stream state included (%d of %d cases differ)", RdKernelIsaName(isa), fill_names[kind], failures[kind], compared[kind]);
+
+  /* the 64-bit block counter carries from word 0 into word 1 inside a vector of counters */
+  FillStreamCase(5, &base);
+  base.counter[0] = 0xfffffff3u;
+  base.counter[1] = 0x00000007u;
+  RD_CHECK(FillMatchesScalar(FILL_UINT32, &base, 4099, 0.0, block, scalar), "%s path: counter carry across 2^32 blocks", RdKernelIsaName(isa));
+  base.counter[0] = base.counter[1] = 0xfffffffdu;
+  RD_CHECK(FillMatchesScalar(FILL_UINT32, &base, 1031, 0.0, block, scalar), "%s path: counter wrap across 2^64 blocks", RdKernelIsaName(isa));
+  PetscCall(PetscFree2(block, scalar));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Random123's known answer computed inside a vector: the KAT counter at several lanes of a batch. */
+static void TestKnownAnswerInBlocks(RdKernelIsa isa)
+{
+  static uint32_t words[4 * 40];
+  const uint32_t  expected[4] = {0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u};
+  const uint64_t  kat_block   = (uint64_t)0x85a308d3u << 32 | 0x243f6a88u;
+  for (uint64_t lane = 0; lane < 20; lane += 3) {
+    RdStream s;
+    RdStreamInit(&s, (uint64_t)0x299f31d0u << 32 | 0xa4093822u, 0x13198a2eu, 0x03707344u);
+    s.counter[0] = (uint32_t)(kat_block - lane);
+    s.counter[1] = (uint32_t)((kat_block - lane) >> 32);
+    RdStreamFillUInt32(&s, words, 4 * 40);
+    int ok = 1;
+    for (int w = 0; w < 4; w++) ok &= words[4 * lane + w] == expected[w];
+    RD_CHECK(ok, "%s path: known-answer block at position %d of a 40-block fill", RdKernelIsaName(isa), (int)lane);
+  }
+}
+
+/* uniform >= p  <=>  cell >= RdUniformThreshold(p), at the threshold itself, for probabilities
+ * that fall between two cells' uniforms, on one, at the ends and outside [0, 1]. */
+static void TestUniformThreshold(void)
+{
+  const double cells = 9007199254740992.0; /* 2^53 */
+  double       probabilities[64];
+  int          count = 0, ok = 1;
+  const double fixed[] = {0.0, -1.0, 0.1, 0.2, 0.3, 0.5, 0.9, 1.0, 2.0, 1e-300, 0.5 / cells, 1.0 - 0.5 / cells, 1.0 - 1.5 / cells, (3.0 + 0.5) / cells, 0.25 + 0.5 / cells, 0.75 - 0.5 / cells};
+  for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) probabilities[count++] = fixed[i];
+  RdTestSeed(77);
+  while (count < 64) probabilities[count++] = RdTestUniform();
+  for (int i = 0; i < count; i++) {
+    const double   p = probabilities[i];
+    const uint64_t t = RdUniformThreshold(p);
+    /* the uniform of cell k, as the generator computes it: (k + 0.5) / 2^53 with k exact */
+    const int at    = t == (UINT64_C(1) << 53) || ((double)t + 0.5) / cells >= p;
+    const int below = t == 0 || ((double)(t - 1) + 0.5) / cells < p;
+    if (!(at && below)) printf("  p = %.17g: threshold %llu\n", p, (unsigned long long)t);
+    ok &= at && below;
+  }
+  RD_CHECK(ok, "uniform >= p exactly for the cells >= RdUniformThreshold(p) (%d probabilities)", count);
+  RD_CHECK(RdUniformThreshold(0.5) == (UINT64_C(1) << 52), "threshold of 1/2 is cell 2^52");
+  RD_CHECK(RdUniformThreshold(0.0) == 0 && RdUniformThreshold(2.0) == (UINT64_C(1) << 53) && RdUniformThreshold(NAN) == (UINT64_C(1) << 53), "thresholds of 0 (always), 2 and NaN (never)");
+}
+
 int main(int argc, char **argv)
 {
   PetscCall(SlepcInitialize(&argc, &argv, NULL, NULL));
@@ -109,6 +262,20 @@ int main(int argc, char **argv)
   TestMoments();
   TestStreamsAreDistinct();
   TestIndependentOfRankCount();
+  TestUniformThreshold();
+  /* every path this machine runs, the best first; a path the CPU lacks is reported, not tested */
+  const RdKernelIsa supported = RdKernelIsaSupported();
+  for (int isa = RD_KERNEL_ISA_AVX512; isa >= RD_KERNEL_ISA_BASELINE; isa--) {
+    if (isa > (int)supported) {
+      printf("  %s path: not supported by this CPU or build, not tested\n", RdKernelIsaName((RdKernelIsa)isa));
+      continue;
+    }
+    const RdKernelIsa previous = RdKernelIsaLimit((RdKernelIsa)isa);
+    RD_CHECK(RdKernelIsaActive() == (RdKernelIsa)isa, "%s path selected", RdKernelIsaName((RdKernelIsa)isa));
+    TestKnownAnswerInBlocks((RdKernelIsa)isa);
+    PetscCall(TestFillsOnPath((RdKernelIsa)isa));
+    (void)RdKernelIsaLimit(previous);
+  }
   int code = RdTestSummary("test_rng");
   PetscCall(SlepcFinalize());
   return code;

@@ -9,7 +9,10 @@
  *     keep_j = RdStreamUniform(noise) >= dropout, j = 0..m-1       (only if dropout > 0)
  *   the presented input is x_k + xi; the hidden vector after inverted dropout is
  *   hd_j = keep_j * h_j / (1 - dropout). Gradients are averaged over the batch; weight decay
- *   is applied once per step.  W1 is [width][input_dim], W2 is [output_dim][width], row-major. */
+ *   is applied once per step.  W1 is [width][input_dim], W2 is [output_dim][width], row-major.
+ * RdLinearTrain and RdLinearProbe draw by block (RdStreamFillNormal / RdStreamFillKeep: the same
+ * values) and run the instruction-set copy include/repdrift/kernel_isa.h selects; every copy gives
+ * the same bits. */
 #ifndef REPDRIFT_MODELS_LINEAR_H
 #define REPDRIFT_MODELS_LINEAR_H
 
