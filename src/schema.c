@@ -164,7 +164,8 @@ PetscBool RdFieldInChecksum(RdField field)
 
 PetscBool RdFieldAddedLater(RdField field)
 {
-  static const RdField added_later[] = {RD_FIELD_DRIFT_VARIATIONAL_OVERLAP_CHANCE, RD_FIELD_SWEEP_CHECKSUM};
+  static const RdField added_later[] = {RD_FIELD_DRIFT_VARIATIONAL_OVERLAP_CHANCE, RD_FIELD_SWEEP_CHECKSUM, RD_FIELD_THEORY_PREDICTION_HOLDS, RD_FIELD_THEORY_PREDICTION_FAILURE,
+                                        RD_FIELD_THEORY_RELAXATION_STEPS, RD_FIELD_THEORY_NONLINEARITY, RD_FIELD_THEORY_DRIFT_ANGLE_PREDICTED, RD_FIELD_THEORY_DRIFT_DISPLACEMENT_PREDICTED};
   for (size_t i = 0; i < sizeof added_later / sizeof added_later[0]; i++)
     if (added_later[i] == field) return PETSC_TRUE;
   return PETSC_FALSE;

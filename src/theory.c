@@ -500,23 +500,13 @@ PetscErrorCode RdTheoryVarianceCurve(const RdTheoryResult *res, PetscInt stimulu
 /* rank W1* from the eigenvalues of W1* W1*^T (squared singular values above 1e-12 of the top). */
 static PetscErrorCode HiddenRank(const Theory *th, PetscInt *rank)
 {
-  int     m = (int)th->m, lwork = -1, info;
-  double *gram, *eig, work_size;
+  double *gram, *eig;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc2(th->m * th->m, &gram, th->m, &eig));
   for (PetscInt i = 0; i < th->m; i++)
     for (PetscInt j = 0; j < th->m; j++) gram[RD_IDX2(i, j, th->m)] = RdDot(th->theta + RD_IDX2(i, 0, th->n), th->theta + RD_IDX2(j, 0, th->n), (size_t)th->n);
-  dsyev_("N", "U", &m, gram, &m, eig, &work_size, &lwork, &info);
-  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "Drift theory: dsyev workspace query failed (info %d)", info);
-  lwork = (int)work_size;
-  {
-    double *work;
-    PetscCall(PetscMalloc1(lwork, &work));
-    dsyev_("N", "U", &m, gram, &m, eig, work, &lwork, &info);
-    PetscCall(PetscFree(work));
-  }
-  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "Drift theory: dsyev failed (info %d)", info);
+  PetscCall(RdSymmetricEigenLAPACK(gram, th->m, PETSC_FALSE, eig)); /* ascending */
   *rank = 0;
   for (PetscInt i = 0; i < th->m; i++) *rank += eig[i] > 1e-12 * eig[th->m - 1] && eig[i] > 0.0;
   PetscCall(PetscFree2(gram, eig));
