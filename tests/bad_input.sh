@@ -121,7 +121,7 @@ expect_failure "report -csv: missing file" "missing.h5" "$report" "$work/missing
 expect_failure "report -summary: not a boolean" "-summary maybe" "$report" "$good_archive" -summary maybe
 cp "$good_archive" "$work/seeds.h5"
 "$python" -c "import h5py; f = h5py.File('$work/seeds.h5', 'r+'); f['sweep/seed'][1] = 0"
-expect_failure "report -summary: points out of the sweep's order" "not in the sweep's documented order" "$report" "$work/seeds.h5" -summary -csv
+expect_failure "report -summary: points out of the sweep's order" "/sweep/seed of point 1 is 0 where /config/options gives 1" "$report" "$work/seeds.h5" -summary -csv
 
 # a sweep that cannot fit in memory is refused before anything runs, with the estimate
 bad "sweep larger than memory" "GB per rank" "-sweep_width 60000 -probe_samples 100000 -days 100"
