@@ -21,6 +21,8 @@
 #define SIGNATURE RD_WRITTEN_PER_POINT, RD_WITH_SIGNATURE
 #define MODULARITY RD_WRITTEN_PER_POINT, RD_WITH_MODULARITY
 #define RECORDING RD_WRITTEN_PER_POINT, RD_WITH_RECORDING
+#define PREDICTION RD_WRITTEN_PER_POINT, RD_WITH_PREDICTION
+#define DAYS_PREDICTION RD_WRITTEN_PER_POINT, RD_WITH_DAYS_PREDICTION
 
 const RdDimSpec rd_dim_specs[RD_NUM_DIMS] = {
   {"point", "point", "sweep point, flattened: ((((frequency * n_noise_type + noise_type) * n_noise_level + noise_level) * n_width + width) * n_lr + lr) * n_seeds + replicate"},
@@ -170,7 +172,13 @@ const RdFieldSpec rd_field_specs[RD_NUM_FIELDS] = {
   [RD_FIELD_SIGNATURE_EVEN_ODD_DAY_DISCRIMINATION_ACCURACY] = {"/signature/even_odd_day_discrimination_accuracy", 1, {P}, F64, RECORDING, "1", "accuracy of a classifier telling the even from the odd trials of one session, mean over sessions and stimuli (~0.5)"},
   [RD_FIELD_SIGNATURE_EVEN_ODD_UNIT_TURNOVER_SLOPE] = {"/signature/even_odd_unit_turnover_slope", 1, {P}, F64, RECORDING, "1", "unit_turnover_slope of the within-session even/odd null (even against odd trials of each session)"},
   [RD_FIELD_SIGNATURE_EVEN_ODD_UNIT_TURNOVER_R] = {"/signature/even_odd_unit_turnover_r", 1, {P}, F64, RECORDING, "1", "unit_turnover_r of the within-session even/odd null (even against odd trials of each session)"},
-  [RD_FIELD_THEORY_VARIANCE_CURVE_PREDICTED] = {"/theory/variance_curve_predicted", 3, {P, S, R}, F64, THEORY, "activation^2", "predicted tr Cov h_s(t), co-rotating with the systematic rotation"},
+  [RD_FIELD_THEORY_VARIANCE_CURVE_PREDICTED] = {"/theory/variance_curve_predicted", 3, {P, S, R}, F64, THEORY, "activation^2", "predicted tr Cov h_s(t): on an orbit after relaxation, co-rotating with the systematic rotation; at an isolated (dropout) minimum from theta*, rising to F_s"},
+  [RD_FIELD_THEORY_PREDICTION_HOLDS] = {"/theory/prediction_holds", 1, {P}, I8, PREDICTION, "1", "1: the drift theory holds at this point and its predictions are stored; 0: they are NaN (why: prediction_failure)"},
+  [RD_FIELD_THEORY_PREDICTION_FAILURE] = {"/theory/prediction_failure", 1, {P}, I8, PREDICTION, "code", "why the theory does not hold: 0 it holds, 1 theta* is not a minimum, 2 flat minimum (zero modes no symmetry explains), 3 the fluctuations leave the harmonic basin (nonlinearity > 0.2), 4 the mean path diverges, 5 outside the theory's domain (weight decay 0, eta h_max >= 2, no minimum reached), 6 no exact method within the cost limit"},
+  [RD_FIELD_THEORY_RELAXATION_STEPS] = {"/theory/relaxation_steps", 1, {P}, F64, PREDICTION, "step", "1 / (eta h_min): the slowest relaxation time of the fluctuations around theta*"},
+  [RD_FIELD_THEORY_NONLINEARITY] = {"/theory/nonlinearity", 1, {P}, F64, PREDICTION, "1", "isolated minima (dropout): max over stimuli of |J_s mu|^2 / F_s, mu the mean shift the SGD noise induces at second order; above 0.2 the expansion around theta* is not self-consistent; NaN without dropout"},
+  [RD_FIELD_THEORY_DRIFT_ANGLE_PREDICTED] = {"/theory/drift_angle_predicted", 4, {P, D, L, S}, F64, DAYS_PREDICTION, "degree", "the theory's expected angle between the day means of the probed hidden layer (beside /drift/angle_between_means); NaN unless day < later_day and the theory holds"},
+  [RD_FIELD_THEORY_DRIFT_DISPLACEMENT_PREDICTED] = {"/theory/drift_displacement_predicted", 4, {P, D, L, S}, F64, DAYS_PREDICTION, "activation^2", "the theory's expected squared distance between the day means (mean path + fluctuation + diffusion + probe noise)"},
 };
 
 size_t RdFieldPointElements(RdField field, const RdDims *dims)
@@ -192,7 +200,8 @@ PetscBool RdFieldInChecksum(RdField field)
 
 PetscBool RdFieldAddedLater(RdField field)
 {
-  static const RdField added_later[] = {RD_FIELD_DRIFT_VARIATIONAL_OVERLAP_CHANCE, RD_FIELD_SWEEP_CHECKSUM, RD_FIELD_SWEEP_PHASE_SECONDS};
+  static const RdField added_later[] = {RD_FIELD_DRIFT_VARIATIONAL_OVERLAP_CHANCE, RD_FIELD_SWEEP_CHECKSUM, RD_FIELD_SWEEP_PHASE_SECONDS, RD_FIELD_THEORY_PREDICTION_HOLDS, RD_FIELD_THEORY_PREDICTION_FAILURE,
+                                        RD_FIELD_THEORY_RELAXATION_STEPS, RD_FIELD_THEORY_NONLINEARITY, RD_FIELD_THEORY_DRIFT_ANGLE_PREDICTED, RD_FIELD_THEORY_DRIFT_DISPLACEMENT_PREDICTED};
   for (size_t i = 0; i < sizeof added_later / sizeof added_later[0]; i++)
     if (added_later[i] == field) return PETSC_TRUE;
   return PETSC_FALSE;

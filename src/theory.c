@@ -306,6 +306,7 @@ static PetscErrorCode NormalBasis(Theory *th, RdTheoryResult *res, PetscBool *ho
   res->hessian_max = eig[0];
   *holds           = th->N == P - th->t && eig[P - 1] > -NORMAL_KEEP * eig[0] ? PETSC_TRUE : PETSC_FALSE;
   if (!*holds) {
+    res->failure = eig[P - 1] <= -NORMAL_KEEP * eig[0] ? RD_THEORY_NOT_A_MINIMUM : RD_THEORY_FLAT_MINIMUM;
     if (eig[P - 1] <= -NORMAL_KEEP * eig[0]) PetscCall(PetscSNPrintf(res->why, sizeof res->why, "theta* is not a minimum: H has eigenvalue %.3g (h_max %.3g)", eig[P - 1], eig[0]));
     else PetscCall(PetscSNPrintf(res->why, sizeof res->why, "the minimum is not isolated: H has %" PetscInt_FMT " eigenvalues below 1e-7 h_max beyond the %" PetscInt_FMT " symmetry directions (a flat family of minima that no symmetry explains)", P - th->t - th->N, th->t));
     th->N = 0;
@@ -499,26 +500,71 @@ PetscErrorCode RdTheoryVarianceCurve(const RdTheoryResult *res, PetscInt stimulu
 /* rank W1* from the eigenvalues of W1* W1*^T (squared singular values above 1e-12 of the top). */
 static PetscErrorCode HiddenRank(const Theory *th, PetscInt *rank)
 {
-  int     m = (int)th->m, lwork = -1, info;
-  double *gram, *eig, work_size;
+  double *gram, *eig;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc2(th->m * th->m, &gram, th->m, &eig));
   for (PetscInt i = 0; i < th->m; i++)
     for (PetscInt j = 0; j < th->m; j++) gram[RD_IDX2(i, j, th->m)] = RdDot(th->theta + RD_IDX2(i, 0, th->n), th->theta + RD_IDX2(j, 0, th->n), (size_t)th->n);
-  dsyev_("N", "U", &m, gram, &m, eig, &work_size, &lwork, &info);
-  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "Drift theory: dsyev workspace query failed (info %d)", info);
-  lwork = (int)work_size;
-  {
-    double *work;
-    PetscCall(PetscMalloc1(lwork, &work));
-    dsyev_("N", "U", &m, gram, &m, eig, work, &lwork, &info);
-    PetscCall(PetscFree(work));
-  }
-  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "Drift theory: dsyev failed (info %d)", info);
+  PetscCall(RdSymmetricEigenLAPACK(gram, th->m, PETSC_FALSE, eig)); /* ascending */
   *rank = 0;
   for (PetscInt i = 0; i < th->m; i++) *rank += eig[i] > 1e-12 * eig[th->m - 1] && eig[i] > 0.0;
   PetscCall(PetscFree2(gram, eig));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdTheoryHiddenCovariance(const RdTheoryResult *res, PetscInt stimulus, double t_later, double t_earlier, double *covariance)
+{
+  const PetscInt m = res->width, mc = res->computed_width, N = res->normal_dim;
+  double        *G, *YG, *reduced, *UR;
+
+  PetscFunctionBeginUser;
+  PetscCheck(stimulus >= 0 && stimulus < res->num_stimuli, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Stimulus %" PetscInt_FMT " out of range", stimulus);
+  PetscCheck(t_later >= t_earlier && t_earlier >= 0.0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "RdTheoryHiddenCovariance needs t_later >= t_earlier >= 0");
+  if (!res->holds) {
+    for (PetscInt a = 0; a < m * m; a++) covariance[a] = RD_NAN;
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if (res->symmetric) {
+    PetscCall(RdTheorySectorsHiddenCovariance(res, stimulus, t_later, t_earlier, covariance));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  PetscCall(PetscMalloc4(N * N, &G, mc * N, &YG, mc * mc, &reduced, m * mc, &UR));
+  RdTheoryLagged(N, res->relaxation_rate, res->mode_covariance, t_later, t_earlier, G);
+  {
+    const double *Y = res->mode_loading + (size_t)stimulus * mc * N;
+    PetscCall(RdTheoryGemm(PETSC_FALSE, PETSC_FALSE, mc, N, N, 1.0, Y, G, 0.0, YG));
+    PetscCall(RdTheoryGemm(PETSC_FALSE, PETSC_TRUE, mc, mc, N, 1.0, YG, Y, 0.0, reduced));
+  }
+  PetscCall(RdTheoryGemm(PETSC_FALSE, PETSC_FALSE, m, mc, mc, 1.0, res->hidden_basis, reduced, 0.0, UR));
+  PetscCall(RdTheoryGemm(PETSC_FALSE, PETSC_TRUE, m, m, mc, 1.0, UR, res->hidden_basis, 0.0, covariance));
+  PetscCall(PetscFree4(G, YG, reduced, UR));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdTheoryNoiseShift(const RdTheoryResult *res, PetscInt stimulus, double t, double *shift)
+{
+  const PetscInt m = res->width, mc = res->computed_width, N = res->normal_dim;
+  double        *reduced;
+
+  PetscFunctionBeginUser;
+  PetscCheck(stimulus >= 0 && stimulus < res->num_stimuli, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Stimulus %" PetscInt_FMT " out of range", stimulus);
+  if (!res->holds || !res->isolated || (!res->symmetric && !res->noise_force)) {
+    for (PetscInt i = 0; i < m; i++) shift[i] = RD_NAN;
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if (res->symmetric) {
+    PetscCall(RdTheorySectorsNoiseShift(res, stimulus, t, shift));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  PetscCall(PetscMalloc1(mc, &reduced));
+  for (PetscInt r = 0; r < mc; r++) {
+    const double *Y = res->mode_loading + (size_t)stimulus * mc * N + (size_t)r * N;
+    reduced[r]      = 0.0;
+    for (PetscInt i = 0; i < N; i++) reduced[r] -= Y[i] * res->noise_force[i] * res->lr / res->relaxation_rate[i] * (1.0 - RdTheoryDecay(res->relaxation_rate[i], t));
+  }
+  RdTheoryMatMul(m, mc, 1, res->hidden_basis, reduced, shift);
+  PetscCall(PetscFree(reduced));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -532,6 +578,14 @@ PetscErrorCode RdTheoryVarianceCurveFromStart(const RdTheoryResult *res, PetscIn
   PetscFunctionBeginUser;
   PetscCall(RdTheoryVarianceCurve(res, stimulus, n_times, times, variance));
   if (!res->holds) PetscFunctionReturn(PETSC_SUCCESS);
+  if (res->symmetric) { /* F_s + 0 diffusion, minus F_s - tr Cov(h_s(t)) */
+    for (PetscInt t = 0; t < n_times; t++) {
+      double trace;
+      PetscCall(RdTheorySectorsTrace(res, stimulus, times[t], times[t], &trace));
+      variance[t] += trace - res->fluctuation[stimulus];
+    }
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   PetscCall(PetscMalloc3(N, &a, N, &ya, N, &Sya));
   for (PetscInt t = 0; t < n_times; t++) {
     double unrelaxed = 0.0;
@@ -548,42 +602,59 @@ PetscErrorCode RdTheoryVarianceCurveFromStart(const RdTheoryResult *res, PetscIn
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode ResultAllocate(const RdTheoryInput *in, const Theory *th, RdTheoryResult *res)
+PetscErrorCode RdTheoryResultAllocate(PetscInt K, PetscInt n, PetscInt d, PetscInt width, PetscInt computed_width, PetscInt num_generators, PetscBool isolated, RdTheoryResult *res)
 {
-  const PetscInt K = th->K, na = PetscMax(th->num_generators, 1);
+  const PetscInt na = PetscMax(num_generators, 1), mc = computed_width;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMemzero(res, sizeof(*res)));
   res->num_stimuli    = K;
-  res->input_dim      = th->n;
-  res->output_dim     = th->d;
-  res->width          = in->width;
-  res->computed_width = th->m;
-  res->num_params     = th->P;
+  res->input_dim      = n;
+  res->output_dim     = d;
+  res->width          = width;
+  res->computed_width = mc;
+  res->num_params     = mc * (n + d);
   res->holds          = PETSC_TRUE;
-  res->isolated       = th->hyper.dropout > 0.0 ? PETSC_TRUE : PETSC_FALSE;
-  PetscCall(PetscCalloc3(in->width * th->n, &res->W1_star, th->d * in->width, &res->W2_star, in->width * th->m, &res->hidden_basis));
+  res->failure        = RD_THEORY_HOLDS;
+  res->nonlinearity   = RD_NAN;
+  res->isolated       = isolated;
+  PetscCall(PetscCalloc3(width * n, &res->W1_star, d * width, &res->W2_star, width * mc, &res->hidden_basis));
   PetscCall(PetscCalloc5(K, &res->h_star_norm2, K, &res->fluctuation, K, &res->diffusion, K, &res->diffusion_normalized, K, &res->stimulus_rotation));
   PetscCall(PetscCalloc2(na, &res->velocity, na * na, &res->diffusion_matrix));
-  PetscCall(PetscCalloc3(K * th->m, &res->h_star, th->m * th->m, &res->rotation_generator, th->m * th->m, &res->diffusion_metric));
+  PetscCall(PetscCalloc3(K * mc, &res->h_star, mc * mc, &res->rotation_generator, mc * mc, &res->diffusion_metric));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode ResultAllocate(const RdTheoryInput *in, const Theory *th, RdTheoryResult *res)
+{
+  PetscFunctionBeginUser;
+  PetscCall(RdTheoryResultAllocate(th->K, th->n, th->d, in->width, th->m, th->num_generators, th->hyper.dropout > 0.0 ? PETSC_TRUE : PETSC_FALSE, res));
+  res->lr = in->lr;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdTheoryModesAllocate(PetscInt N_modes, PetscInt tangent_dim, RdTheoryResult *res)
+{
+  const size_t N = (size_t)PetscMax(N_modes, 1), mc = (size_t)res->computed_width;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscCalloc3(N, &res->relaxation_rate, N * N, &res->mode_covariance, (size_t)res->num_stimuli * mc * N, &res->mode_loading));
+  PetscCall(PetscCalloc1((size_t)PetscMax(tangent_dim, 1) * mc * mc, &res->generators));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* The normal-mode arrays of the result once N is known (at least one entry each). */
 static PetscErrorCode ModesAllocate(const Theory *th, RdTheoryResult *res)
 {
-  const size_t N = (size_t)PetscMax(th->N, 1);
-
   PetscFunctionBeginUser;
-  PetscCall(PetscCalloc3(N, &res->relaxation_rate, N * N, &res->mode_covariance, (size_t)th->K * (size_t)th->m * N, &res->mode_loading));
-  PetscCall(PetscCalloc1((size_t)PetscMax(th->t, 1) * (size_t)(th->m * th->m), &res->generators));
+  PetscCall(RdTheoryModesAllocate(th->N, th->t, res));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* Where the theory does not hold every prediction is NaN (theta*, L* and H's extremes stay). */
-static void PredictionsNaN(const Theory *th, RdTheoryResult *res)
+void RdTheoryPredictionsNaN(PetscInt num_generators, RdTheoryResult *res)
 {
-  const PetscInt K = th->K, mm = th->m * th->m, na = PetscMax(th->num_generators, 1);
+  const PetscInt K = res->num_stimuli, mm = res->computed_width * res->computed_width, na = PetscMax(num_generators, 1);
   res->holds                = PETSC_FALSE;
   res->normal_dim           = 0;
   res->excess_loss          = res->excess_loss_small_lr = res->trace_diffusion = RD_NAN;
@@ -593,9 +664,11 @@ static void PredictionsNaN(const Theory *th, RdTheoryResult *res)
   for (PetscInt a = 0; a < na; a++) res->velocity[a] = RD_NAN;
   for (PetscInt a = 0; a < na * na; a++) res->diffusion_matrix[a] = RD_NAN;
   for (PetscInt a = 0; a < mm; a++) res->rotation_generator[a] = res->diffusion_metric[a] = RD_NAN;
-  for (PetscInt a = 0; a < K * th->m; a++) res->h_star[a] = RD_NAN;
-  res->relaxation_rate[0] = res->mode_covariance[0] = res->mode_loading[0] = RD_NAN;
+  for (PetscInt a = 0; a < K * res->computed_width; a++) res->h_star[a] = RD_NAN;
+  if (res->relaxation_rate) res->relaxation_rate[0] = res->mode_covariance[0] = res->mode_loading[0] = RD_NAN;
 }
+
+static void PredictionsNaN(const Theory *th, RdTheoryResult *res) { RdTheoryPredictionsNaN(th->num_generators, res); }
 
 static PetscErrorCode TheoryCreate(const RdTheoryInput *in, Theory *th)
 {
@@ -631,10 +704,57 @@ static PetscErrorCode TheoryDestroy(Theory *th)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The nonlinearity criterion on the dense modes of an isolated minimum (theory_nonlinear.c): the
+ * force from every column of sqrt(Sigma(window)), Sigma = V^T G V, mu = -sum_i v_i (v_i . f) / h_i
+ * (1 - (1 - k_i)^window), and max_s |J_s mu|^2 / tr(Y_s G Y_s^T). */
+static PetscErrorCode DenseNonlinearity(const Theory *th, double window, RdTheoryResult *res)
+{
+  const PetscInt N = th->N, P = th->P, m = th->m, n = th->n;
+  const double   t_w = window > 0.0 ? window : INFINITY;
+  double        *G, *GV, *Sigma, *eig, *vec, *force, *mu, *YG;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc6(N * N, &G, N * P, &GV, P * P, &Sigma, P, &eig, P * P, &vec, P, &force));
+  PetscCall(PetscMalloc2(P, &mu, m * N, &YG));
+  RdTheoryLagged(N, th->k, th->S, t_w, t_w, G);
+  PetscCall(RdTheoryGemm(PETSC_FALSE, PETSC_FALSE, N, P, N, 1.0, G, th->normal, 0.0, GV));
+  PetscCall(RdTheoryGemm(PETSC_TRUE, PETSC_FALSE, P, P, N, 1.0, th->normal, GV, 0.0, Sigma));
+  for (PetscInt a = 0; a < P; a++)
+    for (PetscInt b = 0; b < a; b++) Sigma[RD_IDX2(a, b, P)] = Sigma[RD_IDX2(b, a, P)] = 0.5 * (Sigma[RD_IDX2(a, b, P)] + Sigma[RD_IDX2(b, a, P)]);
+  PetscCall(RdTheorySymmetricEigen(P, Sigma, eig, vec));
+  for (PetscInt c = 0; c < P; c++)
+    for (PetscInt a = 0; a < P; a++) vec[RD_IDX2(c, a, P)] *= sqrt(PetscMax(eig[c], 0.0));
+  PetscCall(RdTheoryNoiseInducedForce(th->task, m, &th->hyper, th->theta, P, vec, NULL, force));
+  PetscCall(PetscMalloc1(N, &res->noise_force));
+  for (PetscInt a = 0; a < P; a++) mu[a] = 0.0;
+  for (PetscInt i = 0; i < N; i++) {
+    const double *v = th->normal + RD_IDX2(i, 0, P), coefficient = -RdDot(v, force, P) / th->h[i] * (1.0 - RdTheoryDecay(th->k[i], t_w));
+    res->noise_force[i] = RdDot(v, force, P);
+    for (PetscInt a = 0; a < P; a++) mu[a] += coefficient * v[a];
+  }
+  res->nonlinearity = 0.0;
+  for (PetscInt s = 0; s < th->K; s++) {
+    const double *x = th->task->stimuli + RD_IDX2(s, 0, n);
+    double        shift = 0.0, F = 0.0;
+    double       *Y = NULL;
+    for (PetscInt j = 0; j < m; j++) shift += RdDot(mu + j * n, x, n) * RdDot(mu + j * n, x, n);
+    PetscCall(PetscMalloc1(m * N, &Y));
+    for (PetscInt j = 0; j < m; j++)
+      for (PetscInt i = 0; i < N; i++) Y[RD_IDX2(j, i, N)] = RdDot(th->normal + RD_IDX2(i, j * n, P), x, n);
+    PetscCall(RdTheoryGemm(PETSC_FALSE, PETSC_FALSE, m, N, N, 1.0, Y, G, 0.0, YG));
+    for (PetscInt a = 0; a < m * N; a++) F += YG[a] * Y[a];
+    PetscCall(PetscFree(Y));
+    res->nonlinearity = PetscMax(res->nonlinearity, shift / F);
+  }
+  PetscCall(PetscFree6(G, GV, Sigma, eig, vec, force));
+  PetscCall(PetscFree2(mu, YG));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Steps 1-9 of the recipe. Any failure leaves th and res for the caller to free. */
 static PetscErrorCode TheorySteps(const RdTheoryInput *in, Theory *th, RdTheoryResult *res)
 {
-  PetscBool holds;
+  PetscBool holds = PETSC_FALSE;
 
   PetscFunctionBeginUser;
   PetscCall(TheoryMinimum(in, th, res));
@@ -657,6 +777,16 @@ static PetscErrorCode TheorySteps(const RdTheoryInput *in, Theory *th, RdTheoryR
   for (PetscInt i = 0; i < th->N; i++) res->relaxation_rate[i] = th->k[i];
   PetscCall(PetscArraycpy(res->mode_covariance, th->S, th->N * th->N));
   PetscCall(PetscArraycpy(res->generators, th->Om, th->t * th->m * th->m));
+  if (th->hyper.dropout > 0.0) {
+    PetscCall(DenseNonlinearity(th, in->window_steps, res));
+    if (!(res->nonlinearity <= RdTheoryNonlinearityLimit(in))) {
+      const double relaxation = res->relaxation_steps, h_min = res->hessian_min;
+      res->failure = RD_THEORY_NONLINEAR;
+      PetscCall(PetscSNPrintf(res->why, sizeof res->why, "the fluctuations leave the harmonic basin: the SGD noise shifts the mean by |J mu|^2 / F = %.3g of the predicted variance (limit %g; slowest relaxation %.3g steps)", res->nonlinearity, RdTheoryNonlinearityLimit(in), relaxation));
+      PredictionsNaN(th, res);
+      res->relaxation_steps = relaxation, res->hessian_min = h_min;
+    }
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -668,6 +798,10 @@ PetscErrorCode RdTheoryCompute(const RdTheoryInput *in, RdTheoryResult *res)
 
   PetscFunctionBeginUser;
   PetscCall(ValidateInput(in));
+  if (in->dropout > 0.0 && !in->dense && !in->full_width) {
+    PetscCall(RdTheorySymmetricCompute(in, res));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   PetscCall(TheoryCreate(in, &th));
   PetscCall(ResultAllocate(in, &th, res));
   step_error = TheorySteps(in, &th, res);
@@ -686,5 +820,7 @@ PetscErrorCode RdTheoryResultDestroy(RdTheoryResult *res)
   PetscCall(PetscFree3(res->h_star, res->rotation_generator, res->diffusion_metric));
   PetscCall(PetscFree3(res->relaxation_rate, res->mode_covariance, res->mode_loading));
   PetscCall(PetscFree(res->generators));
+  PetscCall(RdTheorySectorsDestroy(&res->sectors));
+  PetscCall(PetscFree(res->noise_force));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

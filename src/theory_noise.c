@@ -267,3 +267,167 @@ PetscErrorCode RdTheoryNoiseCovarianceReference(const RdTask *task, PetscInt wid
   PetscCall(PetscFree5(nodes, weights, x, keep, grad));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* The covariance between the parameters of a few units                                         */
+
+/* Scratch of one input for the units U: the network-wide h, e0 and F F^T, and for u, v in U the
+ * entries of K, K K^T, K F^T, beta0 that MaskMoments reads (sums over every unit l). */
+typedef struct {
+  PetscInt        m, n, d, nu;
+  const PetscInt *units;
+  const double   *GU;                   /* [nu][m] (W2^T W2)_{units[u], l} */
+  double         *x, *h, *h2, *e0;      /* [n], [m], [m] h_l^2, [d] */
+  double         *Kd, *Kuv, *KK, *KF;    /* [nu] K_ii, [nu][nu] K_{units[u] units[v]}, [nu][nu], [nu][d] */
+  double         *FF, *Fu, *beta0, *row; /* [d][d], [d][nu] F_{r units[u]}, [nu], [m] scratch */
+  double         *Vv, *T, *Ubar;        /* [nu][nu], [nu][d][nu], [d][d] */
+  double         *mean_v, *mean_eu;     /* [nu], [d][nu] */
+} UnitsWork;
+
+static void UnitsNodeSetup(const double *W1, const double *W2, const double *y, UnitsWork *w)
+{
+  const PetscInt m = w->m, n = w->n, d = w->d, nu = w->nu;
+
+  RdTheoryMatMul(m, n, 1, W1, w->x, w->h);
+  RdTheoryMatMul(d, m, 1, W2, w->h, w->e0);
+  for (PetscInt r = 0; r < d; r++) w->e0[r] = y[r] - w->e0[r];
+  for (PetscInt l = 0; l < m; l++) w->h2[l] = w->h[l] * w->h[l];
+  for (PetscInt r = 0; r < d; r++)
+    for (PetscInt s = 0; s <= r; s++) {
+      double sum = 0.0;
+      for (PetscInt l = 0; l < m; l++) sum += W2[RD_IDX2(r, l, m)] * W2[RD_IDX2(s, l, m)] * w->h2[l];
+      w->FF[RD_IDX2(r, s, d)] = w->FF[RD_IDX2(s, r, d)] = sum;
+    }
+  for (PetscInt u = 0; u < nu; u++) {
+    const PetscInt i = w->units[u];
+    const double  *G = w->GU + RD_IDX2(u, 0, m);
+    w->beta0[u]      = 0.0;
+    for (PetscInt r = 0; r < d; r++) {
+      w->beta0[u] += W2[RD_IDX2(r, i, m)] * w->e0[r];
+      w->Fu[RD_IDX2(r, u, nu)] = W2[RD_IDX2(r, i, m)] * w->h[i];
+    }
+    w->Kd[u] = G[i] * w->h[i];
+    for (PetscInt l = 0; l < m; l++) w->row[l] = G[l] * w->h2[l];
+    for (PetscInt v = 0; v < nu; v++) {
+      w->Kuv[RD_IDX2(u, v, nu)] = G[w->units[v]] * w->h[w->units[v]];
+      w->KK[RD_IDX2(u, v, nu)]  = RdDot(w->row, w->GU + RD_IDX2(v, 0, m), m);
+    }
+    for (PetscInt r = 0; r < d; r++) w->KF[RD_IDX2(u, r, d)] = RdDot(w->row, W2 + RD_IDX2(r, 0, m), m);
+  }
+}
+
+/* MaskMoments and MaskMomentsOutput for u, v in U (the same formulas, K, F, KK, KF indexed by U). */
+static void UnitsMaskMoments(const MaskCumulants *c, UnitsWork *w)
+{
+  const PetscInt nu = w->nu, d = w->d;
+  const double   k2 = c->k2, k3 = c->k3, k4 = c->k4;
+  const double  *b0 = w->beta0, *e0 = w->e0, *h = w->h;
+
+  for (PetscInt u = 0; u < nu; u++) {
+    const double Kii = w->Kd[u];
+    w->mean_v[u]     = b0[u] - k2 * Kii;
+    for (PetscInt v = 0; v < nu; v++) {
+      const double Kjj = w->Kd[v], Kij = w->Kuv[RD_IDX2(u, v, nu)], Kji = w->Kuv[RD_IDX2(v, u, nu)], KKij = w->KK[RD_IDX2(u, v, nu)];
+      const double same = w->units[u] == w->units[v] ? 1.0 : 0.0;
+      w->Vv[RD_IDX2(u, v, nu)] = b0[u] * b0[v] * (1.0 + k2 * same) - b0[u] * (k2 * (Kji + Kjj) + k3 * same * Kjj) - b0[v] * (k2 * (Kii + Kij) + k3 * same * Kii) + k2 * KKij + k3 * (Kii * Kji + Kij * Kjj) + k2 * k2 * (same * KKij + Kii * Kjj + Kij * Kji) + k4 * same * Kii * Kii;
+      for (PetscInt r = 0; r < d; r++) {
+        const double Fri = w->Fu[RD_IDX2(r, u, nu)], Frj = w->Fu[RD_IDX2(r, v, nu)], KFir = w->KF[RD_IDX2(u, r, d)];
+        w->T[RD_IDX3(u, r, v, d, nu)] = h[w->units[v]] * (b0[u] * e0[r] * (1.0 + k2 * same) - b0[u] * (k2 * (Fri + Frj) + k3 * same * Fri) - e0[r] * (k2 * (Kii + Kij) + k3 * same * Kii) + k2 * KFir + k3 * (Kii * Fri + Kij * Frj) + k2 * k2 * (same * KFir + Kii * Frj + Kij * Fri) + k4 * same * Kii * Fri);
+      }
+    }
+  }
+  for (PetscInt r = 0; r < d; r++)
+    for (PetscInt u = 0; u < nu; u++) w->mean_eu[RD_IDX2(r, u, nu)] = h[w->units[u]] * (e0[r] - k2 * w->Fu[RD_IDX2(r, u, nu)]);
+}
+
+static void UnitsMaskMomentsOutput(const MaskCumulants *c, PetscInt u, PetscInt v, UnitsWork *w)
+{
+  const PetscInt nu = w->nu, d = w->d;
+  const double   k2 = c->k2, k3 = c->k3, k4 = c->k4, same = w->units[u] == w->units[v] ? 1.0 : 0.0;
+  const double  *e0 = w->e0;
+
+  for (PetscInt r = 0; r < d; r++)
+    for (PetscInt s = 0; s < d; s++) {
+      const double Fri = w->Fu[RD_IDX2(r, u, nu)], Frj = w->Fu[RD_IDX2(r, v, nu)], Fsi = w->Fu[RD_IDX2(s, u, nu)], Fsj = w->Fu[RD_IDX2(s, v, nu)], FFrs = w->FF[RD_IDX2(r, s, d)];
+      w->Ubar[RD_IDX2(r, s, d)] = e0[r] * e0[s] * (1.0 + k2 * same) - e0[r] * (k2 * (Fsi + Fsj) + k3 * same * Fsi) - e0[s] * (k2 * (Fri + Frj) + k3 * same * Fri) + k2 * FFrs + k3 * (Fri * Fsi + Frj * Fsj) + k2 * k2 * (same * FFrs + Fri * Fsj + Frj * Fsi) + k4 * same * Fri * Fsi;
+    }
+}
+
+static void UnitsAccumulate(const MaskCumulants *c, double weight, UnitsWork *w, double *covariance, double *mean)
+{
+  const PetscInt n = w->n, d = w->d, nu = w->nu, k = n + d, Pu = nu * k;
+  const double  *x = w->x;
+
+  UnitsMaskMoments(c, w);
+  for (PetscInt u = 0; u < nu; u++)
+    for (PetscInt a = 0; a < n; a++) {
+      const double wx  = weight * x[a];
+      double      *out = covariance + RD_IDX2(u * k + a, 0, Pu);
+      mean[u * k + a] -= wx * w->mean_v[u];
+      for (PetscInt v = 0; v < nu; v++) {
+        const double vv = wx * w->Vv[RD_IDX2(u, v, nu)];
+        for (PetscInt b = 0; b < n; b++) out[v * k + b] += vv * x[b];
+        for (PetscInt r = 0; r < d; r++) out[v * k + n + r] += wx * w->T[RD_IDX3(u, r, v, d, nu)];
+      }
+    }
+  for (PetscInt u = 0; u < nu; u++)
+    for (PetscInt r = 0; r < d; r++) mean[u * k + n + r] -= weight * w->mean_eu[RD_IDX2(r, u, nu)];
+  for (PetscInt u = 0; u < nu; u++)
+    for (PetscInt v = 0; v < nu; v++) {
+      const double hh = weight * w->h[w->units[u]] * w->h[w->units[v]];
+      UnitsMaskMomentsOutput(c, u, v, w);
+      for (PetscInt r = 0; r < d; r++)
+        for (PetscInt s = 0; s < d; s++) covariance[RD_IDX2(u * k + n + r, v * k + n + s, Pu)] += hh * w->Ubar[RD_IDX2(r, s, d)];
+    }
+}
+
+PetscErrorCode RdTheoryNoiseCovarianceUnits(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1, const double *W2, PetscInt num_units, const PetscInt *units, double *covariance, double *mean)
+{
+  const PetscInt      m = width, n = task->input_dim, d = task->output_dim, k = n + d, nu = num_units, Pu = nu * k;
+  const PetscInt      count     = RdGaussianCubatureSize(n, hyper->input_noise);
+  const MaskCumulants cumulants = Cumulants(hyper->dropout);
+  UnitsWork           w         = {.m = m, .n = n, .d = d, .nu = nu, .units = units};
+  double             *nodes, *weights, *GU;
+
+  PetscFunctionBeginUser;
+  PetscCheck(hyper->dropout >= 0.0 && hyper->dropout < 1.0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-sweep_dropout values must lie in [0, 1) (got %g)", hyper->dropout);
+  for (PetscInt u = 0; u < nu; u++) PetscCheck(units[u] >= 0 && units[u] < m, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Unit %" PetscInt_FMT " out of [0, %" PetscInt_FMT ")", units[u], m);
+  PetscCall(PetscMalloc3(count * n, &nodes, count, &weights, nu * m, &GU));
+  PetscCall(RdGaussianCubature(n, hyper->input_noise, nodes, weights));
+  PetscCall(PetscMalloc7(n, &w.x, m, &w.h, m, &w.h2, d, &w.e0, nu, &w.Kd, nu * nu, &w.Kuv, nu * nu, &w.KK));
+  PetscCall(PetscMalloc7(nu * d, &w.KF, d * d, &w.FF, d * nu, &w.Fu, nu, &w.beta0, m, &w.row, nu * nu, &w.Vv, nu * d * nu, &w.T));
+  PetscCall(PetscMalloc3(d * d, &w.Ubar, nu, &w.mean_v, d * nu, &w.mean_eu));
+  for (PetscInt u = 0; u < nu; u++)
+    for (PetscInt l = 0; l < m; l++) {
+      double sum = 0.0;
+      for (PetscInt r = 0; r < d; r++) sum += W2[RD_IDX2(r, units[u], m)] * W2[RD_IDX2(r, l, m)];
+      GU[RD_IDX2(u, l, m)] = sum;
+    }
+  w.GU = GU;
+  for (PetscInt a = 0; a < Pu * Pu; a++) covariance[a] = 0.0;
+  for (PetscInt a = 0; a < Pu; a++) mean[a] = 0.0;
+  for (PetscInt s = 0; s < task->num_stimuli; s++) {
+    const double *xs = task->stimuli + RD_IDX2(s, 0, n), *ys = task->targets + RD_IDX2(s, 0, d);
+    for (PetscInt node = 0; node < count; node++) {
+      for (PetscInt a = 0; a < n; a++) w.x[a] = xs[a] + nodes[RD_IDX2(node, a, n)];
+      UnitsNodeSetup(W1, W2, ys, &w);
+      UnitsAccumulate(&cumulants, task->probability[s] * weights[node], &w, covariance, mean);
+    }
+  }
+  /* the W2-W1 entries from the W1-W2 ones, minus mean mean^T; then the mean of the full gradient */
+  for (PetscInt u = 0; u < nu; u++)
+    for (PetscInt a = 0; a < n; a++)
+      for (PetscInt v = 0; v < nu; v++)
+        for (PetscInt r = 0; r < d; r++) covariance[RD_IDX2(v * k + n + r, u * k + a, Pu)] = covariance[RD_IDX2(u * k + a, v * k + n + r, Pu)];
+  for (PetscInt a = 0; a < Pu; a++)
+    for (PetscInt b = 0; b < Pu; b++) covariance[RD_IDX2(a, b, Pu)] -= mean[a] * mean[b];
+  for (PetscInt u = 0; u < nu; u++) {
+    for (PetscInt a = 0; a < n; a++) mean[u * k + a] += hyper->weight_decay * W1[RD_IDX2(units[u], a, n)];
+    for (PetscInt r = 0; r < d; r++) mean[u * k + n + r] += hyper->weight_decay * W2[RD_IDX2(r, units[u], m)];
+  }
+  PetscCall(PetscFree7(w.x, w.h, w.h2, w.e0, w.Kd, w.Kuv, w.KK));
+  PetscCall(PetscFree7(w.KF, w.FF, w.Fu, w.beta0, w.row, w.Vv, w.T));
+  PetscCall(PetscFree3(w.Ubar, w.mean_v, w.mean_eu));
+  PetscCall(PetscFree3(nodes, weights, GU));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -145,7 +145,7 @@ PetscInt RdTheoryDescentWidth(const RdTask *task, PetscInt width, double dropout
  * |grad| ~ 1e-13; plain descent needs hours on the nearly flat valleys of the dropout objective.
  * theta [P] at width m is the start and the result; stops at |grad L(y)| < 1e-13 (*converged)
  * or after THEORY_MAX_DESCENT_STEPS. */
-static PetscErrorCode Descend(const RdTask *task, const RdLinearHyper *hyper, PetscInt m, double *theta, double *grad_norm, PetscInt *steps, PetscBool *converged)
+static PetscErrorCode Descend(const RdTask *task, const RdLinearHyper *hyper, PetscInt m, double fixed_lipschitz, double *theta, double *grad_norm, PetscInt *steps, PetscBool *converged)
 {
   const PetscInt n = task->input_dim, d = task->output_dim, off = m * n, P = m * n + d * m;
   const double   dropout_factor = RdTheoryDropoutFactor(hyper->dropout);
@@ -161,6 +161,7 @@ static PetscErrorCode Descend(const RdTask *task, const RdLinearHyper *hyper, Pe
   for (*steps = 0; *steps <= THEORY_MAX_DESCENT_STEPS; ++*steps) {
     double lipschitz, uphill = 0.0;
     (void)PopulationGradientKernel(&mo, m, hyper->weight_decay, dropout_factor, y, y + off, grad, grad + off, &lipschitz);
+    if (fixed_lipschitz > 0.0) lipschitz = fixed_lipschitz;
     *grad_norm = sqrt(RdDot(grad, grad, (size_t)P));
     *converged = *grad_norm < THEORY_GRAD_TOL ? PETSC_TRUE : PETSC_FALSE;
     if (*converged || !isfinite(*grad_norm)) break;
@@ -223,7 +224,7 @@ PetscErrorCode RdTheoryMinimum(const RdTask *task, PetscInt width, const RdLinea
   PetscCall(PetscMalloc1(mc * (n + d), &theta));
   PetscCall(PetscArraycpy(theta, net.W1, mc * n));
   PetscCall(PetscArraycpy(theta + mc * n, net.W2, d * mc));
-  PetscCall(Descend(task, hyper, mc, theta, grad_norm, &steps, &converged));
+  PetscCall(Descend(task, hyper, mc, 0.0, theta, grad_norm, &steps, &converged));
   /* rows of W1 and columns of W2 of the narrow net into the first ones of the wide arrays */
   for (PetscInt i = 0; i < width; i++)
     for (PetscInt j = 0; j < n; j++) W1[RD_IDX2(i, j, n)] = i < mc ? theta[RD_IDX2(i, j, n)] : 0.0;
@@ -235,19 +236,47 @@ PetscErrorCode RdTheoryMinimum(const RdTask *task, PetscInt width, const RdLinea
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The largest curvature of L at theta [P]: 30 power iterations on forward differences of the gradient. */
+static PetscErrorCode EstimateCurvature(const RdTask *task, const RdLinearHyper *hyper, PetscInt m, const double *theta, double *h_max)
+{
+  const PetscInt n = task->input_dim, d = task->output_dim, P = m * (n + d), off = m * n;
+  double        *v, *g0, *g1, *shifted, loss;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc4(P, &v, P, &g0, P, &g1, P, &shifted));
+  PetscCall(RdTheoryPopulationGradient(task, m, hyper, theta, theta + off, g0, g0 + off, &loss));
+  for (PetscInt a = 0; a < P; a++) v[a] = sin(1.0 + (double)a); /* deterministic start */
+  *h_max = 0.0;
+  for (int it = 0; it < 30; it++) {
+    const double norm = RdNorm(v, P), epsilon = 1e-6 * (1.0 + RdNorm(theta, P)) / norm;
+    for (PetscInt a = 0; a < P; a++) shifted[a] = theta[a] + epsilon * v[a];
+    PetscCall(RdTheoryPopulationGradient(task, m, hyper, shifted, shifted + off, g1, g1 + off, &loss));
+    for (PetscInt a = 0; a < P; a++) v[a] = (g1[a] - g0[a]) / (epsilon * norm);
+    *h_max = RdNorm(v, P);
+  }
+  PetscCall(PetscFree4(v, g0, g1, shifted));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode RdTheoryMinimumFrom(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1_start, const double *W2_start, double *W1, double *W2, double *loss, double *grad_norm)
 {
   const PetscInt n = task->input_dim, d = task->output_dim;
   PetscInt       steps;
   PetscBool      converged;
-  double        *theta;
+  double        *theta, h_max = 0.0;
 
   PetscFunctionBeginUser;
   PetscCall(CheckMinimumInput(width, hyper));
   PetscCall(PetscMalloc1(width * (n + d), &theta));
   PetscCall(PetscArraycpy(theta, W1_start, width * n));
   PetscCall(PetscArraycpy(theta + width * n, W2_start, d * width));
-  PetscCall(Descend(task, hyper, width, theta, grad_norm, &steps, &converged));
+  PetscCall(EstimateCurvature(task, hyper, width, theta, &h_max));
+  for (int attempt = 0;; attempt++) { /* step 1 / (1.5 h_max); a diverging descent restarts with twice the bound */
+    PetscCall(PetscArraycpy(theta, W1_start, width * n));
+    PetscCall(PetscArraycpy(theta + width * n, W2_start, d * width));
+    PetscCall(Descend(task, hyper, width, 1.5 * h_max * (double)(1 << attempt), theta, grad_norm, &steps, &converged));
+    if (converged || isfinite(*grad_norm) || attempt == 10) break;
+  }
   PetscCall(PetscArraycpy(W1, theta, width * n));
   PetscCall(PetscArraycpy(W2, theta + width * n, d * width));
   PetscCall(PetscFree(theta));
@@ -338,5 +367,42 @@ PetscErrorCode RdTheoryHessianReference(const RdTask *task, PetscInt width, cons
       hessian[RD_IDX2(a, b, P)] = hessian[RD_IDX2(b, a, P)] = sum / (4.0 * step * step);
     }
   PetscCall(RdLinearNetDestroy(&net));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The entries of RdTheoryHessian between the parameters of the listed units (same formula; the
+ * data enter through A M - B, W1 M, a_j, b_j of the whole network, computed once). */
+PetscErrorCode RdTheoryHessianUnits(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1, const double *W2, PetscInt num_units, const PetscInt *units, double *hessian)
+{
+  const PetscInt m = width, n = task->input_dim, d = task->output_dim, k = n + d, Pu = num_units * k;
+  const double   c = RdTheoryDropoutFactor(hyper->dropout), g = hyper->weight_decay;
+  Moments        mo;
+  double        *grad;
+
+  PetscFunctionBeginUser;
+  for (PetscInt u = 0; u < num_units; u++) PetscCheck(units[u] >= 0 && units[u] < m, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Unit %" PetscInt_FMT " out of [0, %" PetscInt_FMT ")", units[u], m);
+  PetscCall(MomentsCreate(task, m, hyper->input_noise, &mo));
+  PetscCall(PetscMalloc1(m * (n + d), &grad));
+  (void)PopulationGradientKernel(&mo, m, g, c, W1, W2, grad, grad + m * n, NULL); /* GA, W1M, a, b */
+  for (PetscInt a = 0; a < Pu * Pu; a++) hessian[a] = 0.0;
+  for (PetscInt u = 0; u < num_units; u++)
+    for (PetscInt v = 0; v < num_units; v++) {
+      const PetscInt i = units[u], j = units[v];
+      double         Gij = 0.0, Nij = RdDot(mo.W1M + RD_IDX2(i, 0, n), W1 + RD_IDX2(j, 0, n), (size_t)n);
+      for (PetscInt r = 0; r < d; r++) Gij += W2[RD_IDX2(r, i, m)] * W2[RD_IDX2(r, j, m)];
+      for (PetscInt a = 0; a < n; a++) {
+        double *row = hessian + RD_IDX2(u * k + a, v * k, Pu);
+        for (PetscInt b = 0; b < n; b++) row[b] = (Gij + (i == j ? c * mo.col2[i] : 0.0)) * mo.M[RD_IDX2(a, b, n)] + (i == j && a == b ? g : 0.0);
+        for (PetscInt r = 0; r < d; r++) {
+          double value = W2[RD_IDX2(r, i, m)] * mo.W1M[RD_IDX2(j, a, n)];
+          if (i == j) value += mo.GA[RD_IDX2(r, a, n)] + 2.0 * c * W2[RD_IDX2(r, i, m)] * mo.W1M[RD_IDX2(i, a, n)];
+          row[n + r]                                        = value;
+          hessian[RD_IDX2(v * k + n + r, u * k + a, Pu)] = value;
+        }
+      }
+      for (PetscInt r = 0; r < d; r++) hessian[RD_IDX2(u * k + n + r, v * k + n + r, Pu)] = Nij + (i == j ? c * mo.row1M[i] + g : 0.0);
+    }
+  PetscCall(PetscFree(grad));
+  PetscCall(MomentsDestroy(&mo));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -11,7 +11,7 @@ set(DAYS_FIGURES angle_to_pc,variance_flow,gamma_vs_chance,cross_day_accuracy,ta
 
 # The figures of each model and protocol: (test name, fixture, archive, the figures it has data for).
 set(postproc_cases
-  "linear|small_2ranks|small_2ranks.h5|${DAYS_FIGURES},drift_vs_frequency"
+  "linear|small_2ranks|small_2ranks.h5|${DAYS_FIGURES},drift_vs_frequency,drift_predicted"
   "theory|theory_3ranks|theory_3ranks.h5|variance_curve,theory_ratio"
   "classifier|classifier_3ranks|classifier_3ranks.h5|${DAYS_FIGURES},signature,classifier_snapshots"
   "autoencoder|autoencoder_3ranks|autoencoder_3ranks.h5|angle_to_pc,variance_flow,gamma_vs_chance,task_loss,mixing_vs_kappa,modularity_days")

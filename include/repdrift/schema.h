@@ -35,6 +35,8 @@ typedef enum {
   RD_WITH_SIGNATURE,      /* the drift signature of a classifier: /signature */
   RD_WITH_MODULARITY,     /* the modularity of a learned code: /modularity */
   RD_WITH_RECORDING,      /* recorded neurons (-model recording): /recording, the within-session nulls */
+  RD_WITH_PREDICTION,     /* whether the drift theory holds at each point (linear model, both protocols) */
+  RD_WITH_DAYS_PREDICTION, /* the drift theory's expectation of the days protocol's drift */
   RD_NUM_PRESENCES
 } RdPresence;
 
@@ -96,6 +98,9 @@ typedef enum {
   RD_FIELD_SIGNATURE_EVEN_ODD_VARIANCE_IN_VARIATIONAL_SPACE, RD_FIELD_SIGNATURE_EVEN_ODD_RELATIVE_CROSS_ACCURACY,
   RD_FIELD_SIGNATURE_EVEN_ODD_CLASSIFIER_ANGLE, RD_FIELD_SIGNATURE_EVEN_ODD_DAY_DISCRIMINATION_ACCURACY,
   RD_FIELD_SIGNATURE_EVEN_ODD_UNIT_TURNOVER_SLOPE, RD_FIELD_SIGNATURE_EVEN_ODD_UNIT_TURNOVER_R,
+  /* linear model: where the drift theory holds, and its prediction of the days protocol's drift */
+  RD_FIELD_THEORY_PREDICTION_HOLDS, RD_FIELD_THEORY_PREDICTION_FAILURE, RD_FIELD_THEORY_RELAXATION_STEPS,
+  RD_FIELD_THEORY_NONLINEARITY, RD_FIELD_THEORY_DRIFT_ANGLE_PREDICTED, RD_FIELD_THEORY_DRIFT_DISPLACEMENT_PREDICTED,
   RD_NUM_FIELDS
 } RdField;
 

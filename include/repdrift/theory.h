@@ -37,6 +37,12 @@ PetscErrorCode RdTheoryPopulationGradient(const RdTask *task, PetscInt width, co
  * from (W1, W2), in place. *finite = false if L became non-finite (the weights are then garbage). */
 PetscErrorCode RdTheoryMeanPath(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, PetscInt nsteps, double *W1, double *W2, PetscBool *finite);
 
+/* The mean path by the flow of the descent's modified equation (theory_flow.c): from (W1, W2) at
+ * t = 0 through the ascending times [n_times] (in descent steps), W1 at each time into
+ * W1_at [n_times][m][n] (or NULL), (W1, W2) in place at the last time. The same path as
+ * RdTheoryMeanPath to ~1e-6 relative at ~1/10 of its cost. *finite = false if it diverged. */
+PetscErrorCode RdTheoryMeanFlow(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, PetscInt n_times, const double *times, double *W1, double *W2, double *W1_at, PetscBool *finite);
+
 /* Width at which the minimum is computed: min(width, n, d, K) without dropout (it holds every
  * minimum, rank W2 W1 <= min(n, d, K)), width itself with dropout. */
 PetscInt RdTheoryDescentWidth(const RdTask *task, PetscInt width, double dropout);
@@ -48,13 +54,22 @@ PetscInt RdTheoryDescentWidth(const RdTask *task, PetscInt width, double dropout
  * first rows of W1 / columns of W2 (the rest exactly 0). W1 [width][n], W2 [d][width];
  * *loss = RdLinearPopulationLoss there. */
 PetscErrorCode RdTheoryMinimum(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, uint64_t seed, PetscInt replicate, double *W1, double *W2, double *loss, double *grad_norm);
-/* The same descent at full width from a given start (W1_start [width][n], W2_start [d][width]). */
+/* The same descent at full width from a given start (W1_start [width][n], W2_start [d][width]),
+ * with the fixed step 1 / (1.5 h_max), h_max the largest curvature of L at the start (power
+ * iteration; a diverging descent restarts with twice the bound): the soft modes of dropout minima
+ * (h_min / h_max ~ 1e-7) make the step bound of RdTheoryMinimum ~25x too cautious there. */
 PetscErrorCode RdTheoryMinimumFrom(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1_start, const double *W2_start, double *W1, double *W2, double *loss, double *grad_norm);
 
 /* Analytic Hessian of L (input noise and dropout included, batch ignored) at (W1, W2): [P][P]. */
 PetscErrorCode RdTheoryHessian(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1, const double *W2, double *hessian);
 /* Slow reference: second differences (step 1e-4) of the closed-form RdLinearPopulationLoss. */
 PetscErrorCode RdTheoryHessianReference(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1, const double *W2, double *hessian);
+
+/* The same second derivatives restricted to the parameters of `num_units` hidden units (units[u]
+ * in [0, width)): unit u's block of k = n + d parameters is (W1[units[u]][0..n), W2[0..d)[units[u]]),
+ * hessian [num_units k][num_units k]. O(m n d + (num_units k)^2): the blocks the unit-type sectors
+ * need without the P x P matrix. */
+PetscErrorCode RdTheoryHessianUnits(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1, const double *W2, PetscInt num_units, const PetscInt *units, double *hessian);
 
 /* ------------------------------------------------------------------------------------------ */
 /* The SGD noise (theory_noise.c)                                                                */
@@ -69,12 +84,36 @@ PetscErrorCode RdGaussianCubature(PetscInt dim, double scale, double *nodes, dou
  * stimulus, input noise and dropout mask random, in closed form (the mask by its cumulants,
  * the input noise by RdGaussianCubature). The mean is grad L. */
 PetscErrorCode RdTheoryNoiseCovariance(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1, const double *W2, double *covariance, double *mean);
+/* The same covariance and mean restricted to the parameters of num_units units (layout of
+ * RdTheoryHessianUnits): covariance [num_units k][num_units k], mean [num_units k]. Per stimulus
+ * and cubature node O(m (num_units^2 + num_units d + d^2 + n)) instead of O(m^3 + P^2). */
+PetscErrorCode RdTheoryNoiseCovarianceUnits(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1, const double *W2, PetscInt num_units, const PetscInt *units, double *covariance, double *mean);
 /* Slow reference: every stimulus, cubature node and one of the 2^width masks through
  * RdLinearSampleGradient (width <= 16 with dropout). */
 PetscErrorCode RdTheoryNoiseCovarianceReference(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1, const double *W2, double *covariance, double *mean);
 
 /* ------------------------------------------------------------------------------------------ */
 /* The theory (theory.c)                                                                        */
+
+/* Why the theory gives no prediction at a point (RdTheoryResult.failure, /theory/prediction_failure). */
+typedef enum {
+  RD_THEORY_HOLDS = 0,
+  RD_THEORY_NOT_A_MINIMUM,        /* H has a negative eigenvalue at theta* */
+  RD_THEORY_FLAT_MINIMUM,         /* zero modes of H that no symmetry explains */
+  RD_THEORY_NONLINEAR,            /* the fluctuations leave the harmonic basin (nonlinearity > RD_THEORY_NONLINEARITY_LIMIT) */
+  RD_THEORY_MEAN_PATH_DIVERGES,   /* days protocol: gradient descent on L from the initial weights diverges */
+  RD_THEORY_OUT_OF_DOMAIN,        /* weight decay 0, eta h_max >= 2, descent to theta* not converged */
+  RD_THEORY_TOO_COSTLY            /* no exact method within the cost limit (an isolated minimum without unit types) */
+} RdTheoryFailure;
+
+/* One line naming the failure (for reports). */
+const char *RdTheoryFailureName(RdTheoryFailure failure);
+
+/* Isolated minima (dropout): the theory is declared not to hold where the mean displacement that
+ * the SGD noise itself induces at second order, mu = -H^-1 (E grad L(theta* + delta) - grad L(theta*)),
+ * moves some stimulus' hidden representation by more than sqrt(0.2) of its predicted standard
+ * deviation: max_s |J_s mu|^2 / F_s > 0.2 (RdTheoryResult.nonlinearity; theory_nonlinear.c). */
+#define RD_THEORY_NONLINEARITY_LIMIT 0.2
 
 typedef struct {
   const RdTask *task;
@@ -91,6 +130,13 @@ typedef struct {
   const double *W1_start, *W2_start; /* optional [m][n], [d][m]: descend to theta* from here at
                                         width m instead of the random init (theta* then lies on
                                         the same orbit point as this start: the days prediction) */
+  PetscBool     dense;        /* dropout: the dense reference (all P = m (n + d) normal modes,
+                                 O(P^3)) instead of the unit-type sectors (theory_symmetric.c) */
+  double        window_steps; /* steps the protocol watches the fluctuations grow from theta*
+                                 (the nonlinearity criterion's covariance S(window)); 0: the
+                                 stationary state */
+  double        nonlinearity_limit; /* holds = false above it (0: RD_THEORY_NONLINEARITY_LIMIT,
+                                       INFINITY: never; the days prediction applies its own) */
 } RdTheoryInput;
 
 typedef struct {
@@ -104,6 +150,14 @@ typedef struct {
   PetscBool holds;    /* the minimum is an isolated orbit (or point) with H > 0 on the normal
                          space; false: every prediction below is NaN and `why` says what failed */
   char      why[256];
+  RdTheoryFailure failure;  /* RD_THEORY_HOLDS, or why not */
+  double    nonlinearity;   /* isolated minima: max_s |J_s mu|^2 / F_s at window_steps (NaN on an orbit) */
+  double    lr;             /* eta */
+  double   *noise_force;    /* dense isolated minima: [N] v_i . f, the second-order force of the noise
+                               on the normal modes (RdTheoryNoiseShift); NULL otherwise */
+  PetscBool symmetric;      /* isolated minimum computed by unit-type sectors: the dense normal-mode
+                               arrays below are empty; use RdTheoryHiddenCovariance */
+  struct RdTheorySectors *sectors; /* the sectors (theory_symmetric.c), or NULL */
   PetscBool isolated; /* no continuous symmetry (dropout): bounded drift, no diffusion */
 
   double  L_star, grad_norm; /* population loss and |grad L| at theta* */
@@ -144,7 +198,9 @@ typedef struct {
 } RdTheoryResult;
 
 /* theta*, H, C, tangent and normal bases, S, excess loss, F_s, v, omega, D and sigma_s, for any
- * input noise and dropout. Errors (PETSC_ERR_USER_INPUT, naming the option): -weight_decay <= 0,
+ * input noise and dropout. With dropout (an isolated minimum) the default method decomposes H and
+ * C by the minimum's unit types (theory_symmetric.c: exact, O(m) beyond a few small dense
+ * problems); input->dense selects the O(P^3) dense reference. Errors (PETSC_ERR_USER_INPUT, naming the option): -weight_decay <= 0,
  * -lr <= 0 or too large for SGD to be stable at theta* (eta h_max >= 2), -input_noise < 0,
  * dropout outside [0, 1), -batch < 0, and a violated structural fact without dropout
  * (|H tau| ~ 0, C tau ~ 0). Where the minimum is degenerate or not a minimum the call
@@ -158,6 +214,18 @@ PetscErrorCode RdTheoryResultDestroy(RdTheoryResult *result);
 PetscErrorCode RdTheoryDiffusionMatrix(PetscInt N, PetscInt t, const double *k, const double *Q, const double *S, const double *A, double *out);
 /* Slow reference: every trace of the five-term formula evaluated literally per (c, c'). */
 PetscErrorCode RdTheoryDiffusionMatrixReference(PetscInt N, PetscInt t, const double *k, const double *Q, const double *S, const double *A, double *out);
+
+/* Cov(h_s(t_later), h_s(t_earlier)) [m][m] (width m) of the linearised fluctuation started at
+ * theta* at t = 0 (J_s L^{t_later - t_earlier} S(t_earlier) J_s^T, S(t) = S - L^t S L^t), with
+ * t_later >= t_earlier >= 0 in steps; INFINITY for both gives the stationary covariance. Orbits:
+ * the normal-space part only (the diffusion along the orbit is RdTheoryVarianceCurve's). */
+PetscErrorCode RdTheoryHiddenCovariance(const RdTheoryResult *result, PetscInt stimulus, double t_later, double t_earlier, double *covariance);
+
+/* Isolated minima: J_s mu(t) [m], the shift of h_s's mean that the SGD noise induces at second
+ * order by the time t (steps from theta*; INFINITY: stationary), mu(t) = -sum_i v_i (v_i . f) / h_i
+ * (1 - (1 - eta h_i)^t) with f the force of the fluctuations at window_steps (theory_nonlinear.c).
+ * NaN where the theory does not hold or on an orbit. */
+PetscErrorCode RdTheoryNoiseShift(const RdTheoryResult *result, PetscInt stimulus, double t, double *shift);
 
 /* Predicted across-replica tr Cov h_s(t) of replicas started at theta*, after relaxation:
  * F_s + int_0^t hbar(u)^T M hbar(u) du with hbar(u) = exp(V u) h_s*. The diffusion acts in the
@@ -213,12 +281,21 @@ typedef struct {
   PetscBool     probe_dropout;          /* dropout on while probing */
   const double *W1_init, *W2_init;      /* the point's initial weights [m][n], [d][m] as the days
                                            protocol draws them (linear_point.c) */
+  PetscBool     reference;              /* the slow reference: the mean path step by step, the dense
+                                           theory (O(P^3)) and every angle by a full eigensolve at width
+                                           m; default: the mean flow, the unit-type sectors, the span
+                                           of the weights without dropout, tridiagonal angles */
 } RdDaysInput;
 
 typedef struct {
   PetscInt  num_stimuli, num_days, width; /* num_days = days + 1 observations, day 0 after burn-in */
   PetscBool holds;                        /* false: displacement and angle NaN, why says why */
   char      why[256];
+  RdTheoryFailure failure;
+  double    nonlinearity;                 /* isolated minima: max over pairs and stimuli of
+                                             |J_s (mu(t_later) - mu(t_day))|^2 / displacement, the
+                                             drift the noise adds at second order that the mean
+                                             path lacks; holds = false above RD_THEORY_NONLINEARITY_LIMIT */
   double    relaxation_steps;             /* slowest normal relaxation time 1/(eta h_min) at theta* */
   double   *mean_response;                /* [num_days][K][m] hbar_s(t_d) = W1(t_d) x_s on the mean path */
   /* [num_days][num_days][K] (day, later_day, stimulus) like /drift/angle_between_means; NaN unless day < later_day: */
@@ -239,6 +316,11 @@ PetscErrorCode RdDaysPredictionDestroy(RdDaysPrediction *prediction);
 /* E|z| for independent z_i ~ N(means_i, variances_i), i < n (deterministic quadrature, relative
  * error ~1e-9). */
 double RdGaussianExpectedNorm(PetscInt n, const double *variances, const double *means);
+/* E|z| for z ~ N(mean, covariance) [n][n] (overwritten) without its eigenvectors: the Householder
+ * tridiagonal form T = Q^T C Q (LAPACK dsytrd, 4/3 n^3 flops against ~9 n^3 for the eigenpairs),
+ * Q^T mean, and the same quadrature with E e^{-s|z|^2} = det(1 + 2sT)^{-1/2}
+ * exp(-s mean^T (1 + 2sT)^{-1} mean) from an O(n) LDL^T recurrence per node. */
+PetscErrorCode RdGaussianExpectedNormCovariance(PetscInt n, double *covariance, const double *mean, double *expected);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Replica protocol                                                                             */

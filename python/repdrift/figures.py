@@ -367,6 +367,41 @@ def compute_drift_vs_frequency(data):
     return table
 
 
+def _mean_over_pairs(values, lag):
+    """[point, day, later_day, stimulus] -> per point, the mean of the finite values[p, d, d + lag, s]."""
+    days = values.shape[1]
+    pairs = np.concatenate([values[:, d, d + lag, :] for d in range(days - lag)], axis=1)
+    finite = np.isfinite(pairs)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(finite, pairs, 0).sum(axis=1) / finite.sum(axis=1)
+
+
+def compute_drift_predicted(data):
+    table = Table()
+    measured = _done(data, data.var("/drift/angle_between_means"))
+    predicted = _done(data, data.var("/theory/drift_angle_predicted"))
+    if not np.isfinite(predicted).any():
+        raise Skip("the drift theory holds at no done point (/theory/drift_angle_predicted is NaN; see /theory/prediction_failure)")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(np.isfinite(measured) & np.isfinite(predicted) & (predicted > 0), measured / predicted, np.nan)
+    days = measured.shape[1]
+    panels = ("angle between the day means vs lag", "measured / predicted angle vs lag")
+    labels, order = data.series(SETTING_SERIES)
+    per_lag = {lag: (_mean_over_pairs(measured, lag), _mean_over_pairs(predicted, lag), _mean_over_pairs(ratio, lag))
+               for lag in range(1, days)}
+    for series in order:
+        sel = labels == series
+        for lag in range(1, days):
+            table.add_mean(panels[0], series, lag, per_lag[lag][0][sel], kind="measured")
+            table.add_mean(panels[0], series, lag, per_lag[lag][1][sel], kind="predicted")
+            table.add_mean(panels[1], series, lag, per_lag[lag][2][sel])
+    table.add(panels[1], "measured = predicted", "reference", 1, 1.0)
+    table.add(panels[1], "measured = predicted", "reference", days - 1, 1.0)
+    table.notes.append(data.pooled_note(SETTING_SERIES) + " Mean and 95 % t interval over the pooled points of the per-point "
+                       "means over day pairs and stimuli; the ratio only where the theory holds.")
+    return table
+
+
 def _mean_over_lag(values, lag):
     """[point, day, later_day] -> per point, the mean of the finite values[p, d, d + lag]."""
     days = values.shape[1]
@@ -485,7 +520,7 @@ def compute_theory_ratio(data):
             table.add(f"{symbol}: measured / predicted", "measured = predicted", "reference", min(xs), 1.0)
             table.add(f"{symbol}: measured / predicted", "measured = predicted", "reference", max(xs), 1.0)
     if not any(row[0].endswith("measured / predicted") for row in table.rows):
-        table.notes.append("No point has a prediction: the theory holds at dropout 0 and input noise 0 only.")
+        table.notes.append("No point has a prediction: the theory holds at none of them (/theory/prediction_failure).")
     table.notes.append(data.pooled_note(SETTING_SERIES) + " One marker per done point and stimulus; error bars: "
                        "the jackknife standard error of the measured value.")
     return table
@@ -741,7 +776,25 @@ FIGURES = (
                 "the rest). One line per setting of the other swept axes (dropout x width, ...), mean over seeds with "
                 "its 95 % t interval (n - 1 degrees of freedom). A falling line is the stimulus-frequency effect of "
                 "SGD-driven drift: a more frequently presented stimulus drifts more slowly (Pashakhanloo & Koulakov "
-                "2023, the frequency dependence of the diffusion coefficient)."),
+                "2023, the frequency dependence of the diffusion coefficient). The drift theory's prediction of the "
+                "same angles is figure drift_predicted."),
+    Figure(
+        name="drift_predicted",
+        title="Drift between day means: measured and predicted by the drift theory",
+        needs=("/drift/angle_between_means", "/theory/drift_angle_predicted"),
+        compute=compute_drift_predicted,
+        panels=(Panel("angle between the day means vs lag", "lag (days)", "angle between the day means (deg)"),
+                Panel("measured / predicted angle vs lag", "lag (days)", "measured / predicted")),
+        caption="Left: the angle between a stimulus' mean hidden responses on day d and day d + lag "
+                "(/drift/angle_between_means, Eq 11 of Aitken et al. 2022; solid) and the drift theory's expectation "
+                "of it for the same point, initial weights and probes (/theory/drift_angle_predicted; dashed): the "
+                "mean path of the expected SGD step, the Ornstein-Uhlenbeck fluctuation around the minimum theta* it "
+                "leads to (built up from the start, lagged between the days), diffusion and rotation along the orbit "
+                "of minima without dropout, and the probes' sampling noise (Pashakhanloo & Koulakov 2023, extended to "
+                "input noise and dropout). Each point's values are averaged over the day pairs of that lag and the "
+                "stimuli; mean and 95 % t interval over the pooled points of each setting. Right: measured / predicted "
+                "per point where the theory holds (/theory/prediction_holds; points where it does not hold have NaN "
+                "predictions and are left out); dotted: agreement."),
     Figure(
         name="cross_day_accuracy",
         title="Cross-day classifier accuracy and angle against the lag",
@@ -783,8 +836,9 @@ FIGURES = (
                 "(/theory/variance_curve_predicted, dashed): F_s + sigma_s t, bending with the systematic rotation "
                 "where the network rotates. One panel per combination of the swept axes; with several seeds the band "
                 "is +- 1 standard error over seeds (the archive stores no per-record error of one run). The intercept "
-                "is the fluctuation F_s, the slope the diffusion sigma_s; predictions exist only where the theory "
-                "holds (dropout 0, input noise 0). Pashakhanloo & Koulakov 2023."),
+                "is the fluctuation F_s, the slope the diffusion sigma_s; at an isolated (dropout) minimum the "
+                "prediction rises from 0 to the plateau F_s. Predictions exist where the theory holds "
+                "(/theory/prediction_holds). Pashakhanloo & Koulakov 2023."),
     Figure(
         name="theory_ratio",
         title="Fluctuation F and diffusion sigma per stimulus: measured against predicted",
@@ -805,7 +859,7 @@ FIGURES = (
                 "error (/theory/*_stderr) divided by the prediction; dotted: agreement (1). Bottom: the same "
                 "coefficients on their own scale, measured (dots, +- standard error) and predicted (crosses). Both "
                 "fall as p_s rises: a frequently presented stimulus fluctuates and diffuses less. Points where the "
-                "theory gives no prediction (dropout or input noise > 0) appear only as measured values. "
+                "theory does not hold (/theory/prediction_holds 0) appear only as measured values. "
                 "Pashakhanloo & Koulakov 2023."),
     Figure(
         name="signature",
@@ -907,4 +961,4 @@ def unmet_needs(data, spec):
     return None
 
 
-DATASET_SOURCE = {"signature": "-model classifier", "modularity": "-model autoencoder", "theory": "-protocol replicas"}
+DATASET_SOURCE = {"signature": "-model classifier", "modularity": "-model autoencoder", "theory": "-model linear"}

@@ -36,6 +36,10 @@ PetscErrorCode RdLinearPointTrain(void *model, PetscInt day, PetscBool *diverged
 PetscErrorCode RdLinearPointObserve(void *model, PetscInt day, RdResponses *responses, RdPointResult *result, PetscBool *diverged);
 PetscErrorCode RdLinearPointDestroy(void **model);
 
+/* The days protocol's prediction (linear_prediction.c): the drift theory's expected angle and
+ * squared distance between the day means for the point's initial weights, into /theory. */
+PetscErrorCode RdLinearDaysPrediction(const RdConfig *cfg, const RdPoint *point, const RdTask *task, const double *W1_init, const double *W2_init, PetscInt days, RdPointResult *result);
+
 /* The replica protocol (linear_replicas.c): the drift theory's predictions where it holds and R
  * replicas started at theta*, into /theory. */
 PetscErrorCode RdLinearReplicaPoint(const RdConfig *cfg, const RdDims *dims, const RdPoint *point, RdPointResult *result);

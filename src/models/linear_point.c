@@ -1,7 +1,9 @@
 /* The linear network at one sweep point in the days protocol (linear_model.h): burn-in and days
  * of online SGD, the population loss (the exact expectation of the training objective over
- * stimulus, input noise and dropout mask) and the hidden-layer probes of each day. */
+ * stimulus, input noise and dropout mask), the hidden-layer probes of each day, and with day 0
+ * the drift theory's prediction for the point's initial weights (linear_prediction.c). */
 #include "linear_model.h"
+#include <repdrift/phases.h>
 #include <repdrift/models/linear.h>
 
 typedef struct {
@@ -12,6 +14,7 @@ typedef struct {
   RdLinearNet     net;
   RdLinearHyper   hyper;
   RdStream        sampling, noise;
+  double         *W1_init, *W2_init; /* the initial weights, for the prediction */
 } LinearPoint;
 
 PetscErrorCode RdLinearPointTask(const RdConfig *cfg, const RdPoint *point, RdTask *task)
@@ -46,6 +49,9 @@ PetscErrorCode RdLinearPointCreate(const RdConfig *cfg, const RdPoint *point, vo
   RdStreamInit(&lp->sampling, seed, stream_id, RD_PURPOSE_SGD_SAMPLING);
   RdStreamInit(&lp->noise, seed, stream_id, RD_PURPOSE_TRAIN_NOISE);
   RdLinearNetInit(&lp->net, lp->lo->init_scale, &init);
+  PetscCall(PetscMalloc2(point->width * lp->lo->input_dim, &lp->W1_init, lp->lo->output_dim * point->width, &lp->W2_init));
+  PetscCall(PetscArraycpy(lp->W1_init, lp->net.W1, point->width * lp->lo->input_dim));
+  PetscCall(PetscArraycpy(lp->W2_init, lp->net.W2, lp->lo->output_dim * point->width));
   *model = lp;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -70,6 +76,11 @@ PetscErrorCode RdLinearPointObserve(void *model, PetscInt day, RdResponses *resp
   *diverged = !isfinite(loss);
   if (*diverged) PetscFunctionReturn(PETSC_SUCCESS);
   result->values[RD_FIELD_TASK_LOSS][day] = loss;
+  if (day == 0) {
+    PetscCall(RdPhaseBegin(RD_PHASE_THEORY));
+    PetscCall(RdLinearDaysPrediction(lp->cfg, &lp->point, &lp->task, lp->W1_init, lp->W2_init, lp->cfg->days, result));
+    PetscCall(RdPhaseEnd(RD_PHASE_THEORY));
+  }
   RdStreamInit(&probe, (uint64_t)lp->cfg->seed, (uint32_t)lp->point.replicate, RD_PURPOSE(RD_PURPOSE_PROBE, day));
   for (PetscInt k = 0; k < responses->groups; k++) RdLinearProbe(&lp->net, &lp->hyper, &lp->task, k, responses->samples, lp->lo->probe_dropout, &probe, RdResponsesOf(responses, responses->values, day, k));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -83,6 +94,7 @@ PetscErrorCode RdLinearPointDestroy(void **model)
   if (!lp) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(RdLinearNetDestroy(&lp->net));
   PetscCall(RdTaskDestroy(&lp->task));
+  PetscCall(PetscFree2(lp->W1_init, lp->W2_init));
   PetscCall(PetscFree(lp));
   *model = NULL;
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -104,7 +104,9 @@ def check_report(results, report, good, workdir):
                           f"exit {verify.returncode}, listed {listed}, expected {sorted(case.points)}")
         else:
             done = damage.N_POINTS - len(case.pending)
-            rows = [line for line in table.stdout.splitlines() if line.split()[:1] and line.split()[0].isdigit()]
+            # the per-point table (the linear model's days section after it lists the points again)
+            point_table = table.stdout.split("\nDrift between day means")[0]
+            rows = [line for line in point_table.splitlines() if line.split()[:1] and line.split()[0].isdigit()]
             pending_rows = [r for r in rows if " pending " in r]
             results.check(table.returncode == 0 and len(rows) == damage.N_POINTS and len(pending_rows) == len(case.pending),
                           f"{case.name}: the report prints every point ({len(case.pending)} pending)",

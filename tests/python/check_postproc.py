@@ -65,7 +65,7 @@ import reference_checksum  # noqa: E402
 
 SWEEP = ("frequency", "noise_type", "noise_level", "width", "lr", "seed")
 NOISE = ("none", "node_dropout", "weight_dropout", "additive", "multiplicative", "gradient")
-ALL_FIGURES = ("angle_to_pc", "variance_flow", "gamma_vs_chance", "drift_vs_frequency", "cross_day_accuracy", "task_loss",
+ALL_FIGURES = ("angle_to_pc", "variance_flow", "gamma_vs_chance", "drift_vs_frequency", "drift_predicted", "cross_day_accuracy", "task_loss",
                "variance_curve", "theory_ratio", "signature", "classifier_snapshots", "recording_vs_network", "mixing_vs_kappa",
                "modularity_days")
 RTOL = 1e-9
@@ -371,6 +371,38 @@ def expect_drift_vs_frequency(a):
     return rows
 
 
+def expect_drift_predicted(a):
+    """Per point the mean over day pairs of one lag and stimuli of the measured angle, of the predicted
+    one, and of their ratio where both are finite; mean and t interval over each setting's points."""
+    measured, predicted = a.get("/drift/angle_between_means"), a.get("/theory/drift_angle_predicted")
+    days = measured.shape[1]
+    labels, order = a.labels(("noise_type", "noise_level", "width", "lr"))
+    rows = []
+
+    def per_point(values, lag):
+        out = np.full(a.n, NAN)
+        for p in range(a.n):
+            v = [values[p, d, d + lag, s] for d in range(days - lag) for s in range(values.shape[3])]
+            v = [x for x in v if np.isfinite(x)]
+            if v:
+                out[p] = np.mean(v)
+        return out
+
+    ratio = np.full(measured.shape, NAN)
+    for index in np.ndindex(measured.shape):
+        if np.isfinite(measured[index]) and np.isfinite(predicted[index]) and predicted[index] > 0:
+            ratio[index] = measured[index] / predicted[index]
+    for series in order:
+        sel = labels == series
+        for lag in range(1, days):
+            add_mean(rows, "angle between the day means vs lag", series, lag, per_point(measured, lag)[sel], kind="measured")
+            add_mean(rows, "angle between the day means vs lag", series, lag, per_point(predicted, lag)[sel], kind="predicted")
+            add_mean(rows, "measured / predicted angle vs lag", series, lag, per_point(ratio, lag)[sel])
+    rows += [row("measured / predicted angle vs lag", "measured = predicted", "reference", 1, 1),
+             row("measured / predicted angle vs lag", "measured = predicted", "reference", days - 1, 1)]
+    return rows
+
+
 def expect_cross_day_accuracy(a):
     rows = []
     labels, order = a.labels(("noise_type", "noise_level", "width", "lr"))
@@ -545,7 +577,8 @@ def expect_modularity_days(a):
 
 EXPECTED = {
     "angle_to_pc": expect_angle_to_pc, "variance_flow": expect_variance_flow, "gamma_vs_chance": expect_gamma_vs_chance,
-    "drift_vs_frequency": expect_drift_vs_frequency, "cross_day_accuracy": expect_cross_day_accuracy,
+    "drift_vs_frequency": expect_drift_vs_frequency, "drift_predicted": expect_drift_predicted,
+    "cross_day_accuracy": expect_cross_day_accuracy,
     "task_loss": expect_task_loss, "variance_curve": expect_variance_curve, "theory_ratio": expect_theory_ratio,
     "signature": expect_signature, "classifier_snapshots": expect_classifier_snapshots,
     "mixing_vs_kappa": expect_mixing_vs_kappa, "modularity_days": expect_modularity_days,
@@ -857,7 +890,8 @@ def run_sweep(results, repdrift, merge, report, plot, workdir):
     text_b = "\n".join(",".join(r) for r in [repdrift.summary_csv_header()] + repdrift.summary_csv_rows(ds_b))
     compare_summary_csv(results, "repdrift.summary() with a failed and a pending point", text_b, b)
     run_report_summary(results, report, doctored, b, text_b)
-    expect = ["angle_to_pc", "variance_flow", "gamma_vs_chance", "drift_vs_frequency", "cross_day_accuracy", "task_loss"]
+    expect = ["angle_to_pc", "variance_flow", "gamma_vs_chance", "drift_vs_frequency", "drift_predicted", "cross_day_accuracy",
+              "task_loss"]
     run_figures(results, plot, merged, os.path.join(workdir, "figures"), expect)
 
 

@@ -173,9 +173,10 @@ static PetscErrorCode TestMonteCarlo(double dropout, double input_noise)
 /* ------------------------------------------------------------------------------------------ */
 /* The theory with input noise                                                                  */
 
+/* The algebra of the theory, without the nonlinearity criterion (test_theory_symmetric tests its verdicts). */
 static RdTheoryInput Input(const RdTask *task, PetscInt width, double dropout, double input_noise)
 {
-  RdTheoryInput in = {.task = task, .width = width, .weight_decay = 0.01, .lr = 0.025, .seed = 1, .replicate = 0, .input_noise = input_noise, .dropout = dropout};
+  RdTheoryInput in = {.task = task, .width = width, .weight_decay = 0.01, .lr = 0.025, .seed = 1, .replicate = 0, .input_noise = input_noise, .dropout = dropout, .nonlinearity_limit = INFINITY};
   return in;
 }
 

@@ -24,6 +24,9 @@ typedef struct {
   double      lr;
   PetscInt    replicas, steps;
   double      relax_times; /* estimates start after this many relaxation times */
+  PetscBool   flagged;     /* the nonlinearity criterion is expected to say the theory fails here:
+                              the case is then measured against the prediction computed without
+                              the criterion, to report by how much it fails */
 } Case;
 
 /* Least-squares slope of curve[first, last) against time. */
@@ -156,6 +159,13 @@ static PetscErrorCode RunCase(const Case *c)
   else PetscCall(RdTaskCreateE3(c->frequency, &task));
   RdTheoryInput in = {.task = &task, .width = width, .weight_decay = 0.01, .lr = c->lr, .seed = 7, .replicate = 0, .input_noise = c->input_noise, .dropout = c->dropout};
   PetscCall(RdTheoryCompute(&in, &th));
+  if (c->flagged) {
+    RD_CHECK(!th.holds && th.failure == RD_THEORY_NONLINEAR && isnan(th.fluctuation[0]), "%s: the nonlinearity criterion flags it (nonlinearity %.3f > %g: %s)", c->name, th.nonlinearity, RD_THEORY_NONLINEARITY_LIMIT, th.why);
+    printf("  %s: flagged (nonlinearity %.3f); measured against the prediction without the criterion:\n", c->name, th.nonlinearity);
+    PetscCall(RdTheoryResultDestroy(&th));
+    in.nonlinearity_limit = INFINITY;
+    PetscCall(RdTheoryCompute(&in, &th));
+  }
   RD_CHECK(th.holds && th.isolated == (c->dropout > 0.0), "%s: the theory holds (%s)", c->name, th.holds ? (th.isolated ? "isolated minimum" : "orbit of minima") : th.why);
   if (th.isolated) PetscCall(IsolatedCase(c, &task, width, &th));
   else PetscCall(OrbitCase(c, &task, width, &th));
@@ -283,17 +293,18 @@ int main(int argc, char **argv)
   /* E3: relaxation 2000 steps without dropout, 5340 at dropout 0.1; E1: 2000 without, 6.3e4 at
    * dropout 0.1. Diffusion needs sigma t to outgrow F (eta 0.025: a few 1e5 steps). */
   const Case cases[] = {
-    {"noise_e3_s0.05", PETSC_FALSE, 1.0 / 3, 0.0, 0.05, 0.025, 1000, 300000, 10},
-    {"noise_e3_s0.1", PETSC_FALSE, 1.0 / 3, 0.0, 0.1, 0.025, 1000, 300000, 10},
-    {"noise_e1_s0.05", PETSC_TRUE, 0.5, 0.0, 0.05, 0.025, 600, 300000, 10},
-    {"noise_e1_s0.1", PETSC_TRUE, 0.5, 0.0, 0.1, 0.025, 600, 300000, 10},
-    {"dropout_e3_q0.1", PETSC_FALSE, 1.0 / 3, 0.1, 0.0, 0.025, 1500, 120000, 10},
-    {"dropout_e3_q0.3", PETSC_FALSE, 1.0 / 3, 0.3, 0.0, 0.025, 1500, 120000, 10},
-    /* not registered with CTest: E1 under dropout does not stay in the harmonic basin at eta =
-     * 0.025 (README, "What the theory predicts under input noise and dropout") */
-    {"dropout_e1_q0.1", PETSC_TRUE, 0.5, 0.1, 0.0, 0.025, 200, 1400000, 10},
-    {"dropout_e1_q0.3", PETSC_TRUE, 0.5, 0.3, 0.0, 0.025, 200, 1400000, 10},
-    {"dropout_e1_small_lr_q0.1", PETSC_TRUE, 0.5, 0.1, 0.0, 0.00625, 100, 3000000, 5},
+    {"noise_e3_s0.05", PETSC_FALSE, 1.0 / 3, 0.0, 0.05, 0.025, 1000, 300000, 10, PETSC_FALSE},
+    {"noise_e3_s0.1", PETSC_FALSE, 1.0 / 3, 0.0, 0.1, 0.025, 1000, 300000, 10, PETSC_FALSE},
+    {"noise_e1_s0.05", PETSC_TRUE, 0.5, 0.0, 0.05, 0.025, 600, 300000, 10, PETSC_FALSE},
+    {"noise_e1_s0.1", PETSC_TRUE, 0.5, 0.0, 0.1, 0.025, 600, 300000, 10, PETSC_FALSE},
+    {"dropout_e3_q0.1", PETSC_FALSE, 1.0 / 3, 0.1, 0.0, 0.025, 1500, 120000, 10, PETSC_FALSE},
+    {"dropout_e3_q0.3", PETSC_FALSE, 1.0 / 3, 0.3, 0.0, 0.025, 1500, 120000, 10, PETSC_FALSE},
+    /* not registered with CTest (minutes each; run by hand, numbers in the README): E1 under
+     * dropout does not stay in the harmonic basin at eta = 0.025, which the nonlinearity
+     * criterion flags; at eta / 4 it holds */
+    {"dropout_e1_q0.1", PETSC_TRUE, 0.5, 0.1, 0.0, 0.025, 200, 1400000, 10, PETSC_TRUE},
+    {"dropout_e1_q0.3", PETSC_TRUE, 0.5, 0.3, 0.0, 0.025, 200, 1400000, 10, PETSC_TRUE},
+    {"dropout_e1_small_lr_q0.1", PETSC_TRUE, 0.5, 0.1, 0.0, 0.00625, 100, 3000000, 5, PETSC_FALSE},
   };
   const char *which = argc > 1 ? argv[1] : "";
   PetscInt    ran   = 0;
