@@ -59,8 +59,15 @@ job_finished() {
   case "$state" in ""|COMPLETED|FAILED|CANCELLED|TIMEOUT|*"Invalid job id"*) return 0 ;; esac
   return 1
 }
+# done: the second attempt has started (it says what it resumes) and the job has left the queue;
+# until it starts, keep making the held-back job eligible (a requeue can pass through states in
+# which the first StartTime update does not stick)
+resumed() { grep -q "This run computes" "$work/requeue.out" 2> /dev/null; }
 deadline=$(( $(date +%s) + 240 ))
-until job_finished || [ "$(date +%s)" -gt $deadline ]; do sleep 1; done
+until { resumed && job_finished; } || [ "$(date +%s)" -gt $deadline ]; do
+  resumed || timeout 5 scontrol update JobId="$jobid" StartTime=now > /dev/null 2>&1
+  sleep 1
+done
 grep -q "requeued" "$work/requeue.out" || { echo "FAIL the interrupted job was not requeued"; tail -n 20 "$work/requeue.out"; failed=1; }
 grep -q "This run computes" "$work/requeue.out" || { echo "FAIL the requeued job did not resume"; failed=1; }
 same_as "$work/requeue_reference.h5" "$work/requeue.h5"
