@@ -421,3 +421,19 @@ PetscErrorCode RdSignatureComputeNull(const RdSignatureInput *input, RdSignature
   PetscCall(SignatureWorkDestroy(&work));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+PetscErrorCode RdSignatureUseCrossReadout(RdSignatureInput *input, const double *accuracy, const double *angle, PetscInt days, PetscInt valid, double **block)
+{
+  const size_t n = (size_t)valid * (size_t)valid;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(2 * n, block));
+  for (PetscInt s = 0; s < valid; s++)
+    for (PetscInt later = 0; later < valid; later++) {
+      (*block)[RD_IDX2(s, later, valid)]     = accuracy[RD_IDX2(s, later, days)];
+      (*block)[n + RD_IDX2(s, later, valid)] = angle[RD_IDX2(s, later, days)];
+    }
+  input->cross_accuracy = *block;
+  input->cross_angle    = *block + n;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

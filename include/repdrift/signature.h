@@ -94,6 +94,10 @@ typedef struct {
  * signature counts only where it exceeds RdSignatureComputeNull's value.
  * Cost: one PCA per (snapshot, group), one logistic fit per snapshot (groups 0 vs 1) and one per
  * (group, pair) for the day discrimination. */
+/* Points input->cross_accuracy and cross_angle at the valid [valid][valid] block of the foundation's
+ * cross-day readout (accuracy, angle: [days][days], /readout/classifier_accuracy and _angle of a
+ * point), copied into *block (PetscMalloc'ed; the caller frees it), so that nothing is refitted. */
+PetscErrorCode RdSignatureUseCrossReadout(RdSignatureInput *input, const double *accuracy, const double *angle, PetscInt days, PetscInt valid, double **block);
 PetscErrorCode RdSignatureCompute(const RdSignatureInput *input, RdSignatureSummary *summary);
 
 /* The same metrics for the Delta t = 0 null: the "earlier" set of pair s is probe A of snapshot s,

@@ -238,14 +238,7 @@ PetscErrorCode RdClassifierPointFinish(void *model, const RdResponses *responses
   /* the foundation's cross-day readout (same protocol): its valid block, so nothing is refitted */
   const PetscInt days = responses->days;
   double        *cross;
-  PetscCall(PetscMalloc1(2 * (size_t)valid_days * valid_days, &cross));
-  for (PetscInt s = 0; s < valid_days; s++)
-    for (PetscInt later = 0; later < valid_days; later++) {
-      cross[RD_IDX2(s, later, valid_days)]                                   = result->values[RD_FIELD_READOUT_CLASSIFIER_ACCURACY][RD_IDX2(s, later, days)];
-      cross[(size_t)valid_days * valid_days + RD_IDX2(s, later, valid_days)] = result->values[RD_FIELD_READOUT_CLASSIFIER_ANGLE][RD_IDX2(s, later, days)];
-    }
-  input.cross_accuracy = cross;
-  input.cross_angle    = cross + (size_t)valid_days * valid_days;
+  PetscCall(RdSignatureUseCrossReadout(&input, result->values[RD_FIELD_READOUT_CLASSIFIER_ACCURACY], result->values[RD_FIELD_READOUT_CLASSIFIER_ANGLE], days, valid_days, &cross));
   PetscCall(RdSignatureCompute(&input, &summary));
   PetscCall(RdSignatureComputeNull(&input, &null_summary));
   for (size_t i = 0; i < sizeof signature_fields / sizeof signature_fields[0]; i++) {

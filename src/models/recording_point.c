@@ -170,14 +170,7 @@ PetscErrorCode RdRecordingPointFinish(void *model, const RdResponses *responses,
   input.probe_a    = responses->values;
   input.readout_l2 = rp->cfg->readout_l2;
   if (responses->groups >= 2) { /* the foundation's cross-session readout (same protocol): nothing is refitted */
-    PetscCall(PetscMalloc1(2 * (size_t)valid_days * valid_days, &cross));
-    for (PetscInt s = 0; s < valid_days; s++)
-      for (PetscInt later = 0; later < valid_days; later++) {
-        cross[RD_IDX2(s, later, valid_days)]                                   = result->values[RD_FIELD_READOUT_CLASSIFIER_ACCURACY][RD_IDX2(s, later, days)];
-        cross[(size_t)valid_days * valid_days + RD_IDX2(s, later, valid_days)] = result->values[RD_FIELD_READOUT_CLASSIFIER_ANGLE][RD_IDX2(s, later, days)];
-      }
-    input.cross_accuracy = cross;
-    input.cross_angle    = cross + (size_t)valid_days * valid_days;
+    PetscCall(RdSignatureUseCrossReadout(&input, result->values[RD_FIELD_READOUT_CLASSIFIER_ACCURACY], result->values[RD_FIELD_READOUT_CLASSIFIER_ANGLE], days, valid_days, &cross));
   }
   PetscCall(RdSignatureCompute(&input, &summary));
   StoreSummary(&summary, 0, result);
