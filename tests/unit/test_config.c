@@ -8,28 +8,8 @@
 #include <repdrift/run.h>
 #include <string.h>
 #include "testing.h"
+#include "test_configure.h"
 
-/* Reads options (as on a command line) into cfg, then the model's setup. Returns the error code
- * with its message (0 and "" on success); errors are caught, not printed. */
-static PetscErrorCode Configure(const char *options, RdConfig *cfg, char *message, size_t size)
-{
-  PetscErrorCode failed;
-
-  message[0] = '\0';
-  PetscCallAbort(PETSC_COMM_SELF, PetscOptionsClear(NULL));
-  PetscCallAbort(PETSC_COMM_SELF, PetscOptionsInsertString(NULL, options));
-  PetscCallAbort(PETSC_COMM_SELF, PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
-  failed = RdConfigFromOptions(PETSC_COMM_WORLD, cfg);
-  if (!failed) failed = RdConfigCheckUnusedOptions(PETSC_COMM_WORLD);
-  if (!failed) failed = RdModelSetUp(PETSC_COMM_WORLD, cfg);
-  PetscCallAbort(PETSC_COMM_SELF, PetscPopErrorHandler());
-  if (failed) {
-    char *specific = NULL;
-    PetscCallAbort(PETSC_COMM_SELF, PetscErrorMessage(failed, NULL, &specific));
-    PetscCallAbort(PETSC_COMM_SELF, PetscStrncpy(message, specific ? specific : "", size));
-  }
-  return failed;
-}
 
 /* Reads options into cfg without the model's setup (for models whose setup reads files named by
  * an option: this test reads no file). */
@@ -49,7 +29,7 @@ static void AcceptOptions(const char *options, RdConfig *cfg)
 static void Accept(const char *options, RdConfig *cfg)
 {
   char message[2048];
-  RD_CHECK(Configure(options, cfg, message, sizeof message) == 0, "\"%s\" accepted (got: %s)", options, message);
+  RD_CHECK(RdTestConfigure(options, cfg, message, sizeof message) == 0, "\"%s\" accepted (got: %s)", options, message);
 }
 
 /* The options must be refused as a user error whose message contains `expected`. */
@@ -57,7 +37,7 @@ static void Refuse(const char *options, const char *expected)
 {
   RdConfig       cfg;
   char           message[2048];
-  PetscErrorCode failed = Configure(options, &cfg, message, sizeof message);
+  PetscErrorCode failed = RdTestConfigure(options, &cfg, message, sizeof message);
   RD_CHECK(failed == PETSC_ERR_USER_INPUT && strstr(message, expected), "\"%s\" refused naming \"%s\" (error %d: %s)", options, expected, (int)failed, message);
   PetscCallAbort(PETSC_COMM_SELF, RdConfigDestroy(&cfg));
 }

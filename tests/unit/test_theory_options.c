@@ -7,26 +7,8 @@
 #include <repdrift/model.h>
 #include <string.h>
 #include "testing.h"
+#include "test_configure.h"
 #include "../../src/models/linear_model.h"
-
-static PetscErrorCode Configure(const char *options, RdConfig *cfg, char *message, size_t size)
-{
-  PetscErrorCode failed;
-
-  message[0] = '\0';
-  PetscCallAbort(PETSC_COMM_SELF, PetscOptionsClear(NULL));
-  PetscCallAbort(PETSC_COMM_SELF, PetscOptionsInsertString(NULL, options));
-  PetscCallAbort(PETSC_COMM_SELF, PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
-  failed = RdConfigFromOptions(PETSC_COMM_WORLD, cfg);
-  if (!failed) failed = RdModelSetUp(PETSC_COMM_WORLD, cfg);
-  PetscCallAbort(PETSC_COMM_SELF, PetscPopErrorHandler());
-  if (failed) {
-    char *specific = NULL;
-    PetscCallAbort(PETSC_COMM_SELF, PetscErrorMessage(failed, NULL, &specific));
-    PetscCallAbort(PETSC_COMM_SELF, PetscStrncpy(message, specific ? specific : "", size));
-  }
-  return failed;
-}
 
 /* Every entry of the reference table against the configuration read with `options`, except those
  * named in `given` (space-separated) whose values are the user's. */
@@ -38,7 +20,7 @@ static void CheckReference(const char *name, const char *options, const char *gi
   char                  message[2048], *text;
   const RdLinearOptions *lo;
 
-  RD_CHECK(Configure(options, &cfg, message, sizeof message) == 0, "\"%s\" accepted (%s)", options, message);
+  RD_CHECK(RdTestConfigure(options, &cfg, message, sizeof message) == 0, "\"%s\" accepted (%s)", options, message);
   lo = RdLinearOptionsOf(&cfg);
   PetscCallAbort(PETSC_COMM_SELF, RdReferenceConfiguration(name, &table, &count));
   PetscCallAbort(PETSC_COMM_SELF, RdConfigOptionsText(&cfg, &text));
@@ -67,7 +49,7 @@ static void Refuse(const char *options, const char *expected)
 {
   RdConfig       cfg;
   char           message[2048];
-  PetscErrorCode failed = Configure(options, &cfg, message, sizeof message);
+  PetscErrorCode failed = RdTestConfigure(options, &cfg, message, sizeof message);
   RD_CHECK(failed == PETSC_ERR_USER_INPUT && strstr(message, expected) && !strchr(message, '\n'), "\"%s\" refused in one line naming \"%s\" (error %d: %s)", options, expected, (int)failed, message);
   if (!failed) PetscCallAbort(PETSC_COMM_SELF, RdConfigDestroy(&cfg));
 }
@@ -84,7 +66,7 @@ int main(int argc, char **argv)
   CheckReference("e1", "-data e1 -input_noise 0.1 -lr 0.01 -sweep_width 8,16", "-input_noise -lr -sweep_width");
   CheckReference("e3", "-data e3 -sweep_lr 0.025,0.0125 -sweep_noise_level 0,0.1 -num_stimuli 3", "-lr -sweep_dropout");
   /* the user's values where given */
-  RD_CHECK(Configure("-data e1 -input_noise 0.1 -lr 0.01 -sweep_width 8,16 -weight_decay 0.002", &cfg, message, sizeof message) == 0, "-data e1 with explicit values accepted (%s)", message);
+  RD_CHECK(RdTestConfigure("-data e1 -input_noise 0.1 -lr 0.01 -sweep_width 8,16 -weight_decay 0.002", &cfg, message, sizeof message) == 0, "-data e1 with explicit values accepted (%s)", message);
   {
     const RdLinearOptions *lo = RdLinearOptionsOf(&cfg);
     RD_CHECK(lo->input_noise == 0.1 && cfg.axes.n_lr == 1 && cfg.axes.lr[0] == 0.01 && cfg.axes.n_width == 2 && cfg.axes.width[1] == 16 && cfg.weight_decay == 0.002, "explicit input noise, lr, widths and weight decay win over -data e1's");
@@ -94,7 +76,7 @@ int main(int argc, char **argv)
   Refuse("-data e3 -input_dim 4", "-input_dim does not apply to -data e3, whose sizes are fixed");
   Refuse("-data e1 -num_stimuli 3", "-num_stimuli does not apply to -data e1, whose sizes are fixed");
   /* the default random task keeps the run's defaults */
-  RD_CHECK(Configure("", &cfg, message, sizeof message) == 0 && RdLinearOptionsOf(&cfg)->input_noise == 0.1 && cfg.axes.n_width == 3, "-data random: input noise 0.1 and three widths (the defaults)");
+  RD_CHECK(RdTestConfigure("", &cfg, message, sizeof message) == 0 && RdLinearOptionsOf(&cfg)->input_noise == 0.1 && cfg.axes.n_width == 3, "-data random: input noise 0.1 and three widths (the defaults)");
   PetscCallAbort(PETSC_COMM_SELF, RdConfigDestroy(&cfg));
   int code = RdTestSummary("test_theory_options");
   PetscCall(SlepcFinalize());
