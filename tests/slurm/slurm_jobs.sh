@@ -44,13 +44,24 @@ same_as "$reference" "$work/array.h5"
 "$build/repdrift" -options_file "$requeue_config" $slow -output "$work/requeue_reference.h5" > /dev/null 2>&1 || failed=1
 jobid=$(REPDRIFT_CONFIG=$requeue_config REPDRIFT_OUTPUT=$work/requeue.h5 sbatch --parsable --chdir="$source_dir" -n 2 --open-mode=append --output="$work/requeue.out" "$source_dir/jobs/sweep.sbatch" $slow)
 deadline=$(( $(date +%s) + 120 ))
-until [ "$(grep -c '^\[' "$work/requeue.out" 2> /dev/null)" -ge 1 ] || [ "$(date +%s)" -gt $deadline ]; do sleep 0.2; done # the first write round (later ones may come in one burst near the end: rounds.h)
+progress_lines() { n=$(grep -c '^\[' "$work/requeue.out" 2> /dev/null); echo "${n:-0}"; }
+until [ "$(progress_lines)" -ge 1 ] || [ "$(date +%s)" -gt $deadline ]; do sleep 0.2; done # the first write round (later ones may come in one burst near the end: rounds.h)
 scancel --signal=USR1 --batch "$jobid"
-# Slurm holds a requeued job back for a while before it is eligible again; the test does not wait
+# Slurm holds a requeued batch job back (its begin time moves past the launch credential's lifetime,
+# 20 min) and the test does not wait that long: once the job is pending again, it makes it eligible
+# now. A launch in the same second as the revocation of the first attempt's credential is refused
+# by slurmd, and Slurm then holds the job ("launch failed requeued held"): the test releases it.
 deadline=$(( $(date +%s) + 60 ))
 until grep -q "requeued" "$work/requeue.out" 2> /dev/null || [ "$(date +%s)" -gt $deadline ]; do sleep 0.2; done
 until [ "$(timeout 5 squeue -h -j "$jobid" -o %T 2> /dev/null)" = PENDING ] || [ "$(date +%s)" -gt $deadline ]; do sleep 0.2; done
-timeout 5 scontrol update JobId="$jobid" StartTime=now > /dev/null 2>&1
+sleep 2 # a later second than the revocation
+make_eligible() {
+  case "$(timeout 5 squeue -h -j "$jobid" -o '%T %r' 2> /dev/null)" in
+    *[Hh]eld*) timeout 5 scontrol release "$jobid" > /dev/null 2>&1 ;;
+  esac
+  timeout 5 scontrol update JobId="$jobid" StartTime=now > /dev/null 2>&1
+}
+make_eligible
 # finished: squeue answered (a timed-out or failing squeue under load proves nothing) and the job
 # is no longer pending or running
 job_finished() {
@@ -65,11 +76,17 @@ job_finished() {
 resumed() { grep -q "This run computes" "$work/requeue.out" 2> /dev/null; }
 deadline=$(( $(date +%s) + 240 ))
 until { resumed && job_finished; } || [ "$(date +%s)" -gt $deadline ]; do
-  resumed || timeout 5 scontrol update JobId="$jobid" StartTime=now > /dev/null 2>&1
+  resumed || make_eligible
   sleep 1
 done
 grep -q "requeued" "$work/requeue.out" || { echo "FAIL the interrupted job was not requeued"; tail -n 20 "$work/requeue.out"; failed=1; }
-grep -q "This run computes" "$work/requeue.out" || { echo "FAIL the requeued job did not resume"; failed=1; }
+grep -q "This run computes" "$work/requeue.out" || {
+  echo "FAIL the requeued job did not resume; its output, queue state and controller log:"
+  tail -n 8 "$work/requeue.out"
+  timeout 5 scontrol show job "$jobid" 2>&1 | grep -E "JobState|Restarts|EligibleTime"
+  grep -E "JobId=$jobid|job $jobid|revoked" "$work/cluster/log/slurmctld.log" "$work/cluster/log/slurmd.log" | tail -n 12
+  failed=1
+}
 same_as "$work/requeue_reference.h5" "$work/requeue.h5"
 # the interrupted attempt released its claim and the requeued one took its own (no -break_lock)
 [ ! -e "$work/requeue.h5.lock" ] || { echo "FAIL the requeued job left its claim $work/requeue.h5.lock"; failed=1; }
