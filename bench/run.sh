@@ -9,7 +9,9 @@
 #      baseline ISA only (REPDRIFT_PORTABLE_KERNEL), and a check that every path and both builds
 #      train to bit-identical weights;
 #   3. the block draws of the random streams vs the scalar draws, per path (bench_rng);
-#   4. the in-class PCA per (day, stimulus): SLEPc (RdPCACompute) vs LAPACK (RdPCAComputeReference).
+#   4. the drift theory's population gradient (the descent to theta*): fast kernel per path vs its
+#      plain-loop reference, and that every path returns the reference's gradient bit for bit;
+#   5. the in-class PCA per (day, stimulus): SLEPc (RdPCACompute) vs LAPACK (RdPCAComputeReference).
 # Everything runs on one core and is timed by the thread's CPU time (both C and numpy), so that a
 # busy machine does not skew the ratios; BENCH_CLOCK=wall uses the wall clock instead.
 # Usage: bench/run.sh   (environment, all optional: REPDRIFT_BENCH_BUILD build directory (default
@@ -34,7 +36,7 @@ unset REPDRIFT_KERNEL_ISA
 if ! grep -qs '^REPDRIFT_BENCH:BOOL=ON' "$build/CMakeCache.txt"; then
   cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release -DREPDRIFT_BENCH=ON >/dev/null
 fi
-targets=(bench_sgd bench_sgd_portable bench_rng)
+targets=(bench_sgd bench_sgd_portable bench_rng bench_theory)
 [ -f "$repo/src/geometry.c" ] && targets+=(bench_geometry)
 for target in "${targets[@]}"; do
   cmake --build "$build" -j 2 --target "$target" >/dev/null
@@ -85,6 +87,10 @@ done
 echo
 echo "== Random draws"
 "$build/bench/bench_rng" -width 1024 -input_dim "$input_dim" -clock "$clock"
+
+echo
+echo "== Drift theory: the population gradient of the descent to theta* (fast kernel per path vs reference)"
+"$build/bench/bench_theory" -width 256 -input_dim "$input_dim" -output_dim 8 -clock "$clock"
 
 echo
 if [ -x "$build/bench/bench_geometry" ]; then

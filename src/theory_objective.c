@@ -3,6 +3,7 @@
  * analytic Hessian, and theta* by full-batch descent.
  *
  * Layout: theta = (W1 [m][n], W2 [d][m]) row-major in one vector of length P = m n + d m. */
+#include "kernel_dispatch.h" /* first: no FMA contraction in anything below */
 #include "theory_impl.h"
 
 #define THEORY_GRAD_TOL          1e-13   /* |grad L| at theta* (the recipe of the drift theory) */
@@ -16,7 +17,7 @@
 typedef struct {
   PetscInt n, d;
   double  *M, *B, yy, trace_M;
-  double  *A, *GA, *W1M, *col2, *row1M; /* scratch: [d][n], [d][n], [m][n], [m], [m] */
+  double  *A, *GA, *W1M, *col2, *row1M, *W1T; /* scratch: [d][n], [d][n], [m][n], [m], [m], [n][m] */
 } Moments;
 
 static PetscErrorCode MomentsCreate(const RdTask *task, PetscInt width, double input_noise, Moments *mo)
@@ -27,7 +28,7 @@ static PetscErrorCode MomentsCreate(const RdTask *task, PetscInt width, double i
   mo->n = n;
   mo->d = d;
   PetscCall(PetscCalloc5(n * n, &mo->M, d * n, &mo->B, d * n, &mo->A, d * n, &mo->GA, width * n, &mo->W1M));
-  PetscCall(PetscCalloc2(width, &mo->col2, width, &mo->row1M));
+  PetscCall(PetscCalloc3(width, &mo->col2, width, &mo->row1M, n * width, &mo->W1T));
   mo->yy = 0.0;
   for (PetscInt k = 0; k < task->num_stimuli; k++) {
     const double  p = task->probability[k];
@@ -50,7 +51,7 @@ static PetscErrorCode MomentsDestroy(Moments *mo)
 {
   PetscFunctionBeginUser;
   PetscCall(PetscFree5(mo->M, mo->B, mo->A, mo->GA, mo->W1M));
-  PetscCall(PetscFree2(mo->col2, mo->row1M));
+  PetscCall(PetscFree3(mo->col2, mo->row1M, mo->W1T));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -58,8 +59,9 @@ static PetscErrorCode MomentsDestroy(Moments *mo)
  *   L       = yy/2 - <A, B> + <A M, A>/2 + c/2 sum_j a_j b_j + g/2 (|W1|^2 + |W2|^2)
  *   dL/dW1  = W2^T G_A + c diag(a) W1 M + g W1,   dL/dW2 = G_A W1^T + c W2 diag(b) + g W2.
  * Also returns (in *lipschitz, if not NULL) a bound on the largest Hessian eigenvalue at this
- * point, tr M (2 + 4c)(|W1|^2 + |W2|^2) + |G_A| + g, that sets a safe descent step. */
-static double PopulationGradientKernel(Moments *mo, PetscInt m, double weight_decay, double dropout_factor, const double *W1, const double *W2, double *grad_W1, double *grad_W2, double *lipschitz)
+ * point, tr M (2 + 4c)(|W1|^2 + |W2|^2) + |G_A| + g, that sets a safe descent step.
+ * The reference: plain loops, each sum in its defining order. */
+static double PopulationGradientReference(Moments *mo, PetscInt m, double weight_decay, double dropout_factor, const double *W1, const double *W2, double *grad_W1, double *grad_W2, double *lipschitz)
 {
   const PetscInt n = mo->n, d = mo->d;
   double         data = 0.5 * mo->yy, dropout = 0.0, norm2 = RdDot(W1, W1, (size_t)(m * n)) + RdDot(W2, W2, d * m);
@@ -90,14 +92,143 @@ static double PopulationGradientKernel(Moments *mo, PetscInt m, double weight_de
   return data + 0.5 * dropout_factor * dropout + 0.5 * weight_decay * norm2;
 }
 
-PetscErrorCode RdTheoryPopulationGradient(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1, const double *W2, double *grad_W1, double *grad_W2, double *loss)
+#define GRADIENT_BLOCK 8 /* outputs summed side by side in registers: one AVX-512 vector of doubles */
+
+/* C [rows][cols] = A B with A's element (i, l) at A[i * row_stride + l * col_stride]: each C(i, j)
+ * summed from 0.0 over l in order, exactly as RdTheoryMatMul, but a block of a row of C stays in
+ * registers for the whole sum instead of being loaded and stored once per l. */
+RD_KERNEL_INLINE void MatMulBlocked(PetscInt rows, PetscInt inner, PetscInt cols, const double *A, PetscInt row_stride, PetscInt col_stride, const double *B, double *C)
+{
+  for (PetscInt i = 0; i < rows; i++) {
+    const double *a = A + i * row_stride;
+    double       *c = C + RD_IDX2(i, 0, cols);
+    PetscInt      j = 0;
+    for (; j + GRADIENT_BLOCK <= cols; j += GRADIENT_BLOCK) {
+      double acc[GRADIENT_BLOCK] = {0.0};
+      for (PetscInt l = 0; l < inner; l++) {
+        const double  al = a[l * col_stride];
+        const double *b  = B + RD_IDX2(l, j, cols);
+        for (int t = 0; t < GRADIENT_BLOCK; t++) acc[t] += al * b[t];
+      }
+      for (int t = 0; t < GRADIENT_BLOCK; t++) c[j + t] = acc[t];
+    }
+    for (; j < cols; j++) {
+      double sum = 0.0;
+      for (PetscInt l = 0; l < inner; l++) sum += a[l * col_stride] * B[RD_IDX2(l, j, cols)];
+      c[j] = sum;
+    }
+  }
+}
+
+/* out[j] = RdDot(a, BT[:, j], n) for j < m, BT [n][m] (the columns of BT are the vectors): RdDot's
+ * four partial sums and their final pairing, for a block of j at a time. */
+RD_KERNEL_INLINE void DotsBlocked(PetscInt n, PetscInt m, const double *a, const double *BT, double *out)
+{
+  PetscInt j = 0;
+  for (; j + GRADIENT_BLOCK <= m; j += GRADIENT_BLOCK) {
+    double   s0[GRADIENT_BLOCK] = {0.0}, s1[GRADIENT_BLOCK] = {0.0}, s2[GRADIENT_BLOCK] = {0.0}, s3[GRADIENT_BLOCK] = {0.0};
+    PetscInt i = 0;
+    for (; i + 4 <= n; i += 4) {
+      const double *b0 = BT + RD_IDX2(i, j, m), *b1 = b0 + m, *b2 = b1 + m, *b3 = b2 + m;
+      for (int t = 0; t < GRADIENT_BLOCK; t++) {
+        s0[t] += a[i] * b0[t];
+        s1[t] += a[i + 1] * b1[t];
+        s2[t] += a[i + 2] * b2[t];
+        s3[t] += a[i + 3] * b3[t];
+      }
+    }
+    for (; i < n; i++)
+      for (int t = 0; t < GRADIENT_BLOCK; t++) s0[t] += a[i] * BT[RD_IDX2(i, j + t, m)];
+    for (int t = 0; t < GRADIENT_BLOCK; t++) out[j + t] = (s0[t] + s1[t]) + (s2[t] + s3[t]);
+  }
+  for (; j < m; j++) {
+    double   s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    PetscInt i = 0;
+    for (; i + 4 <= n; i += 4) {
+      s0 += a[i] * BT[RD_IDX2(i, j, m)];
+      s1 += a[i + 1] * BT[RD_IDX2(i + 1, j, m)];
+      s2 += a[i + 2] * BT[RD_IDX2(i + 2, j, m)];
+      s3 += a[i + 3] * BT[RD_IDX2(i + 3, j, m)];
+    }
+    for (; i < n; i++) s0 += a[i] * BT[RD_IDX2(i, j, m)];
+    out[j] = (s0 + s1) + (s2 + s3);
+  }
+}
+
+/* The same numbers as PopulationGradientReference, bit for bit: every sum keeps the reference's
+ * order (RdTheoryMatMul's and RdDot's), but independent outputs are summed side by side in
+ * registers (MatMulBlocked, DotsBlocked), so each copy vectorises across units or inputs instead
+ * of carrying one scalar chain at a time. The descent to theta* calls it up to millions of times;
+ * it dominates a days-protocol point with dropout. */
+RD_KERNEL_INLINE double PopulationGradientBody(Moments *mo, PetscInt m, double weight_decay, double dropout_factor, const double *W1, const double *W2, double *grad_W1, double *grad_W2, double *lipschitz)
+{
+  const PetscInt n = mo->n, d = mo->d;
+  double         data = 0.5 * mo->yy, dropout = 0.0, norm2 = RdDot(W1, W1, (size_t)(m * n)) + RdDot(W2, W2, d * m);
+  double        *col2 = mo->col2, *row1M = mo->row1M, *GA = mo->GA, *W1M = mo->W1M, *W1T = mo->W1T;
+
+  MatMulBlocked(d, m, n, W2, m, 1, W1, mo->A);    /* A = W2 W1 */
+  MatMulBlocked(d, n, n, mo->A, n, 1, mo->M, GA); /* A M, symmetric M */
+  data += 0.5 * RdDot(GA, mo->A, (size_t)(d * n)) - RdDot(mo->A, mo->B, d * n);
+  for (PetscInt i = 0; i < d * n; i++) GA[i] -= mo->B[i];
+  MatMulBlocked(m, n, n, W1, n, 1, mo->M, W1M); /* W1 M */
+  for (PetscInt j = 0; j < m; j++) col2[j] = 0.0;
+  for (PetscInt r = 0; r < d; r++) {
+    const double *w2 = W2 + RD_IDX2(r, 0, m);
+    for (PetscInt j = 0; j < m; j++) col2[j] += w2[j] * w2[j];
+  }
+  for (PetscInt j = 0; j < m; j++) {
+    row1M[j] = RdDot(W1M + RD_IDX2(j, 0, n), W1 + RD_IDX2(j, 0, n), (size_t)n);
+    dropout += col2[j] * row1M[j];
+  }
+  MatMulBlocked(m, d, n, W2, 1, m, GA, grad_W1); /* W2^T G_A */
+  for (PetscInt j = 0; j < m; j++)
+    for (PetscInt c = 0; c < n; c++) grad_W1[RD_IDX2(j, c, n)] = grad_W1[RD_IDX2(j, c, n)] + dropout_factor * col2[j] * W1M[RD_IDX2(j, c, n)] + weight_decay * W1[RD_IDX2(j, c, n)];
+  for (PetscInt j = 0; j < m; j++)
+    for (PetscInt c = 0; c < n; c++) W1T[RD_IDX2(c, j, m)] = W1[RD_IDX2(j, c, n)];
+  for (PetscInt r = 0; r < d; r++) {
+    double *g = grad_W2 + RD_IDX2(r, 0, m);
+    DotsBlocked(n, m, GA + RD_IDX2(r, 0, n), W1T, g); /* G_A W1^T */
+    for (PetscInt j = 0; j < m; j++) g[j] = g[j] + dropout_factor * W2[RD_IDX2(r, j, m)] * row1M[j] + weight_decay * W2[RD_IDX2(r, j, m)];
+  }
+  if (lipschitz) *lipschitz = mo->trace_M * (2.0 + 4.0 * dropout_factor) * norm2 + sqrt(RdDot(GA, GA, d * n)) + weight_decay;
+  return data + 0.5 * dropout_factor * dropout + 0.5 * weight_decay * norm2;
+}
+
+static double PopulationGradientBaseline(Moments *mo, PetscInt m, double g, double c, const double *W1, const double *W2, double *grad_W1, double *grad_W2, double *lipschitz) { return PopulationGradientBody(mo, m, g, c, W1, W2, grad_W1, grad_W2, lipschitz); }
+#if RD_KERNEL_DISPATCH
+RD_KERNEL_TARGET_AVX2 static double PopulationGradientAVX2(Moments *mo, PetscInt m, double g, double c, const double *W1, const double *W2, double *grad_W1, double *grad_W2, double *lipschitz) { return PopulationGradientBody(mo, m, g, c, W1, W2, grad_W1, grad_W2, lipschitz); }
+RD_KERNEL_TARGET_AVX512 static double PopulationGradientAVX512(Moments *mo, PetscInt m, double g, double c, const double *W1, const double *W2, double *grad_W1, double *grad_W2, double *lipschitz) { return PopulationGradientBody(mo, m, g, c, W1, W2, grad_W1, grad_W2, lipschitz); }
+#endif
+
+/* The population objective and its gradient (see PopulationGradientReference) in the copy of the
+ * active instruction set (kernel_isa.h). */
+static double PopulationGradientKernel(Moments *mo, PetscInt m, double weight_decay, double dropout_factor, const double *W1, const double *W2, double *grad_W1, double *grad_W2, double *lipschitz)
+{
+  switch (RdKernelIsaActive()) {
+#if RD_KERNEL_DISPATCH
+  case RD_KERNEL_ISA_AVX512: return PopulationGradientAVX512(mo, m, weight_decay, dropout_factor, W1, W2, grad_W1, grad_W2, lipschitz);
+  case RD_KERNEL_ISA_AVX2: return PopulationGradientAVX2(mo, m, weight_decay, dropout_factor, W1, W2, grad_W1, grad_W2, lipschitz);
+#endif
+  default: return PopulationGradientBaseline(mo, m, weight_decay, dropout_factor, W1, W2, grad_W1, grad_W2, lipschitz);
+  }
+}
+
+PetscErrorCode RdTheoryPopulationGradientKernel(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, PetscBool reference, const double *W1, const double *W2, double *grad_W1, double *grad_W2, double *loss, double *lipschitz)
 {
   Moments mo;
 
   PetscFunctionBeginUser;
   PetscCall(MomentsCreate(task, width, hyper->input_noise, &mo));
-  *loss = PopulationGradientKernel(&mo, width, hyper->weight_decay, RdTheoryDropoutFactor(hyper->dropout), W1, W2, grad_W1, grad_W2, NULL);
+  if (reference) *loss = PopulationGradientReference(&mo, width, hyper->weight_decay, RdTheoryDropoutFactor(hyper->dropout), W1, W2, grad_W1, grad_W2, lipschitz);
+  else *loss = PopulationGradientKernel(&mo, width, hyper->weight_decay, RdTheoryDropoutFactor(hyper->dropout), W1, W2, grad_W1, grad_W2, lipschitz);
   PetscCall(MomentsDestroy(&mo));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdTheoryPopulationGradient(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1, const double *W2, double *grad_W1, double *grad_W2, double *loss)
+{
+  PetscFunctionBeginUser;
+  PetscCall(RdTheoryPopulationGradientKernel(task, width, hyper, PETSC_FALSE, W1, W2, grad_W1, grad_W2, loss, NULL));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

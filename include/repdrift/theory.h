@@ -32,6 +32,10 @@
 /* Gradient of the population objective RdLinearPopulationLoss (dropout and input noise in
  * closed form, batch ignored) at (W1, W2) of `width`, and the objective itself. */
 PetscErrorCode RdTheoryPopulationGradient(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1, const double *W2, double *grad_W1, double *grad_W2, double *loss);
+/* The same from either kernel: the fast one (reference false; the copy of the active instruction
+ * set, kernel_isa.h) or the plain-loop reference, which it must match bit for bit; also the
+ * curvature bound the descent steps with (lipschitz, if not NULL). */
+PetscErrorCode RdTheoryPopulationGradientKernel(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, PetscBool reference, const double *W1, const double *W2, double *grad_W1, double *grad_W2, double *loss, double *lipschitz);
 
 /* nsteps of full-batch gradient descent theta <- theta - lr grad L(theta) (the expected SGD step)
  * from (W1, W2), in place. *finite = false if L became non-finite (the weights are then garbage). */

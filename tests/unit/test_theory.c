@@ -1,8 +1,9 @@
 /* Drift theory: the population gradient against the per-sample gradients and against central
- * differences of the closed-form population loss, the analytic Hessian against its reference,
+ * differences of the closed-form population loss, its fast kernel against its reference, the analytic Hessian against its reference,
  * the fast diffusion kernel against the literal trace formula, the E3 reference table, width
  * invariance (E3, E1), independence of the descent's init, the frequency effect and the eta
  * scaling (E1), and the errors for inputs outside the theory. */
+#include <repdrift/kernel_isa.h>
 #include <repdrift/theory.h>
 #include <string.h>
 #include "testing.h"
@@ -27,6 +28,36 @@ static double RelativeDifference(double a, double b)
 static void RandomArray(RdStream *s, double scale, size_t count, double *a)
 {
   for (size_t i = 0; i < count; i++) a[i] = scale * RdStreamNormal(s);
+}
+
+/* The fast population-gradient kernel (every instruction-set copy this machine runs) returns the
+ * plain-loop reference's gradient, objective and curvature bound bit for bit, at sizes whose
+ * loops have remainders (m, n, d not multiples of the vector widths) and at the default sizes. */
+static PetscErrorCode TestPopulationGradientKernel(PetscInt m, PetscInt n, PetscInt d, double dropout, double input_noise)
+{
+  const PetscInt      P     = m * (n + d);
+  const RdLinearHyper hyper = {.lr = 0.1, .weight_decay = 1e-3, .dropout = dropout, .input_noise = input_noise, .batch = 1};
+  RdTask              task;
+  RdStream            s;
+  double             *W1, *W2, *reference, *fast, loss_reference, loss_fast, bound_reference, bound_fast;
+
+  PetscFunctionBeginUser;
+  PetscCall(RdTaskCreateRandom(4, n, d, 0.25, 7, 1, &task));
+  PetscCall(PetscMalloc4(m * n, &W1, d * m, &W2, P, &reference, P, &fast));
+  RdStreamInit(&s, 11, 0, RD_PURPOSE_INIT);
+  RandomArray(&s, 0.5, (size_t)(m * n), W1);
+  RandomArray(&s, 0.5, (size_t)(d * m), W2);
+  PetscCall(RdTheoryPopulationGradientKernel(&task, m, &hyper, PETSC_TRUE, W1, W2, reference, reference + m * n, &loss_reference, &bound_reference));
+  for (int isa = RD_KERNEL_ISA_BASELINE; isa <= (int)RdKernelIsaSupported(); isa++) {
+    const RdKernelIsa previous = RdKernelIsaLimit((RdKernelIsa)isa);
+    PetscCall(RdTheoryPopulationGradientKernel(&task, m, &hyper, PETSC_FALSE, W1, W2, fast, fast + m * n, &loss_fast, &bound_fast));
+    (void)RdKernelIsaLimit(previous);
+    RD_CHECK(memcmp(fast, reference, (size_t)P * sizeof(double)) == 0 && loss_fast == loss_reference && bound_fast == bound_reference,
+             "population gradient (%s copy, m %d n %d d %d, dropout %g, noise %g) bit-identical to the reference", RdKernelIsaName((RdKernelIsa)isa), (int)m, (int)n, (int)d, dropout, input_noise);
+  }
+  PetscCall(PetscFree4(W1, W2, reference, fast));
+  PetscCall(RdTaskDestroy(&task));
+  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* Without dropout and noise the population gradient is sum_k p_k grad l_k exactly, and the
@@ -462,6 +493,9 @@ int main(int argc, char **argv)
   PetscCall(TestPopulationGradient(0.0, 0.0));
   PetscCall(TestPopulationGradient(0.3, 0.0));
   PetscCall(TestPopulationGradient(0.3, 0.2));
+  PetscCall(TestPopulationGradientKernel(7, 5, 3, 0.3, 0.2));
+  PetscCall(TestPopulationGradientKernel(37, 16, 8, 0.2, 0.1));
+  PetscCall(TestPopulationGradientKernel(256, 16, 8, 0.2, 0.0));
   PetscCall(TestHessian(0.0, 0.0));
   PetscCall(TestHessian(0.3, 0.0));
   PetscCall(TestHessian(0.2, 0.15));
