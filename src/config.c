@@ -14,6 +14,8 @@ _Static_assert(RD_OPTION_MAX_VALUES == RD_MAX_AXIS_VALUES, "a sweep axis is a li
  * names): NULL-ended, filled when options are read */
 static const char *noise_type_choices[RD_NUM_NOISE_TYPES + 1];
 static const char *model_choices[RD_MAX_MODELS + 1];
+/* -schedule, in the order of RdSchedule */
+static const char *schedule_choices[] = {"dynamic", "static", NULL};
 
 static PetscBool WrittenFrequency(const RdConfig *cfg) { return cfg->frequency_given || !cfg->model->frequency_optional; }
 static PetscBool WrittenNoiseTypes(const RdConfig *cfg) { return cfg->model->sweeps_noise_type; }
@@ -33,6 +35,7 @@ static const RdOption run_options[] = {
   {.name = "-resume", .type = RD_OPTION_BOOL, AT(resume), .default_value = "false", .help = "Reopen an existing -output (same options and schema) and compute only the points not yet done", NEVER},
   {.name = "-break_lock", .type = RD_OPTION_BOOL, AT(break_lock), .default_value = "false", .help = "Take over the claim on -output of a writer that is provably gone (a killed run); a live writer's claim is never broken", NEVER},
   {.name = "-write_interval", .type = RD_OPTION_REAL, AT(write_interval), .default_value = "1", .range = ">= 0", .help = "Least seconds between the collective rounds that write finished points (at least 20 times the last round's cost too); 0: every finished point at the next safe point. After kill -9, points finished but not yet written are recomputed by -resume", NEVER},
+  {.name = "-schedule", .type = RD_OPTION_CHOICE, AT(schedule), .choices = schedule_choices, .default_value = "dynamic", .help = "Which rank computes which point: dynamic, a free rank takes the next point, largest estimated cost first (evens out costs the estimate cannot foresee); static, a fixed plan balanced on the estimated costs before the run. Results do not depend on it", NEVER},
   {.name = "-sweep_slice", .type = RD_OPTION_INT_LIST, AT(slice), .count_offset = offsetof(RdConfig, n_slice), .max_count = 2, .default_value = "0,1", .help = "INDEX,COUNT: compute only slice INDEX of COUNT contiguous slices of the points (job arrays; merge with repdrift-merge)", NEVER},
   {.name = "-seed", .type = RD_OPTION_INT, AT(seed), .default_value = "1", .range = ">= 0", .help = "Global seed: every random stream derives from (seed, replicate, purpose)"},
   {.name = "-save_responses", .type = RD_OPTION_BOOL, AT(save_responses), .default_value = "false", .help = "Store every probe response in /responses/probe"},

@@ -1,6 +1,6 @@
 /* Every MPI communication of repdrift that is not HDF5's own MPI-IO (CoMD's parallel.c rule):
  * progress and load reductions, broadcasts from rank 0, the any-rank vote, the node census and
- * the Slurm task check. See parallel.h. */
+ * the Slurm task check, the dynamic schedule's ticket counter. See parallel.h. */
 #include <repdrift/parallel.h>
 #include <repdrift/schema.h>
 #include <stdlib.h>
@@ -205,6 +205,58 @@ PetscErrorCode RdAnyRank(MPI_Comm comm, PetscBool local, PetscBool *any)
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MAX, comm));
   *any = all ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdTicketCounterCreate(MPI_Comm comm, RdTicketCounter *counter)
+{
+  PetscMPIInt rank;
+  long       *base;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Win_allocate(rank == 0 ? (MPI_Aint)sizeof(long) : 0, (int)sizeof(long), MPI_INFO_NULL, comm, &base, &counter->win));
+  counter->value = rank == 0 ? base : NULL;
+  if (counter->value) *counter->value = 0;
+  /* every rank's epoch on the whole window for the counter's life; the barrier orders rank 0's
+   * zero before anybody's first fetch */
+  PetscCallMPI(MPI_Win_lock_all(0, counter->win));
+  if (counter->value) PetscCallMPI(MPI_Win_sync(counter->win));
+  PetscCallMPI(MPI_Barrier(comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode TicketFetch(RdTicketCounter *counter, long add, MPI_Op op, PetscInt *value)
+{
+  long old;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Fetch_and_op(&add, &old, MPI_LONG, 0, 0, op, counter->win));
+  PetscCallMPI(MPI_Win_flush(0, counter->win));
+  *value = (PetscInt)old;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdTicketCounterNext(RdTicketCounter *counter, PetscInt *ticket)
+{
+  PetscFunctionBeginUser;
+  PetscCall(TicketFetch(counter, 1, MPI_SUM, ticket));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdTicketCounterPeek(RdTicketCounter *counter, PetscInt *taken)
+{
+  PetscFunctionBeginUser;
+  PetscCall(TicketFetch(counter, 0, MPI_NO_OP, taken));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdTicketCounterDestroy(RdTicketCounter *counter)
+{
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Win_unlock_all(counter->win));
+  PetscCallMPI(MPI_Win_free(&counter->win));
+  counter->value = NULL;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

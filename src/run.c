@@ -78,7 +78,8 @@ PetscErrorCode RdRunPlan(MPI_Comm comm, const RdConfig *cfg, PetscInt n_todo, co
   if (cfg->model->sweeps_noise_type) PetscCall(PetscPrintf(comm, "Sweep: %" PetscInt_FMT " points = %" PetscInt_FMT " frequencies x %" PetscInt_FMT " noise types x %" PetscInt_FMT " noise levels%s x %" PetscInt_FMT " widths x %" PetscInt_FMT " learning rates x %" PetscInt_FMT " seeds; model %s; output %s\n", n_points, cfg->axes.n_frequency, cfg->axes.n_noise_type, cfg->axes.n_noise_level, cfg->axes.noise_level_per_type ? " (each type at its paper level)" : "", cfg->axes.n_width, cfg->axes.n_lr, cfg->axes.n_seeds, cfg->model->name, cfg->output));
   else PetscCall(PetscPrintf(comm, "Sweep: %" PetscInt_FMT " points = %" PetscInt_FMT " frequencies x %" PetscInt_FMT " dropouts x %" PetscInt_FMT " widths x %" PetscInt_FMT " learning rates x %" PetscInt_FMT " seeds; model %s, protocol %s; output %s\n", n_points, cfg->axes.n_frequency, cfg->axes.n_noise_level, cfg->axes.n_width, cfg->axes.n_lr, cfg->axes.n_seeds, cfg->model->name, cfg->model->protocol ? cfg->model->protocol(cfg) : "days", cfg->output));
   if (n_todo != n_points) PetscCall(PetscPrintf(comm, "This run computes %" PetscInt_FMT " of them (%s)\n", n_todo, cfg->resume ? "-resume: the unfinished ones" : "-sweep_slice"));
-  if (!cfg->terse) {
+  if (!cfg->terse && cfg->schedule == RD_SCHEDULE_DYNAMIC) PetscCall(PetscPrintf(comm, "Plan: %d ranks; a free rank takes the next point, largest estimated cost first (-schedule dynamic); written in collective rounds as they finish\n", size));
+  else if (!cfg->terse) {
     PetscInt min_points = n_todo, max_points = 0;
     for (PetscMPIInt r = 0; r < size; r++) {
       PetscInt owned = plan->rank_offset[r + 1] - plan->rank_offset[r];
@@ -312,29 +313,83 @@ PetscErrorCode RdRunPoint(const RdConfig *cfg, const RdDims *dims, PetscInt poin
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode RdRunOwnedPoints(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims, const RdPlan *plan, RdArchive archive, PetscBool *interrupted)
+/* The points this rank computes, one at a time (-schedule): its own points of the static plan in
+ * order, or the next point of the plan's queue that no rank has taken yet. A point handed out is
+ * always computed: the caller asks for one only when it will run it. */
+typedef struct {
+  const RdPlan   *plan;
+  PetscMPIInt     rank;
+  PetscBool       dynamic;
+  RdTicketCounter tickets; /* dynamic: the next position in plan->queue */
+  PetscInt        next;    /* static: the next of this rank's points */
+} PointSource;
+
+static PetscErrorCode PointSourceCreate(MPI_Comm comm, const RdConfig *cfg, const RdPlan *plan, PointSource *source)
 {
-  PetscMPIInt       rank;
-  RdProgress        progress;
-  RdRounds          rounds;
-  RdSchemaSelection selection = RdConfigSchemaSelection(cfg);
-  double            phase_seconds[RD_NUM_PHASES], last_cut;
-  PetscInt          next = 0;
+  PetscFunctionBeginUser;
+  source->plan    = plan;
+  source->dynamic = cfg->schedule == RD_SCHEDULE_DYNAMIC ? PETSC_TRUE : PETSC_FALSE;
+  source->next    = 0;
+  PetscCallMPI(MPI_Comm_rank(comm, &source->rank));
+  if (source->dynamic) PetscCall(RdTicketCounterCreate(comm, &source->tickets));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The next point to compute, -1 when there is none left for this rank. */
+static PetscErrorCode PointSourceNext(PointSource *source, PetscInt *point)
+{
+  PetscFunctionBeginUser;
+  if (source->dynamic) {
+    PetscInt ticket;
+    PetscCall(RdTicketCounterNext(&source->tickets, &ticket));
+    *point = ticket < source->plan->n_points ? source->plan->queue[ticket] : -1;
+  } else {
+    *point = RdPlanPointOf(source->plan, source->rank, source->next);
+    if (*point >= 0) source->next++;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Collective: whether any point was left uncomputed (the run was stopped), on every rank. */
+static PetscErrorCode PointSourceDestroy(MPI_Comm comm, PointSource *source, PetscBool *points_left)
+{
+  PetscBool left;
 
   PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (source->dynamic) {
+    PetscInt taken;
+    PetscCall(RdTicketCounterPeek(&source->tickets, &taken));
+    left = taken < source->plan->n_points ? PETSC_TRUE : PETSC_FALSE;
+    PetscCall(RdTicketCounterDestroy(&source->tickets));
+  } else left = RdPlanPointOf(source->plan, source->rank, source->next) >= 0 ? PETSC_TRUE : PETSC_FALSE;
+  PetscCall(RdAnyRank(comm, left, points_left));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdRunOwnedPoints(MPI_Comm comm, const RdConfig *cfg, const RdDims *dims, const RdPlan *plan, RdArchive archive, PetscBool *interrupted)
+{
+  RdProgress        progress;
+  RdRounds          rounds;
+  PointSource       source;
+  RdSchemaSelection selection = RdConfigSchemaSelection(cfg);
+  double            phase_seconds[RD_NUM_PHASES], last_cut;
+
+  PetscFunctionBeginUser;
   PetscCall(RdProgressStart(comm, plan->n_points, &progress));
   PetscCall(RdRoundsCreate(comm, dims, &selection, MaxPendingPoints(dims), cfg->write_interval, archive, &progress, cfg->terse, &rounds));
+  PetscCall(PointSourceCreate(comm, cfg, plan, &source));
   /* A point's time runs from the end of the previous one (or the start) to its own end: its
    * compute and the write rounds this rank joined meanwhile (rounds.h). */
   PetscCall(RdPhasesTake(NULL));
   last_cut = MPI_Wtime();
-  for (; RdPlanPointOf(plan, rank, next) >= 0 && !RdRoundsStopping(rounds); next++) {
-    PetscInt       point = RdPlanPointOf(plan, rank, next);
+  while (!RdRoundsStopping(rounds)) {
+    PetscInt       point = -1;
     RdPointResult *result;
     PetscErrorCode failed;
     double         cut;
 
+    PetscCall(PointSourceNext(&source, &point));
+    if (point < 0) break;
     PetscCall(RdRoundsNextResult(rounds, &result));
     /* a failed point must not stop the sweep; the rank that ran it prints why (a traceback,
      * whatever the error: it is not a user error of the run) */
@@ -357,8 +412,8 @@ PetscErrorCode RdRunOwnedPoints(MPI_Comm comm, const RdConfig *cfg, const RdDims
     PetscCall(RdRoundsFinished(rounds));
   }
   PetscCall(RdRoundsDrain(rounds));
-  /* stopped by a signal: interrupted if any rank left points undone */
-  PetscCall(RdAnyRank(comm, RdPlanPointOf(plan, rank, next) >= 0 ? PETSC_TRUE : PETSC_FALSE, interrupted));
+  /* stopped by a signal: interrupted if points were left undone */
+  PetscCall(PointSourceDestroy(comm, &source, interrupted));
   PetscCall(RdPhasesTake(phase_seconds)); /* the last rounds */
   PetscCall(RdProgressAddPhases(&progress, phase_seconds));
   PetscCall(RdProgressLoadTable(&progress, cfg->terse));

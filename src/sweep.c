@@ -48,7 +48,7 @@ PetscErrorCode RdPlanCreate(PetscInt n_points, const PetscReal *cost, PetscInt n
   PetscCheck(n_ranks >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "A plan needs at least one rank");
   plan->n_points = n_points;
   plan->n_ranks  = n_ranks;
-  PetscCall(PetscMalloc4(n_points, &plan->owner, n_ranks + 1, &plan->rank_offset, n_points, &plan->rank_points, n_ranks, &plan->rank_load));
+  PetscCall(PetscMalloc5(n_points, &plan->owner, n_ranks + 1, &plan->rank_offset, n_points, &plan->rank_points, n_ranks, &plan->rank_load, n_points, &plan->queue));
   PetscCall(PetscMalloc2(n_points, &order, n_ranks, &count));
   for (PetscInt p = 0; p < n_points; p++) order[p] = p;
   /* Longest processing time first: sort by cost descending, ties by index (insertion sort keeps
@@ -61,6 +61,7 @@ PetscErrorCode RdPlanCreate(PetscInt n_points, const PetscReal *cost, PetscInt n
     }
     order[j] = p;
   }
+  for (PetscInt i = 0; i < n_points; i++) plan->queue[i] = order[i];
   for (PetscInt r = 0; r < n_ranks; r++) {
     plan->rank_load[r] = 0;
     count[r]           = 0;
@@ -100,14 +101,17 @@ PetscErrorCode RdPlanCreate(PetscInt n_points, const PetscReal *cost, PetscInt n
 PetscErrorCode RdPlanDestroy(RdPlan *plan)
 {
   PetscFunctionBeginUser;
-  PetscCall(PetscFree4(plan->owner, plan->rank_offset, plan->rank_points, plan->rank_load));
+  PetscCall(PetscFree5(plan->owner, plan->rank_offset, plan->rank_points, plan->rank_load, plan->queue));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode RdPlanRenamePoints(RdPlan *plan, const PetscInt *global_index)
 {
   PetscFunctionBeginUser;
-  for (PetscInt i = 0; i < plan->n_points; i++) plan->rank_points[i] = global_index[plan->rank_points[i]];
+  for (PetscInt i = 0; i < plan->n_points; i++) {
+    plan->rank_points[i] = global_index[plan->rank_points[i]];
+    plan->queue[i]       = global_index[plan->queue[i]];
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

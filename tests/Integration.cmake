@@ -12,11 +12,16 @@ add_test(NAME repdrift_help COMMAND $<TARGET_FILE:repdrift> -help)
 set_tests_properties(repdrift_help PROPERTIES LABELS integration
   PASS_REGULAR_EXPRESSION "-sweep_frequency.*-sweep_dropout.*-sweep_width.*-sweep_seeds.*-probe_samples.*-readout_l2")
 
-# The same sweep on 1, 2 and 3 ranks.
+# The same sweep on 1, 2 and 3 ranks; 3 ranks under the static schedule, 1 and 2 under the default
+# dynamic one (both must give the 1-rank archive).
 foreach(ranks 1 2 3)
+  set(schedule "")
+  if(ranks EQUAL 3)
+    set(schedule -schedule static)
+  endif()
   add_test(NAME mpi_sweep_${ranks}_ranks
     COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${ranks} ${MPIEXEC_PREFLAGS} $<TARGET_FILE:repdrift> ${MPIEXEC_POSTFLAGS}
-            ${SMALL} -output ${REPDRIFT_TEST_DIR}/small_${ranks}ranks.h5)
+            ${SMALL} ${schedule} -output ${REPDRIFT_TEST_DIR}/small_${ranks}ranks.h5)
   set_tests_properties(mpi_sweep_${ranks}_ranks PROPERTIES LABELS "integration;mpi" ENVIRONMENT "${REPDRIFT_MPI_ENV}"
     FIXTURES_SETUP small_${ranks}ranks PROCESSORS ${ranks})
 endforeach()

@@ -15,6 +15,10 @@
 
 typedef struct RdModelOps RdModelOps;
 
+/* -schedule (run.c): a free rank takes the next point of the plan's queue, or each rank runs the
+ * points the static plan gave it */
+typedef enum { RD_SCHEDULE_DYNAMIC = 0, RD_SCHEDULE_STATIC = 1 } RdSchedule;
+
 typedef struct RdConfig {
   /* the run */
   const RdModelOps *model;                            /* -model */
@@ -25,6 +29,7 @@ typedef struct RdConfig {
   PetscBool         resume;                /* reopen -output and compute only unfinished points */
   PetscBool         break_lock;            /* take over a stale claim on -output (claim.h) */
   PetscReal         write_interval;        /* least seconds between collective write rounds (rounds.h) */
+  PetscInt          schedule;              /* RD_SCHEDULE_*: which rank computes which point (sweep.h) */
   PetscInt          slice[2], n_slice;     /* -sweep_slice INDEX,COUNT (array jobs) */
   PetscInt          slice_index, slice_count;
   PetscInt          seed;

@@ -1,7 +1,7 @@
 /* Every MPI communication of repdrift outside HDF5's own MPI-IO lives behind this header (one
  * file, src/parallel.c, as in CoMD's parallel.c): the per-round progress reduction and the final
  * load table, broadcasts from rank 0, the any-rank vote (signals), the number of ranks per node
- * (memory check) and the Slurm task-count check. Every function but RdProgressStart is collective
+ * (memory check), the Slurm task-count check and the shared counter of the dynamic schedule. Every function but RdProgressStart is collective
  * over comm. Nothing here touches a random stream or a computed value: results do not depend on
  * the number of ranks. */
 #ifndef REPDRIFT_PARALLEL_H
@@ -56,6 +56,22 @@ PetscErrorCode RdWaitForAllRanks(MPI_Comm comm);
 PetscErrorCode RdBroadcastText(MPI_Comm comm, char *text, size_t size);
 /* Collective: rank 0's integers to every rank. */
 PetscErrorCode RdBroadcastInts(MPI_Comm comm, PetscInt *values, PetscInt n);
+/* The dynamic schedule's ticket counter: one integer in an MPI-3 window on rank 0 that every rank
+ * increments with an atomic fetch-and-add (passive target: rank 0 need not be in an MPI call, which
+ * matters while it computes a point for minutes). Ticket k is handed out exactly once, so the
+ * ranks between them take every ticket 0, 1, 2, ... once, whatever their number and speed. */
+typedef struct {
+  MPI_Win win;
+  long   *value; /* the counter (rank 0's window memory; NULL elsewhere) */
+} RdTicketCounter;
+/* Collective: the counter, at 0. */
+PetscErrorCode RdTicketCounterCreate(MPI_Comm comm, RdTicketCounter *counter);
+/* Local (one-sided): the next ticket. */
+PetscErrorCode RdTicketCounterNext(RdTicketCounter *counter, PetscInt *ticket);
+/* Local (one-sided): how many tickets have been handed out so far, without taking one. */
+PetscErrorCode RdTicketCounterPeek(RdTicketCounter *counter, PetscInt *taken);
+/* Collective. */
+PetscErrorCode RdTicketCounterDestroy(RdTicketCounter *counter);
 /* Collective: true on every rank when it is true on any rank (e.g. a signal arrived). */
 PetscErrorCode RdAnyRank(MPI_Comm comm, PetscBool local, PetscBool *any);
 /* Collective: number of ranks sharing this rank's node (memory per rank). */

@@ -32,7 +32,8 @@ PetscErrorCode RdRunPoint(const RdConfig *cfg, const RdDims *dims, PetscInt poin
  * day after day with the weights frozen while observed; on the probes of every valid day, the
  * in-class PCA, drift geometry and cross-day readout; then the model's own analyses. */
 PetscErrorCode RdRunDaysProtocol(const RdConfig *cfg, const RdDims *dims, const RdPoint *point, RdPointResult *result);
-/* Collective: every rank runs its points one after another; finished points are written in
+/* Collective: every rank runs points one after another, those of the plan's queue that it takes
+ * when free (-schedule dynamic) or its own points of the plan (static); finished points are written in
  * collective rounds that the ranks join at safe points without waiting for each other's points
  * (rounds.h). A SIGTERM/SIGUSR1 on any rank stops every rank after its current point, once
  * everything finished is written (*interrupted set when points were left undone). Each point's

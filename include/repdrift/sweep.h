@@ -37,9 +37,14 @@ PetscInt       RdSweepMaxWidth(const RdSweepAxes *axes);
 PetscErrorCode RdSweepGetPoint(const RdSweepAxes *axes, PetscInt index, RdPoint *point);
 
 /* Owner plan: longest-processing-time-first greedy on the estimated costs, ties broken by
- * point index then rank, so every rank computes the same plan. */
+ * point index then rank, so every rank computes the same plan (the static schedule). The queue
+ * is the same order, largest estimated cost first, for the dynamic schedule: a rank that becomes
+ * free takes the next point of the queue (parallel.h's ticket counter), so that costs the
+ * estimate cannot foresee (data-dependent convergence) even out. */
 typedef struct {
   PetscInt   n_points, n_ranks;
+  PetscInt  *queue;       /* [n_points] largest estimated cost first, ties by index (global
+                             indices after RdPlanRenamePoints) */
   PetscInt  *owner;       /* [n_points] owning rank, by the plan's own point numbering */
   PetscInt  *rank_offset; /* [n_ranks+1] CSR offsets into rank_points */
   PetscInt  *rank_points; /* points of each rank in the order it runs them (global indices after
@@ -50,7 +55,7 @@ typedef struct {
 } RdPlan;
 
 PetscErrorCode RdPlanCreate(PetscInt n_points, const PetscReal *cost, PetscInt n_ranks, RdPlan *plan);
-/* Renames the plan's points (0..n_points-1) to global point indices (rank_points only). */
+/* Renames the plan's points (0..n_points-1) to global point indices (rank_points and queue). */
 PetscErrorCode RdPlanRenamePoints(RdPlan *plan, const PetscInt *global_index);
 PetscErrorCode RdPlanDestroy(RdPlan *plan);
 /* The point rank runs in round r, or -1 when it owns fewer than r+1 points. */

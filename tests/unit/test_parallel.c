@@ -1,8 +1,8 @@
 /* The collectives of parallel.h on any number of ranks (ctest runs it on one; `mpirun -n 3
  * tests/test_parallel` runs the same assertions across ranks): broadcasts carry rank 0's values,
  * the any-rank vote, the node census, the Slurm task check (refused when the step's task count is
- * not the MPI size), the progress count that every rank sees (one point per rank, or any number)
- * and the non-blocking vote of the write rounds. */
+ * not the MPI size), the progress count that every rank sees (one point per rank, or any number),
+ * the non-blocking vote of the write rounds and the dynamic schedule's ticket counter. */
 #include <repdrift/parallel.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +121,37 @@ static PetscErrorCode TestProgressReportAndVote(MPI_Comm comm, PetscMPIInt rank,
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The dynamic schedule's counter: the ranks take tickets (rank 0 slowly, as if computing)
+ * until they run out; every ticket 0..T-1 is taken exactly once over all ranks, and the count
+ * peeked afterwards is T plus one failed take per rank. */
+static PetscErrorCode TestTicketCounter(MPI_Comm comm, PetscMPIInt rank, PetscMPIInt size)
+{
+  enum { T = 40 };
+  RdTicketCounter counter;
+  int             taken[T] = {0}, total[T];
+  PetscInt        ticket, peeked;
+
+  PetscFunctionBeginUser;
+  PetscCall(RdTicketCounterCreate(comm, &counter));
+  for (;;) {
+    PetscCall(RdTicketCounterNext(&counter, &ticket));
+    if (ticket >= T) break;
+    RD_CHECK(ticket >= 0 && !taken[ticket], "rank %d: ticket %d handed out twice", rank, (int)ticket);
+    if (ticket >= 0) taken[ticket]++;
+    if (rank == 0) {
+      volatile double busy = 0; /* no MPI call meanwhile: the others must not need rank 0 */
+      for (int i = 0; i < 200000; i++) busy += i;
+    }
+  }
+  PetscCallMPI(MPI_Allreduce(taken, total, T, MPI_INT, MPI_SUM, comm));
+  for (int t = 0; t < T; t++) RD_CHECK(total[t] == 1, "rank %d: ticket %d taken %d times over all ranks, expected once", rank, t, total[t]);
+  PetscCallMPI(MPI_Barrier(comm));
+  PetscCall(RdTicketCounterPeek(&counter, &peeked));
+  RD_CHECK(peeked == T + size, "rank %d: %d tickets handed out, expected %d (T plus one past the end per rank)", rank, (int)peeked, T + size);
+  PetscCall(RdTicketCounterDestroy(&counter));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 int main(int argc, char **argv)
 {
   PetscMPIInt rank, size;
@@ -133,6 +164,7 @@ int main(int argc, char **argv)
   PetscCall(TestSlurmTasks(PETSC_COMM_WORLD, size));
   PetscCall(TestProgress(PETSC_COMM_WORLD, rank, size));
   PetscCall(TestProgressReportAndVote(PETSC_COMM_WORLD, rank, size));
+  PetscCall(TestTicketCounter(PETSC_COMM_WORLD, rank, size));
   int code = RdTestSummary("test_parallel"), worst;
   PetscCallMPI(MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, PETSC_COMM_WORLD));
   PetscCall(PetscFinalize());

@@ -72,6 +72,12 @@ static void TestPlanKnownAnswer(void)
   RD_CHECK(plan.n_rounds == 3, "rounds = most points on a rank = 3, got %d", (int)plan.n_rounds);
   RD_CHECK(RdPlanPointOf(&plan, 1, 0) == 0 && RdPlanPointOf(&plan, 1, 1) == 3 && RdPlanPointOf(&plan, 1, 2) == 4, "rank 1 runs points 0, 3, 4 in index order");
   RD_CHECK(RdPlanPointOf(&plan, 0, 2) == -1, "rank 0 has no third point");
+  /* the dynamic schedule's queue: largest cost first, equal costs by index */
+  const PetscInt expected_queue[5] = {1, 3, 0, 2, 4};
+  for (int i = 0; i < 5; i++) RD_CHECK(plan.queue[i] == expected_queue[i], "queue position %d: got point %d expected %d", i, (int)plan.queue[i], (int)expected_queue[i]);
+  const PetscInt global[5] = {10, 11, 12, 13, 14};
+  MUST(RdPlanRenamePoints(&plan, global));
+  RD_CHECK(plan.queue[0] == 11 && plan.queue[4] == 14 && RdPlanPointOf(&plan, 1, 1) == 13, "renaming maps the queue and the ranks' points to global indices");
   MUST(RdPlanDestroy(&plan));
 }
 
