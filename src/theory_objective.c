@@ -213,22 +213,48 @@ static double PopulationGradientKernel(Moments *mo, PetscInt m, double weight_de
   }
 }
 
-PetscErrorCode RdTheoryPopulationGradientKernel(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, PetscBool reference, const double *W1, const double *W2, double *grad_W1, double *grad_W2, double *loss, double *lipschitz)
-{
-  Moments mo;
+struct _n_RdTheoryObjective {
+  Moments  mo;
+  PetscInt width;
+  double   weight_decay, dropout_factor;
+};
 
+PetscErrorCode RdTheoryObjectiveCreate(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, RdTheoryObjective *objective)
+{
   PetscFunctionBeginUser;
-  PetscCall(MomentsCreate(task, width, hyper->input_noise, &mo));
-  if (reference) *loss = PopulationGradientReference(&mo, width, hyper->weight_decay, RdTheoryDropoutFactor(hyper->dropout), W1, W2, grad_W1, grad_W2, lipschitz);
-  else *loss = PopulationGradientKernel(&mo, width, hyper->weight_decay, RdTheoryDropoutFactor(hyper->dropout), W1, W2, grad_W1, grad_W2, lipschitz);
-  PetscCall(MomentsDestroy(&mo));
+  PetscCall(PetscNew(objective));
+  PetscCall(MomentsCreate(task, width, hyper->input_noise, &(*objective)->mo));
+  (*objective)->width          = width;
+  (*objective)->weight_decay   = hyper->weight_decay;
+  (*objective)->dropout_factor = RdTheoryDropoutFactor(hyper->dropout);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdTheoryObjectiveGradient(RdTheoryObjective objective, PetscBool reference, const double *W1, const double *W2, double *grad_W1, double *grad_W2, double *loss, double *lipschitz)
+{
+  PetscFunctionBeginUser;
+  if (reference) *loss = PopulationGradientReference(&objective->mo, objective->width, objective->weight_decay, objective->dropout_factor, W1, W2, grad_W1, grad_W2, lipschitz);
+  else *loss = PopulationGradientKernel(&objective->mo, objective->width, objective->weight_decay, objective->dropout_factor, W1, W2, grad_W1, grad_W2, lipschitz);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode RdTheoryObjectiveDestroy(RdTheoryObjective *objective)
+{
+  PetscFunctionBeginUser;
+  if (!*objective) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(MomentsDestroy(&(*objective)->mo));
+  PetscCall(PetscFree(*objective));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode RdTheoryPopulationGradient(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1, const double *W2, double *grad_W1, double *grad_W2, double *loss)
 {
+  RdTheoryObjective objective;
+
   PetscFunctionBeginUser;
-  PetscCall(RdTheoryPopulationGradientKernel(task, width, hyper, PETSC_FALSE, W1, W2, grad_W1, grad_W2, loss, NULL));
+  PetscCall(RdTheoryObjectiveCreate(task, width, hyper, &objective));
+  PetscCall(RdTheoryObjectiveGradient(objective, PETSC_FALSE, W1, W2, grad_W1, grad_W2, loss, NULL));
+  PetscCall(RdTheoryObjectiveDestroy(&objective));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -32,10 +32,14 @@
 /* Gradient of the population objective RdLinearPopulationLoss (dropout and input noise in
  * closed form, batch ignored) at (W1, W2) of `width`, and the objective itself. */
 PetscErrorCode RdTheoryPopulationGradient(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, const double *W1, const double *W2, double *grad_W1, double *grad_W2, double *loss);
-/* The same from either kernel: the fast one (reference false; the copy of the active instruction
- * set, kernel_isa.h) or the plain-loop reference, which it must match bit for bit; also the
- * curvature bound the descent steps with (lipschitz, if not NULL). */
-PetscErrorCode RdTheoryPopulationGradientKernel(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, PetscBool reference, const double *W1, const double *W2, double *grad_W1, double *grad_W2, double *loss, double *lipschitz);
+/* The same objective set up once for many evaluations (its data moments and scratch): the gradient
+ * from either kernel, the fast one (reference false; the copy of the active instruction set,
+ * kernel_isa.h) or the plain-loop reference, which it must match bit for bit; also the curvature
+ * bound the descent steps with (lipschitz, if not NULL). For tests and benchmarks. */
+typedef struct _n_RdTheoryObjective *RdTheoryObjective;
+PetscErrorCode RdTheoryObjectiveCreate(const RdTask *task, PetscInt width, const RdLinearHyper *hyper, RdTheoryObjective *objective);
+PetscErrorCode RdTheoryObjectiveGradient(RdTheoryObjective objective, PetscBool reference, const double *W1, const double *W2, double *grad_W1, double *grad_W2, double *loss, double *lipschitz);
+PetscErrorCode RdTheoryObjectiveDestroy(RdTheoryObjective *objective);
 
 /* nsteps of full-batch gradient descent theta <- theta - lr grad L(theta) (the expected SGD step)
  * from (W1, W2), in place. *finite = false if L became non-finite (the weights are then garbage). */

@@ -39,6 +39,7 @@ static PetscErrorCode TestPopulationGradientKernel(PetscInt m, PetscInt n, Petsc
   const RdLinearHyper hyper = {.lr = 0.1, .weight_decay = 1e-3, .dropout = dropout, .input_noise = input_noise, .batch = 1};
   RdTask              task;
   RdStream            s;
+  RdTheoryObjective   objective;
   double             *W1, *W2, *reference, *fast, loss_reference, loss_fast, bound_reference, bound_fast;
 
   PetscFunctionBeginUser;
@@ -47,14 +48,16 @@ static PetscErrorCode TestPopulationGradientKernel(PetscInt m, PetscInt n, Petsc
   RdStreamInit(&s, 11, 0, RD_PURPOSE_INIT);
   RandomArray(&s, 0.5, (size_t)(m * n), W1);
   RandomArray(&s, 0.5, (size_t)(d * m), W2);
-  PetscCall(RdTheoryPopulationGradientKernel(&task, m, &hyper, PETSC_TRUE, W1, W2, reference, reference + m * n, &loss_reference, &bound_reference));
+  PetscCall(RdTheoryObjectiveCreate(&task, m, &hyper, &objective));
+  PetscCall(RdTheoryObjectiveGradient(objective, PETSC_TRUE, W1, W2, reference, reference + m * n, &loss_reference, &bound_reference));
   for (int isa = RD_KERNEL_ISA_BASELINE; isa <= (int)RdKernelIsaSupported(); isa++) {
     const RdKernelIsa previous = RdKernelIsaLimit((RdKernelIsa)isa);
-    PetscCall(RdTheoryPopulationGradientKernel(&task, m, &hyper, PETSC_FALSE, W1, W2, fast, fast + m * n, &loss_fast, &bound_fast));
+    PetscCall(RdTheoryObjectiveGradient(objective, PETSC_FALSE, W1, W2, fast, fast + m * n, &loss_fast, &bound_fast));
     (void)RdKernelIsaLimit(previous);
     RD_CHECK(memcmp(fast, reference, (size_t)P * sizeof(double)) == 0 && loss_fast == loss_reference && bound_fast == bound_reference,
              "population gradient (%s copy, m %d n %d d %d, dropout %g, noise %g) bit-identical to the reference", RdKernelIsaName((RdKernelIsa)isa), (int)m, (int)n, (int)d, dropout, input_noise);
   }
+  PetscCall(RdTheoryObjectiveDestroy(&objective));
   PetscCall(PetscFree4(W1, W2, reference, fast));
   PetscCall(RdTaskDestroy(&task));
   PetscFunctionReturn(PETSC_SUCCESS);
