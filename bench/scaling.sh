@@ -8,7 +8,8 @@
 # rank; and checks that every run's archive equals the 1-rank one (compare_archives.py).
 #
 # Usage: bench/scaling.sh [N [POINTS]]     N: largest rank count (default: nproc);
-#        POINTS: sweep size, a multiple of 8 (default 16; use >= 64 for 16 ranks)
+#        POINTS: sweep size, a multiple of 8 (default 32: at 16 the 2-rank run lasts 12 s and the fixed
+#        costs weigh; use >= 64 for 16 ranks)
 # Environment (optional): REPDRIFT (the binary, default <repo>/build/repdrift), REPEATS (2),
 #   SCALING_DIR (scratch directory, default /tmp/repdrift-scaling), MPIEXEC (mpirun),
 #   SCALING_OPTIONS (point size, default "-burnin_steps 50000 -days 5 -steps_per_day 10000": half
@@ -19,7 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 cores=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc) # before OMP_NUM_THREADS=1 below, which nproc obeys
 max_ranks=${1:-$cores}
-points=${2:-16}
+points=${2:-32}
 repdrift=${REPDRIFT:-$repo/build/repdrift}
 repeats=${REPEATS:-2}
 work=${SCALING_DIR:-/tmp/repdrift-scaling}
