@@ -216,12 +216,11 @@ PetscErrorCode RdTicketCounterCreate(MPI_Comm comm, RdTicketCounter *counter)
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCallMPI(MPI_Win_allocate(rank == 0 ? (MPI_Aint)sizeof(long) : 0, (int)sizeof(long), MPI_INFO_NULL, comm, &base, &counter->win));
-  counter->value = rank == 0 ? base : NULL;
-  if (counter->value) *counter->value = 0;
+  if (rank == 0) *base = 0;
   /* every rank's epoch on the whole window for the counter's life; the barrier orders rank 0's
    * zero before anybody's first fetch */
   PetscCallMPI(MPI_Win_lock_all(0, counter->win));
-  if (counter->value) PetscCallMPI(MPI_Win_sync(counter->win));
+  if (rank == 0) PetscCallMPI(MPI_Win_sync(counter->win));
   PetscCallMPI(MPI_Barrier(comm));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -256,7 +255,6 @@ PetscErrorCode RdTicketCounterDestroy(RdTicketCounter *counter)
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Win_unlock_all(counter->win));
   PetscCallMPI(MPI_Win_free(&counter->win));
-  counter->value = NULL;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

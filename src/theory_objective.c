@@ -120,9 +120,10 @@ RD_KERNEL_INLINE void MatMulBlocked(PetscInt rows, PetscInt inner, PetscInt cols
   }
 }
 
-/* out[j] = RdDot(a, BT[:, j], n) for j < m, BT [n][m] (the columns of BT are the vectors): RdDot's
- * four partial sums and their final pairing, for a block of j at a time. */
-RD_KERNEL_INLINE void DotsBlocked(PetscInt n, PetscInt m, const double *a, const double *BT, double *out)
+/* out[j] = RdDot(a, B[j, :], n) for j < m, B [m][n], with BT [n][m] its transpose: RdDot's four
+ * partial sums and their final pairing for a block of j at a time (BT's rows give the block unit
+ * stride); the j left over after the last full block by RdDot itself. */
+RD_KERNEL_INLINE void DotsBlocked(PetscInt n, PetscInt m, const double *a, const double *B, const double *BT, double *out)
 {
   PetscInt j = 0;
   for (; j + GRADIENT_BLOCK <= m; j += GRADIENT_BLOCK) {
@@ -141,18 +142,7 @@ RD_KERNEL_INLINE void DotsBlocked(PetscInt n, PetscInt m, const double *a, const
       for (int t = 0; t < GRADIENT_BLOCK; t++) s0[t] += a[i] * BT[RD_IDX2(i, j + t, m)];
     for (int t = 0; t < GRADIENT_BLOCK; t++) out[j + t] = (s0[t] + s1[t]) + (s2[t] + s3[t]);
   }
-  for (; j < m; j++) {
-    double   s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-    PetscInt i = 0;
-    for (; i + 4 <= n; i += 4) {
-      s0 += a[i] * BT[RD_IDX2(i, j, m)];
-      s1 += a[i + 1] * BT[RD_IDX2(i + 1, j, m)];
-      s2 += a[i + 2] * BT[RD_IDX2(i + 2, j, m)];
-      s3 += a[i + 3] * BT[RD_IDX2(i + 3, j, m)];
-    }
-    for (; i < n; i++) s0 += a[i] * BT[RD_IDX2(i, j, m)];
-    out[j] = (s0 + s1) + (s2 + s3);
-  }
+  for (; j < m; j++) out[j] = RdDot(a, B + RD_IDX2(j, 0, n), n);
 }
 
 /* The same numbers as PopulationGradientReference, bit for bit: every sum keeps the reference's
@@ -187,7 +177,7 @@ RD_KERNEL_INLINE double PopulationGradientBody(Moments *mo, PetscInt m, double w
     for (PetscInt c = 0; c < n; c++) W1T[RD_IDX2(c, j, m)] = W1[RD_IDX2(j, c, n)];
   for (PetscInt r = 0; r < d; r++) {
     double *g = grad_W2 + RD_IDX2(r, 0, m);
-    DotsBlocked(n, m, GA + RD_IDX2(r, 0, n), W1T, g); /* G_A W1^T */
+    DotsBlocked(n, m, GA + RD_IDX2(r, 0, n), W1, W1T, g); /* G_A W1^T */
     for (PetscInt j = 0; j < m; j++) g[j] = g[j] + dropout_factor * W2[RD_IDX2(r, j, m)] * row1M[j] + weight_decay * W2[RD_IDX2(r, j, m)];
   }
   if (lipschitz) *lipschitz = mo->trace_M * (2.0 + 4.0 * dropout_factor) * norm2 + sqrt(RdDot(GA, GA, d * n)) + weight_decay;

@@ -1,9 +1,10 @@
 /* Every MPI communication of repdrift outside HDF5's own MPI-IO lives behind this header (one
  * file, src/parallel.c, as in CoMD's parallel.c): the per-round progress reduction and the final
  * load table, broadcasts from rank 0, the any-rank vote (signals), the number of ranks per node
- * (memory check), the Slurm task-count check and the shared counter of the dynamic schedule. Every function but RdProgressStart is collective
- * over comm. Nothing here touches a random stream or a computed value: results do not depend on
- * the number of ranks. */
+ * (memory check), the Slurm task-count check and the dynamic schedule's ticket counter. Every
+ * function but RdProgressStart and the counter's one-sided calls is collective over comm. Nothing
+ * here touches a random stream or a computed value: results do not depend on the number of
+ * ranks. */
 #ifndef REPDRIFT_PARALLEL_H
 #define REPDRIFT_PARALLEL_H
 
@@ -61,8 +62,7 @@ PetscErrorCode RdBroadcastInts(MPI_Comm comm, PetscInt *values, PetscInt n);
  * matters while it computes a point for minutes). Ticket k is handed out exactly once, so the
  * ranks between them take every ticket 0, 1, 2, ... once, whatever their number and speed. */
 typedef struct {
-  MPI_Win win;
-  long   *value; /* the counter (rank 0's window memory; NULL elsewhere) */
+  MPI_Win win; /* one long on rank 0, none elsewhere */
 } RdTicketCounter;
 /* Collective: the counter, at 0. */
 PetscErrorCode RdTicketCounterCreate(MPI_Comm comm, RdTicketCounter *counter);
